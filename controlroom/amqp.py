@@ -1,0 +1,61 @@
+"""Connecting to RabbitMQ: one robust connection per process, with errors an operator can read."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+
+from controlroom.config import Settings
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 10.0
+RECONNECT_INTERVAL_S = 1.0
+
+
+class BrokerUnreachable(ConnectionError):
+    """The first connection failed; the text is one line naming the (masked) URL."""
+
+
+async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
+    """A connection that reconnects by itself after a broker outage.
+
+    Only the first attempt can fail: once connected, aio-pika restores channels, queues,
+    bindings and consumers on every reconnect.
+    """
+    try:
+        connection = await aio_pika.connect_robust(
+            settings.amqp_url,
+            timeout=CONNECT_TIMEOUT_S,
+            reconnect_interval=RECONNECT_INTERVAL_S,
+            client_properties={"connection_name": f"controlroom {role} ({settings.plant})"},
+        )
+    except (OSError, asyncio.TimeoutError, aio_pika.exceptions.AMQPError) as error:
+        raise BrokerUnreachable(
+            f"cannot reach the broker at {settings.amqp_display}: {describe(error)}"
+        ) from None
+    connection.reconnect_callbacks.add(_log_reconnect)
+    connection.close_callbacks.add(_log_close)
+    return connection
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, socket.gaierror):
+        return f"unknown host ({error.strerror})"
+    if isinstance(error, asyncio.TimeoutError):
+        return "timed out"
+    text = str(error) or type(error).__name__
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _log_reconnect(connection: object) -> None:
+    log.info("broker connection restored")
+
+
+def _log_close(connection: object, error: BaseException | None = None) -> None:
+    if error is not None and not isinstance(error, asyncio.CancelledError):
+        log.warning("broker connection lost: %s", describe(error))

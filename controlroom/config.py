@@ -1,0 +1,140 @@
+"""Where a process finds its broker, its database and its plant.
+
+One home for configuration: environment variables give the defaults, command-line flags win.
+Every value is checked here, so a mistake is reported once, as one line, before anything connects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/"
+DEFAULT_DATABASE_URL = "postgresql:///controlroom"
+DEFAULT_PLANT = "plant"
+
+ENV_AMQP_URL = "CONTROLROOM_AMQP_URL"
+ENV_DATABASE_URL = "CONTROLROOM_DATABASE_URL"
+ENV_PLANT = "CONTROLROOM_PLANT"
+
+# A plant name prefixes every exchange and queue and names the plant's PostgreSQL schema, so it
+# must be a plain SQL identifier as well as a safe AMQP prefix.
+PLANT_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+class ConfigError(ValueError):
+    """A configuration value is unusable; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    amqp_url: str = DEFAULT_AMQP_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    plant: str = DEFAULT_PLANT
+
+    def __post_init__(self) -> None:
+        check_plant_name(self.plant)
+        check_amqp_url(self.amqp_url)
+        check_database_url(self.database_url)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            amqp_url=env.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL,
+            database_url=env.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL,
+            plant=env.get(ENV_PLANT) or DEFAULT_PLANT,
+        )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment, overridden by the flags of `add_arguments`."""
+        base = cls.from_env(environ)
+        return cls(
+            amqp_url=getattr(args, "amqp_url", None) or base.amqp_url,
+            database_url=getattr(args, "database_url", None) or base.database_url,
+            plant=getattr(args, "plant", None) or base.plant,
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """The environment that gives a child process these same settings."""
+        return {
+            ENV_AMQP_URL: self.amqp_url,
+            ENV_DATABASE_URL: self.database_url,
+            ENV_PLANT: self.plant,
+        }
+
+    @property
+    def amqp_display(self) -> str:
+        return mask_url(self.amqp_url)
+
+    @property
+    def database_display(self) -> str:
+        return mask_url(self.database_url)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The connection flags every command shares."""
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "--amqp-url", metavar="URL", help=f"RabbitMQ URL (env {ENV_AMQP_URL}, default {DEFAULT_AMQP_URL})"
+    )
+    group.add_argument(
+        "--database-url",
+        metavar="URL",
+        help=f"PostgreSQL URL (env {ENV_DATABASE_URL}, default {DEFAULT_DATABASE_URL})",
+    )
+    group.add_argument(
+        "--plant",
+        metavar="NAME",
+        help=f"plant namespace: queue prefix and database schema (env {ENV_PLANT}, default {DEFAULT_PLANT})",
+    )
+
+
+def check_plant_name(name: str) -> None:
+    if not PLANT_NAME.fullmatch(name):
+        raise ConfigError(
+            f"plant name {name!r} is not usable: use 1-40 lowercase letters, digits or _, "
+            "starting with a letter"
+        )
+
+
+def check_amqp_url(url: str) -> None:
+    parts = _split(url, "broker")
+    if parts.scheme not in ("amqp", "amqps"):
+        raise ConfigError(f"broker URL {mask_url(url)!r} must start with amqp:// or amqps://")
+    if not parts.hostname:
+        raise ConfigError(f"broker URL {mask_url(url)!r} names no host")
+
+
+def check_database_url(url: str) -> None:
+    parts = _split(url, "database")
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ConfigError(f"database URL {mask_url(url)!r} must start with postgresql://")
+
+
+def _split(url: str, what: str) -> SplitResult:
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError as error:
+        raise ConfigError(f"{what} URL {mask_url(url)!r} is malformed: {error}") from None
+    return parts
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced, fit for logs, errors and screens."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<malformed URL>"
+    if not password:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

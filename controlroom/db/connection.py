@@ -1,0 +1,86 @@
+"""Connections bound to a plant's schema, and creating the database when it is missing."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from controlroom.config import Settings
+
+CONNECT_TIMEOUT_S = 10.0
+
+# What a connection attempt raises when the server is down, restarting or refusing us.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+
+
+class DatabaseUnavailable(ConnectionError):
+    """The database cannot be reached or used; the text is one line naming the (masked) URL."""
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def connect(settings: Settings, *, schema: bool = True) -> asyncpg.Connection:
+    """A connection whose search_path is the plant's schema."""
+    server_settings = {"search_path": settings.plant} if schema else {}
+    server_settings["application_name"] = f"controlroom ({settings.plant})"
+    try:
+        return await asyncpg.connect(
+            settings.database_url, timeout=CONNECT_TIMEOUT_S, server_settings=server_settings
+        )
+    except CONNECTION_ERRORS as error:
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {settings.database_display}: {_describe(error)}"
+        ) from None
+    except asyncpg.InvalidCatalogNameError:
+        raise DatabaseUnavailable(
+            f"database at {settings.database_display} does not exist: run `controlroom-worker db init`"
+        ) from None
+    except asyncpg.PostgresError as error:
+        raise DatabaseUnavailable(
+            f"database at {settings.database_display} refused us: {_describe(error)}"
+        ) from None
+
+
+async def ensure_database(settings: Settings) -> bool:
+    """Create the database named in the URL if it is missing; True if it was created."""
+    try:
+        connection = await connect(settings, schema=False)
+    except DatabaseUnavailable as error:
+        if "does not exist" not in str(error):
+            raise
+    else:
+        await connection.close()
+        return False
+    parts = urlsplit(settings.database_url)
+    name = parts.path.lstrip("/")
+    maintenance = Settings(
+        amqp_url=settings.amqp_url,
+        database_url=urlunsplit(parts._replace(path="/postgres")),
+        plant=settings.plant,
+    )
+    connection = await connect(maintenance, schema=False)
+    try:
+        await connection.execute(f"CREATE DATABASE {quote_ident(name)}")
+    except asyncpg.DuplicateDatabaseError:
+        return False
+    finally:
+        await connection.close()
+    return True
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, asyncio.TimeoutError):
+        return "timed out"
+    text = str(error) or type(error).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,201 @@
+"""Storing persist batches: readings by COPY through a staging table, everything idempotent.
+
+A batch redelivered after a crash writes nothing twice: readings are keyed by
+(sensor_id, taken_on), alarms by their id (merged, whatever the order), sensors by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import asyncpg
+import orjson
+
+from controlroom.messages import Action, Alarm, Frame, PersistBatch, RunReport, SensorInfo
+
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS reading_staging (
+    sensor_id integer, taken_on_us bigint, value double precision, run_id integer, seq bigint
+) ON COMMIT DELETE ROWS
+"""
+_FROM_STAGING = """
+INSERT INTO sensor_reading (sensor_id, taken_on, value, run_id, seq)
+SELECT sensor_id, timestamptz 'epoch' + taken_on_us * interval '1 microsecond', value, run_id, seq
+FROM reading_staging
+ON CONFLICT DO NOTHING
+"""
+_UPSERT_SENSOR = """
+INSERT INTO sensor (name, serial_no, unit_type, min_safe_value, max_safe_value, period_s)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (name) DO UPDATE SET
+    serial_no = excluded.serial_no, unit_type = excluded.unit_type,
+    min_safe_value = excluded.min_safe_value, max_safe_value = excluded.max_safe_value,
+    period_s = excluded.period_s, updated_at = now()
+WHERE (sensor.serial_no, sensor.unit_type, sensor.min_safe_value, sensor.max_safe_value,
+       sensor.period_s)
+      IS DISTINCT FROM
+      (excluded.serial_no, excluded.unit_type, excluded.min_safe_value, excluded.max_safe_value,
+       excluded.period_s)
+"""
+_UPSERT_ALARM = """
+INSERT INTO alarm (id, sensor_id, kind, raised_at, value, limit_value, peak, cleared_at,
+                   acked_at, acked_by)
+VALUES ($1, $2, $3, to_timestamp($4::float8 / 1e6), $5, $6, $7, to_timestamp($8::float8 / 1e6),
+        to_timestamp($9::float8 / 1e6), $10)
+ON CONFLICT (id) DO UPDATE SET
+    peak = CASE WHEN alarm.kind = 'HIGH' THEN greatest(alarm.peak, excluded.peak)
+                ELSE least(alarm.peak, excluded.peak) END,
+    cleared_at = coalesce(alarm.cleared_at, excluded.cleared_at),
+    acked_at = coalesce(alarm.acked_at, excluded.acked_at),
+    acked_by = coalesce(alarm.acked_by, excluded.acked_by)
+"""
+_ACK_ALARM = """
+UPDATE alarm SET acked_at = to_timestamp($2::float8 / 1e6), acked_by = $3
+WHERE id = $1 AND acked_at IS NULL
+"""
+_UPSERT_REPORT = """
+INSERT INTO run_report (sensor_id, run_id, last_seq, dropped, ended_at)
+VALUES ($1, $2, $3, $4, to_timestamp($5::float8 / 1e6))
+ON CONFLICT (sensor_id, run_id) DO UPDATE SET
+    last_seq = greatest(run_report.last_seq, excluded.last_seq),
+    dropped = greatest(run_report.dropped, excluded.dropped),
+    ended_at = greatest(run_report.ended_at, excluded.ended_at)
+"""
+_INSERT_ACTION = """
+INSERT INTO action_log (at, operator, action, sensor, detail)
+VALUES (to_timestamp($1::float8 / 1e6), $2, $3, $4, $5::jsonb)
+"""
+
+
+class BatchWriter:
+    """Writes persist batches over one connection; caches the ids of sensors and runs."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+        self._sensor_ids: dict[str, int] = {}
+        self._run_ids: dict[str, int] = {}
+
+    async def prepare(self) -> None:
+        await self._connection.execute(_STAGING)
+
+    async def write(self, batches: Sequence[PersistBatch]) -> int:
+        """Store the batches in one transaction; returns the number of readings offered."""
+        connection = self._connection
+        readings = 0
+        async with connection.transaction():
+            for batch in batches:
+                for sensor in batch.sensors:
+                    await self._upsert_sensor(sensor)
+            frames = [frame for batch in batches for frame in batch.frames]
+            if frames:
+                readings = await self._write_frames(frames)
+            for batch in batches:
+                for alarm in batch.alarms:
+                    await self._upsert_alarm(alarm)
+                for report in batch.runs:
+                    await self._upsert_report(report)
+                for action in batch.actions:
+                    await self._log_action(action)
+        return readings
+
+    async def _write_frames(self, frames: Sequence[Frame]) -> int:
+        await self._resolve_sensors({name for frame in frames for name in frame.names})
+        records: list[tuple[int, int, float, int, int]] = []
+        sensor_ids = self._sensor_ids
+        for frame in frames:
+            run_id = await self._run_id(frame.source, frame.run)
+            records.extend(
+                zip(
+                    [sensor_ids[name] for name in frame.names],
+                    frame.taken_on,
+                    frame.values,
+                    [run_id] * len(frame),
+                    frame.seqs,
+                    strict=True,
+                )
+            )
+        await self._connection.copy_records_to_table("reading_staging", records=records)
+        await self._connection.execute(_FROM_STAGING)
+        return len(records)
+
+    async def _resolve_sensors(self, names: Iterable[str]) -> None:
+        """Ids for sensor names; a name never announced gets a bare row of its own."""
+        missing = [name for name in names if name not in self._sensor_ids]
+        if not missing:
+            return
+        await self._connection.execute(
+            "INSERT INTO sensor (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING",
+            missing,
+        )
+        rows = await self._connection.fetch(
+            "SELECT id, name FROM sensor WHERE name = any($1::text[])", missing
+        )
+        self._sensor_ids.update((row["name"], row["id"]) for row in rows)
+
+    async def _sensor_id(self, name: str) -> int:
+        if name not in self._sensor_ids:
+            await self._resolve_sensors([name])
+        return self._sensor_ids[name]
+
+    async def _run_id(self, source: str, run: str) -> int:
+        run_id = self._run_ids.get(run)
+        if run_id is None:
+            run_id = await self._connection.fetchval(
+                """INSERT INTO source_run (source, run) VALUES ($1, $2)
+                   ON CONFLICT (run) DO UPDATE SET source = source_run.source
+                   RETURNING id""",
+                source,
+                run,
+            )
+            self._run_ids[run] = run_id
+        return run_id
+
+    async def _upsert_sensor(self, sensor: SensorInfo) -> None:
+        await self._connection.execute(
+            _UPSERT_SENSOR,
+            sensor.name,
+            sensor.serial_no,
+            sensor.unit,
+            sensor.safe_min,
+            sensor.safe_max,
+            sensor.period_s,
+        )
+
+    async def _upsert_alarm(self, alarm: Alarm) -> None:
+        await self._connection.execute(
+            _UPSERT_ALARM,
+            alarm.id,
+            await self._sensor_id(alarm.sensor),
+            alarm.kind.value,
+            alarm.raised_at,
+            alarm.value,
+            alarm.limit,
+            alarm.peak,
+            alarm.cleared_at,
+            alarm.acked_at,
+            alarm.acked_by,
+        )
+
+    async def _upsert_report(self, report: RunReport) -> None:
+        await self._connection.execute(
+            _UPSERT_REPORT,
+            await self._sensor_id(report.sensor),
+            await self._run_id(report.source, report.run),
+            report.last_seq,
+            report.dropped,
+            report.ended_at,
+        )
+
+    async def _log_action(self, action: Action) -> None:
+        if action.action == "ack" and isinstance(action.detail.get("alarm_id"), str):
+            await self._connection.execute(
+                _ACK_ALARM, action.detail["alarm_id"], action.at, action.operator
+            )
+        await self._connection.execute(
+            _INSERT_ACTION,
+            action.at,
+            action.operator,
+            action.action,
+            action.sensor,
+            orjson.dumps(action.detail).decode(),
+        )

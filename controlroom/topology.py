@@ -1,0 +1,188 @@
+"""The broker topology: every exchange and queue name, and how each is declared.
+
+One home for names and queue arguments, because RabbitMQ refuses a second declaration whose
+arguments differ from the first. Every name starts with the plant namespace, so plants (and
+tests) share a broker without seeing each other.
+
+Backlog bounds, and what happens when one is reached:
+- readings.<source> and persist: `reject-publish`. The publisher's confirm turns into a nack,
+  so the sender keeps the data (a sensor in its bounded buffer, the coordinator by not acking
+  its input) and the backlog propagates upstream instead of losing confirmed readings.
+- dead: drop-head. The oldest dead letters go first; each one was logged when it arrived.
+- viewer queues and requests: drop-head. A viewer that falls behind loses old live readings,
+  never anything that is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractQueue,
+    ExchangeType,
+)
+
+READINGS_MAX_BYTES = 512 * 1024 * 1024
+PERSIST_MAX_BYTES = 1024 * 1024 * 1024
+DEAD_MAX_LENGTH = 100_000
+VIEWER_MAX_LENGTH = 20_000
+REQUESTS_MAX_LENGTH = 1_000
+REQUESTS_TTL_MS = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    plant: str
+
+    # --- names -----------------------------------------------------------------------------
+
+    def name(self, suffix: str) -> str:
+        return f"{self.plant}.{suffix}"
+
+    @property
+    def sensors_exchange(self) -> str:
+        return self.name("sensors")
+
+    @property
+    def discovery_exchange(self) -> str:
+        return self.name("discovery")
+
+    @property
+    def control_exchange(self) -> str:
+        return self.name("control")
+
+    @property
+    def events_exchange(self) -> str:
+        return self.name("events")
+
+    @property
+    def dead_exchange(self) -> str:
+        return self.name("dead")
+
+    @property
+    def dead_queue(self) -> str:
+        return self.name("dead")
+
+    @property
+    def persist_queue(self) -> str:
+        return self.name("persist")
+
+    @property
+    def requests_queue(self) -> str:
+        return self.name("requests")
+
+    def readings_queue(self, source: str) -> str:
+        return self.name(f"readings.{source}")
+
+    # --- declarations ----------------------------------------------------------------------
+
+    async def sensors(self, channel: AbstractChannel) -> AbstractExchange:
+        return await channel.declare_exchange(
+            self.sensors_exchange, ExchangeType.FANOUT, durable=True
+        )
+
+    async def discovery(self, channel: AbstractChannel) -> AbstractExchange:
+        return await channel.declare_exchange(
+            self.discovery_exchange, ExchangeType.FANOUT, durable=True
+        )
+
+    async def control(self, channel: AbstractChannel) -> AbstractExchange:
+        return await channel.declare_exchange(
+            self.control_exchange, ExchangeType.DIRECT, durable=True
+        )
+
+    async def events(self, channel: AbstractChannel) -> AbstractExchange:
+        return await channel.declare_exchange(
+            self.events_exchange, ExchangeType.TOPIC, durable=True
+        )
+
+    async def dead(self, channel: AbstractChannel) -> AbstractQueue:
+        exchange = await channel.declare_exchange(
+            self.dead_exchange, ExchangeType.FANOUT, durable=True
+        )
+        queue = await channel.declare_queue(
+            self.dead_queue,
+            durable=True,
+            arguments={"x-max-length": DEAD_MAX_LENGTH, "x-overflow": "drop-head"},
+        )
+        await queue.bind(exchange)
+        return queue
+
+    async def readings(self, channel: AbstractChannel, source: str) -> AbstractQueue:
+        """A source's durable queue; one active consumer at a time keeps its order."""
+        await self.dead(channel)
+        return await channel.declare_queue(
+            self.readings_queue(source),
+            durable=True,
+            arguments=self._bounded(READINGS_MAX_BYTES) | {"x-single-active-consumer": True},
+        )
+
+    async def persist(self, channel: AbstractChannel) -> AbstractQueue:
+        await self.dead(channel)
+        return await channel.declare_queue(
+            self.persist_queue, durable=True, arguments=self._bounded(PERSIST_MAX_BYTES)
+        )
+
+    async def requests(self, channel: AbstractChannel) -> AbstractQueue:
+        return await channel.declare_queue(
+            self.requests_queue,
+            durable=False,
+            arguments={
+                "x-max-length": REQUESTS_MAX_LENGTH,
+                "x-overflow": "drop-head",
+                "x-message-ttl": REQUESTS_TTL_MS,
+            },
+        )
+
+    async def viewer(self, channel: AbstractChannel, *patterns: str) -> AbstractQueue:
+        """A viewer's own queue on the events exchange; it vanishes with the viewer."""
+        exchange = await self.events(channel)
+        queue = await channel.declare_queue(
+            None,
+            exclusive=True,
+            auto_delete=True,
+            arguments={"x-max-length": VIEWER_MAX_LENGTH, "x-overflow": "drop-head"},
+        )
+        for pattern in patterns or ("#",):
+            await queue.bind(exchange, routing_key=pattern)
+        return queue
+
+    def _bounded(self, max_bytes: int) -> dict[str, Any]:
+        return {
+            "x-max-length-bytes": max_bytes,
+            "x-overflow": "reject-publish",
+            "x-dead-letter-exchange": self.dead_exchange,
+        }
+
+
+# Routing keys on the events exchange.
+def reading_key(source: str) -> str:
+    return f"reading.{source}"
+
+
+def source_key(sensor: str) -> str:
+    return f"source.{sensor}"
+
+
+def status_key(sensor: str) -> str:
+    return f"status.{sensor}"
+
+
+def alarm_key(kind: str) -> str:
+    return f"alarm.{kind}"
+
+
+def json_message(body: bytes, *, persistent: bool, **properties: Any) -> aio_pika.Message:
+    """A message as every process sends it."""
+    return aio_pika.Message(
+        body,
+        content_type="application/json",
+        delivery_mode=(
+            aio_pika.DeliveryMode.PERSISTENT if persistent else aio_pika.DeliveryMode.NOT_PERSISTENT
+        ),
+        **properties,
+    )

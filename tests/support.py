@@ -1,0 +1,132 @@
+"""Helpers shared by the tests: waiting on conditions, worker processes, plant clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import aio_pika
+
+from controlroom.config import Settings
+from controlroom.topology import Topology
+
+T = TypeVar("T")
+
+TEST_PLANT_PREFIX = "t_"
+
+
+async def wait_for(
+    probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0, what: str = "condition"
+) -> T:
+    """Poll an async probe until it returns something truthy, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def wait_until(
+    probe: Callable[[], T], *, timeout: float = 20.0, what: str = "condition"
+) -> T:
+    """The synchronous twin of `wait_for`."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Worker:
+    """A `controlroom-worker` child process with its log in a file."""
+
+    def __init__(self, args: Sequence[str], settings: Settings, log_path: Path) -> None:
+        self.args = list(args)
+        self.log_path = log_path
+        env = os.environ | settings.as_env() | {"PYTHONUNBUFFERED": "1"}
+        self._log = log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", *self.args],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def signal(self, signum: int) -> None:
+        if self.alive():
+            self.process.send_signal(signum)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, then SIGKILL if it does not leave in time; returns the exit status."""
+        self.signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+        finally:
+            self._log.close()
+
+    def kill(self) -> None:
+        self.signal(signal.SIGKILL)
+        self.process.wait()
+
+
+async def delete_plant_topology(settings: Settings, extra_queues: Sequence[str] = ()) -> None:
+    """Remove a plant's fixed exchanges and queues (and any named extra queues)."""
+    topology = Topology(settings.plant)
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        for queue in (
+            topology.persist_queue,
+            topology.dead_queue,
+            topology.requests_queue,
+            *extra_queues,
+        ):
+            await channel.queue_delete(queue)
+        for exchange in (
+            topology.sensors_exchange,
+            topology.discovery_exchange,
+            topology.control_exchange,
+            topology.events_exchange,
+            topology.dead_exchange,
+        ):
+            await channel.exchange_delete(exchange)
+    finally:
+        await connection.close()
+
+
+def list_queues(prefix: str) -> list[str]:
+    """Queue names on the broker that start with prefix (slow: asks rabbitmqctl)."""
+    result = subprocess.run(
+        ["rabbitmqctl", "list_queues", "name", "--quiet", "--no-table-headers"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return [line.strip() for line in result.stdout.splitlines() if line.startswith(prefix)]

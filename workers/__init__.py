@@ -1,0 +1,1 @@
+"""The headless processes of a plant: sensors, coordinator, datamanager, bridge, supervisor."""
