@@ -34,7 +34,7 @@ async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
             reconnect_interval=RECONNECT_INTERVAL_S,
             client_properties={"connection_name": f"controlroom {role} ({settings.plant})"},
         )
-    except (OSError, asyncio.TimeoutError, aio_pika.exceptions.AMQPError) as error:
+    except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as error:
         raise BrokerUnreachable(
             f"cannot reach the broker at {settings.amqp_display}: {describe(error)}"
         ) from None

@@ -51,7 +51,9 @@ class Settings:
         )
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_args(
+        cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None
+    ) -> Settings:
         """Settings from the environment, overridden by the flags of `add_arguments`."""
         base = cls.from_env(environ)
         return cls(
@@ -81,7 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The connection flags every command shares."""
     group = parser.add_argument_group("connection")
     group.add_argument(
-        "--amqp-url", metavar="URL", help=f"RabbitMQ URL (env {ENV_AMQP_URL}, default {DEFAULT_AMQP_URL})"
+        "--amqp-url",
+        metavar="URL",
+        help=f"RabbitMQ URL (env {ENV_AMQP_URL}, default {DEFAULT_AMQP_URL})",
     )
     group.add_argument(
         "--database-url",

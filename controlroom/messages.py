@@ -380,7 +380,9 @@ class AckRequest:
         if not by:
             raise InvalidMessage("ack_request needs the operator's name in 'by'")
         return cls(
-            alarm_id=_run_id(obj.get("alarm_id")), by=by[:MAX_NAME_LENGTH], at=_time(obj.get("at"), "at")
+            alarm_id=_run_id(obj.get("alarm_id")),
+            by=by[:MAX_NAME_LENGTH],
+            at=_time(obj.get("at"), "at"),
         )
 
 
@@ -436,7 +438,12 @@ class StatusChange:
     at: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "sensor": self.sensor, "liveness": self.liveness.value, "at": self.at}
+        return {
+            "type": self.TYPE,
+            "sensor": self.sensor,
+            "liveness": self.liveness.value,
+            "at": self.at,
+        }
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> StatusChange:

@@ -151,6 +151,16 @@ class Topology:
             await queue.bind(exchange, routing_key=pattern)
         return queue
 
+    async def private(self, channel: AbstractChannel) -> AbstractQueue:
+        """A process's own queue (commands, announcements); bad messages go to dead."""
+        await self.dead(channel)
+        return await channel.declare_queue(
+            None,
+            exclusive=True,
+            auto_delete=True,
+            arguments={"x-dead-letter-exchange": self.dead_exchange},
+        )
+
     def _bounded(self, max_bytes: int) -> dict[str, Any]:
         return {
             "x-max-length-bytes": max_bytes,

@@ -65,5 +65,7 @@ CREATE TABLE action_log (
     operator    text NOT NULL,
     action      text NOT NULL,
     sensor      text,
-    detail      jsonb NOT NULL DEFAULT '{}'
+    detail      jsonb NOT NULL DEFAULT '{}',
+    -- A redelivered action is the same action: it is logged once.
+    UNIQUE (at, operator, action)
 );

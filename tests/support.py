@@ -36,9 +36,7 @@ async def wait_for(
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-def wait_until(
-    probe: Callable[[], T], *, timeout: float = 20.0, what: str = "condition"
-) -> T:
+def wait_until(probe: Callable[[], T], *, timeout: float = 20.0, what: str = "condition") -> T:
     """The synchronous twin of `wait_for`."""
     deadline = time.monotonic() + timeout
     last: T | None = None

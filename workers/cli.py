@@ -79,6 +79,10 @@ def configure_logging(level: str, role: str) -> None:
         format=f"%(asctime)s %(levelname)s {role}[%(process)d] %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # The AMQP libraries narrate every connection attempt, with tracebacks; we log our own
+    # one-line account of losing and regaining the broker instead (controlroom.amqp).
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)
+    logging.getLogger("aio_pika").setLevel(logging.ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,7 +67,9 @@ async def _apply_missing(connection: asyncpg.Connection, schema: str) -> list[Mi
                name text NOT NULL,
                applied_at timestamptz NOT NULL DEFAULT now())"""
     )
-    applied = {row["version"] for row in await connection.fetch("SELECT version FROM schema_migration")}
+    applied = {
+        row["version"] for row in await connection.fetch("SELECT version FROM schema_migration")
+    }
     done = []
     for migration in discover():
         if migration.version in applied:
@@ -79,7 +81,9 @@ async def _apply_missing(connection: asyncpg.Connection, schema: str) -> list[Mi
                 migration.version,
                 migration.name,
             )
-        log.info("applied migration %03d_%s to schema %s", migration.version, migration.name, schema)
+        log.info(
+            "applied migration %03d_%s to schema %s", migration.version, migration.name, schema
+        )
         done.append(migration)
     return done
 

@@ -63,7 +63,8 @@ ON CONFLICT (sensor_id, run_id) DO UPDATE SET
 """
 _INSERT_ACTION = """
 INSERT INTO action_log (at, operator, action, sensor, detail)
-VALUES (to_timestamp($1::float8 / 1e6), $2, $3, $4, $5::jsonb)
+VALUES (timestamptz 'epoch' + $1::int8 * interval '1 microsecond', $2, $3, $4, $5::jsonb)
+ON CONFLICT (at, operator, action) DO NOTHING
 """
 
 
@@ -120,7 +121,8 @@ class BatchWriter:
 
     async def _resolve_sensors(self, names: Iterable[str]) -> None:
         """Ids for sensor names; a name never announced gets a bare row of its own."""
-        missing = [name for name in names if name not in self._sensor_ids]
+        # Sorted, so two writers inserting the same new names lock them in the same order.
+        missing = sorted(name for name in names if name not in self._sensor_ids)
         if not missing:
             return
         await self._connection.execute(

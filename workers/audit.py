@@ -1,0 +1,89 @@
+"""`controlroom-worker audit`: proves nothing was lost or stored twice (exit 1 if it was)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from controlroom.config import ConfigError, Settings
+from controlroom.db import connect
+from controlroom.db.audit import AuditReport, RunAudit, audit
+
+HELP = (
+    "compare each sensor run's confirmed readings with what is stored; report gaps and duplicates"
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only readings taken since WHEN: an ISO 8601 time or an age such as 10m, 2h, 1d",
+    )
+    parser.add_argument("--verbose", action="store_true", help="list every run, not only bad ones")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return (now or datetime.now(UTC)) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--since {text!r} is neither an ISO 8601 time nor an age like 10m"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def format_run(run: RunAudit) -> str:
+    gaps = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in run.gaps) or "-"
+    verdict = "ok" if run.clean else "BAD"
+    return (
+        f"{verdict:4} {run.sensor:32.32} run {run.run[:8]}  seq {run.expected_first}-"
+        f"{run.expected_last}  stored {run.stored}  missing {run.missing}  dropped {run.dropped}"
+        f"  duplicates {run.duplicates}  gaps {gaps}"
+    )
+
+
+def format_report(report: AuditReport, verbose: bool) -> str:
+    lines = [format_run(run) for run in report.runs if verbose or not run.clean]
+    verdict = "clean" if report.clean else "NOT CLEAN"
+    lines.append(
+        f"audit {verdict}: {len(report.runs)} sensor runs, {report.stored} readings stored, "
+        f"{report.missing} confirmed readings missing, {report.duplicates} duplicates, "
+        f"{report.dropped} dropped by sensors before confirmation"
+    )
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    since = parse_since(args.since)
+    connection = await connect(settings)
+    try:
+        report = await audit(connection, since)
+    finally:
+        await connection.close()
+    if args.json:
+        sys.stdout.write(
+            orjson.dumps(
+                {
+                    "clean": report.clean,
+                    "stored": report.stored,
+                    "missing": report.missing,
+                    "duplicates": report.duplicates,
+                    "dropped": report.dropped,
+                    "runs": [run for run in report.runs if args.verbose or not run.clean],
+                }
+            ).decode()
+            + "\n"
+        )
+    else:
+        print(format_report(report, args.verbose))
+    return 0 if report.clean else 1

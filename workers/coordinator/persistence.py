@@ -1,0 +1,73 @@
+"""What goes to the datamanager: readings (all, or one per sensor per interval), sensors'
+metadata, run reports, alarms and operator actions, gathered into one batch per round."""
+
+from __future__ import annotations
+
+from controlroom.messages import Action, Frame, PersistBatch, RunReport, now_us
+from workers.coordinator.bus import MessageBus
+from workers.coordinator.events import (
+    AckRequested,
+    AlarmChanged,
+    FrameReceived,
+    SourceAnnounced,
+    SourceLeft,
+)
+
+
+class Persister:
+    def __init__(self, bus: MessageBus, interval_s: float = 0.0) -> None:
+        self._interval_us = int(interval_s * 1_000_000)
+        self._last_kept: dict[str, int] = {}
+        self._batch = PersistBatch()
+        bus.subscribe(FrameReceived, self._on_frame)
+        bus.subscribe(SourceAnnounced, self._on_announced)
+        bus.subscribe(SourceLeft, self._on_left)
+        bus.subscribe(AlarmChanged, self._on_alarm)
+        bus.subscribe(AckRequested, self._on_ack)
+
+    def take(self) -> PersistBatch:
+        batch, self._batch = self._batch, PersistBatch()
+        return batch
+
+    def _on_frame(self, event: FrameReceived) -> None:
+        # Every reading as received, repeats included: storing is idempotent, and a repeat may
+        # be the only copy that reaches the database (its first delivery was never confirmed).
+        frame = event.frame if not self._interval_us else self._down_sample(event.fresh)
+        if len(frame):
+            self._batch.frames.append(frame)
+
+    def _down_sample(self, frame: Frame) -> Frame:
+        keep = []
+        last = self._last_kept
+        for index, (name, taken_on) in enumerate(zip(frame.names, frame.taken_on, strict=True)):
+            if taken_on - last.get(name, 0) >= self._interval_us:
+                last[name] = taken_on
+                keep.append(index)
+        return Frame(
+            frame.source,
+            frame.run,
+            [frame.names[i] for i in keep],
+            [frame.seqs[i] for i in keep],
+            [frame.taken_on[i] for i in keep],
+            [frame.values[i] for i in keep],
+        )
+
+    def _on_announced(self, event: SourceAnnounced) -> None:
+        self._batch.sensors.extend(event.announce.sensors)
+
+    def _on_left(self, event: SourceLeft) -> None:
+        goodbye = event.goodbye
+        ended = now_us()
+        self._batch.runs.extend(
+            RunReport(name, goodbye.source, goodbye.run, last, goodbye.dropped.get(name, 0), ended)
+            for name, last in goodbye.last_seq.items()
+        )
+
+    def _on_alarm(self, event: AlarmChanged) -> None:
+        self._batch.alarms.append(event.alarm)
+
+    def _on_ack(self, event: AckRequested) -> None:
+        request = event.request
+        self._batch.actions.append(
+            Action(request.at, request.by, "ack", None, {"alarm_id": request.alarm_id})
+        )

@@ -1,0 +1,320 @@
+"""The coordinator's wiring to the broker: inbound queues in, persist batches and events out.
+
+One processing loop takes whatever has arrived (frames from every source, announcements,
+requests), turns it into events for the handlers, then sends what they produced: viewer events
+at once, one persist batch per round with a publisher confirm. Inbound messages are acked only
+after their batch is confirmed, so a crash anywhere leaves them on their queue. Confirms are
+pipelined: the loop goes on while earlier batches wait for theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
+
+from controlroom.amqp import connect, describe
+from controlroom.config import Settings
+from controlroom.messages import (
+    AckRequest,
+    AlarmEvent,
+    Announce,
+    Discover,
+    Frame,
+    Goodbye,
+    InvalidMessage,
+    Message,
+    PersistBatch,
+    Snapshot,
+    SnapshotRequest,
+    decode,
+    encode,
+    now_us,
+)
+from controlroom.topology import Topology, json_message
+from workers.coordinator.alarms import AlarmMonitor
+from workers.coordinator.bus import MessageBus
+from workers.coordinator.events import (
+    AckRequested,
+    AlarmObserved,
+    ClockTicked,
+    FrameReceived,
+    SourceAnnounced,
+    SourceLeft,
+)
+from workers.coordinator.liveness import LivenessMonitor
+from workers.coordinator.persistence import Persister
+from workers.coordinator.registry import Registry
+from workers.coordinator.sequencing import SequenceFilter
+from workers.coordinator.viewers import ViewerPublisher
+from workers.lifecycle import Backoff
+
+log = logging.getLogger(__name__)
+
+PREFETCH = 256
+ROUND_MAX_READINGS = 50_000
+TICK_S = 0.25
+CONFIRMS_IN_FLIGHT = 8
+CONFIRM_TIMEOUT_S = 30.0
+
+
+class Inbound(Enum):
+    READINGS = "readings"
+    SENSORS = "sensors"
+    REQUESTS = "requests"
+    ALARMS = "alarms"
+
+
+@dataclass(slots=True)
+class Pending:
+    """A persist batch on its way, and the inbound messages to ack once it is confirmed."""
+
+    body: bytes
+    confirm: asyncio.Task[object]
+    messages: list[AbstractIncomingMessage]
+
+
+class Coordinator:
+    def __init__(self, settings: Settings, *, persist_interval: float = 0.0) -> None:
+        self.settings = settings
+        self.topology = Topology(settings.plant)
+        self.instance = uuid.uuid4().hex
+        self.bus = MessageBus()
+        self.registry = Registry(self.bus)
+        self.alarms = AlarmMonitor(self.bus)
+        self.liveness = LivenessMonitor(self.bus)
+        self.persister = Persister(self.bus, persist_interval)
+        self.viewers = ViewerPublisher(self.bus)
+        self.sequence = SequenceFilter()
+        self._inbox: asyncio.Queue[tuple[Inbound, AbstractIncomingMessage] | None] = asyncio.Queue()
+        self._consumed_sources: set[str] = set()
+        self._consume_channel: AbstractChannel | None = None
+        self._discovery: AbstractExchange | None = None
+
+    async def run(self, stopping: asyncio.Event) -> int:
+        connection = await connect(self.settings, "coordinator")
+        async with connection:
+            await self._open(connection)
+            connection.reconnect_callbacks.add(lambda *_: self._inbox.put_nowait(None))
+            settle: asyncio.Queue[Pending] = asyncio.Queue(CONFIRMS_IN_FLIGHT)
+            async with asyncio.TaskGroup() as tasks:
+                persist_channel = await connection.channel()
+                await self.topology.persist(persist_channel)
+                events_channel = await connection.channel(publisher_confirms=False)
+                events = await self.topology.events(events_channel)
+                processing = tasks.create_task(
+                    self._process(tasks, persist_channel, events_channel, events, settle)
+                )
+                settling = tasks.create_task(self._settle(persist_channel, settle))
+                await self._discover()
+                log.info(
+                    "coordinator %s running for plant %s", self.instance[:8], self.settings.plant
+                )
+                await stopping.wait()
+                processing.cancel()
+                await asyncio.wait([processing])
+                while not settle.empty():
+                    await asyncio.sleep(0.05)
+                settling.cancel()
+        return 0
+
+    async def _open(self, connection: AbstractRobustConnection) -> None:
+        channel = await connection.channel(publisher_confirms=False)
+        await channel.set_qos(prefetch_count=PREFETCH)
+        self._consume_channel = channel
+        sensors = await self.topology.private(channel)
+        await sensors.bind(await self.topology.sensors(channel))
+        await sensors.consume(self._receiver(Inbound.SENSORS))
+        requests = await self.topology.requests(channel)
+        await requests.consume(self._receiver(Inbound.REQUESTS))
+        mirror = await self.topology.viewer(channel, "alarm.#")
+        await mirror.consume(self._receiver(Inbound.ALARMS))
+        self._discovery = await self.topology.discovery(channel)
+
+    def _receiver(self, kind: Inbound):  # type: ignore[no-untyped-def]
+        async def receive(message: AbstractIncomingMessage) -> None:
+            self._inbox.put_nowait((kind, message))
+
+        return receive
+
+    async def _discover(self) -> None:
+        """Ask every source to announce itself: sensors started before us are found."""
+        assert self._discovery is not None
+        await self._discovery.publish(
+            json_message(encode(Discover()), persistent=False), routing_key=""
+        )
+
+    async def _consume_source(self, source: str) -> None:
+        if source in self._consumed_sources:
+            return
+        assert self._consume_channel is not None
+        queue = await self.topology.readings(self._consume_channel, source)
+        await queue.consume(self._receiver(Inbound.READINGS))
+        self._consumed_sources.add(source)
+        log.info("consuming readings of source %s", source)
+
+    # --- the processing loop ---------------------------------------------------------------
+
+    async def _process(
+        self,
+        tasks: asyncio.TaskGroup,
+        persist_channel: AbstractChannel,
+        events_channel: AbstractChannel,
+        events: AbstractExchange,
+        settle: asyncio.Queue[Pending],
+    ) -> None:
+        while True:
+            batch = await self._next_round()
+            handled: list[AbstractIncomingMessage] = []
+            new_sources: list[str] = []
+            replies: list[tuple[AbstractIncomingMessage, Message]] = []
+            for kind, message in batch:
+                try:
+                    self._handle(kind, message, new_sources, replies)
+                except InvalidMessage as error:
+                    log.warning(
+                        "rejected a message on %s (dead-lettered): %s", message.routing_key, error
+                    )
+                    await _settle_quietly(message.reject(requeue=False))
+                    continue
+                handled.append(message)
+            self.bus.handle(ClockTicked(now_us()))
+            for source in new_sources:
+                await self._consume_source(source)
+            await self._publish_events(events, events_channel, replies)
+            persist = self.persister.take()
+            if persist:
+                pending = self._publish_persist(tasks, persist_channel, persist, handled)
+                await settle.put(pending)
+            else:
+                for message in handled:
+                    await _settle_quietly(message.ack())
+
+    async def _next_round(self) -> list[tuple[Inbound, AbstractIncomingMessage]]:
+        """Whatever has arrived, waiting at most one tick for the first message."""
+        batch: list[tuple[Inbound, AbstractIncomingMessage]] = []
+        try:
+            first = await asyncio.wait_for(self._inbox.get(), TICK_S)
+        except TimeoutError:
+            return batch
+        items = [first]
+        size = 0
+        while not self._inbox.empty() and size < ROUND_MAX_READINGS:
+            item = self._inbox.get_nowait()
+            items.append(item)
+            size += len(item[1].body) // 16 if item is not None else 0
+        for item in items:
+            if item is None:  # the broker connection came back: sources may have announced
+                log.info("asking every source to announce again after reconnecting")
+                await self._discover()
+            else:
+                batch.append(item)
+        return batch
+
+    def _handle(
+        self,
+        kind: Inbound,
+        message: AbstractIncomingMessage,
+        new_sources: list[str],
+        replies: list[tuple[AbstractIncomingMessage, Message]],
+    ) -> None:
+        decoded = decode(message.body)
+        if kind is Inbound.READINGS and isinstance(decoded, Frame):
+            self.bus.handle(FrameReceived(decoded, self.sequence.fresh(decoded)))
+        elif kind is Inbound.SENSORS and isinstance(decoded, Announce):
+            new_sources.append(decoded.source)
+            self.bus.handle(SourceAnnounced(decoded))
+        elif kind is Inbound.SENSORS and isinstance(decoded, Goodbye):
+            self.bus.handle(SourceLeft(decoded))
+        elif kind is Inbound.REQUESTS and isinstance(decoded, SnapshotRequest):
+            replies.append(
+                (message, Snapshot(list(self.registry.sources.values()), self.alarms.open_alarms()))
+            )
+        elif kind is Inbound.REQUESTS and isinstance(decoded, AckRequest):
+            self.bus.handle(AckRequested(decoded))
+        elif kind is Inbound.ALARMS and isinstance(decoded, AlarmEvent):
+            if message.app_id != self.instance:
+                self.bus.handle(AlarmObserved(decoded.alarm))
+        else:
+            raise InvalidMessage(f"{type(decoded).__name__} does not belong on {kind.value}")
+
+    async def _publish_events(
+        self,
+        events: AbstractExchange,
+        channel: AbstractChannel,
+        replies: list[tuple[AbstractIncomingMessage, Message]],
+    ) -> None:
+        try:
+            for routing_key, event in self.viewers.take():
+                await events.publish(
+                    json_message(encode(event), persistent=False, app_id=self.instance),
+                    routing_key=routing_key,
+                )
+            for request, reply in replies:
+                if request.reply_to:
+                    await channel.default_exchange.publish(
+                        json_message(
+                            encode(reply), persistent=False, correlation_id=request.correlation_id
+                        ),
+                        routing_key=request.reply_to,
+                    )
+        except Exception as error:  # viewers are best effort; stored data is not at stake
+            log.warning("could not publish viewer events: %s", describe(error))
+
+    def _publish_persist(
+        self,
+        tasks: asyncio.TaskGroup,
+        channel: AbstractChannel,
+        batch: PersistBatch,
+        messages: list[AbstractIncomingMessage],
+    ) -> Pending:
+        body = encode(batch)
+        confirm = tasks.create_task(self._send_persist(channel, body))
+        return Pending(body, confirm, messages)
+
+    async def _send_persist(self, channel: AbstractChannel, body: bytes) -> object:
+        return await channel.default_exchange.publish(
+            json_message(body, persistent=True),
+            routing_key=self.topology.persist_queue,
+            timeout=CONFIRM_TIMEOUT_S,
+        )
+
+    async def _settle(self, channel: AbstractChannel, settle: asyncio.Queue[Pending]) -> None:
+        """Wait for each batch's confirm (retrying until the broker takes it), then ack."""
+        backoff = Backoff()
+        while True:
+            pending = await settle.get()
+            try:
+                await pending.confirm
+            except Exception as error:
+                log.warning("persist batch not confirmed (%s); retrying", describe(error))
+                while True:
+                    await asyncio.sleep(backoff.next())
+                    try:
+                        await self._send_persist(channel, pending.body)
+                    except Exception as retry_error:
+                        log.warning("persist retry failed: %s", describe(retry_error))
+                        continue
+                    log.info("persist batch confirmed after retry")
+                    break
+                backoff.reset()
+            for message in pending.messages:
+                await _settle_quietly(message.ack())
+            settle.task_done()
+
+
+async def _settle_quietly(settling: object) -> None:
+    """Ack or reject; a message from a channel lost in an outage will be redelivered anyway."""
+    try:
+        await settling  # type: ignore[misc]
+    except Exception as error:
+        log.debug("could not settle a message: %s", describe(error))

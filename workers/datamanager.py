@@ -1,0 +1,181 @@
+"""`controlroom-worker datamanager`: stores persist batches in PostgreSQL.
+
+Messages are gathered into transactions of up to BATCH_READINGS readings and written by several
+writers at once (one connection each), so decoding overlaps with the database's work. A message
+is acked only after its transaction commits; storing is idempotent, so a redelivery after a
+crash stores nothing twice. When PostgreSQL goes away the writers wait and retry the same batch;
+a message the database refuses on its own is dead-lettered with a log line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+from aio_pika.abc import AbstractIncomingMessage
+
+from controlroom.amqp import connect as connect_broker
+from controlroom.amqp import describe
+from controlroom.config import ConfigError, Settings
+from controlroom.db import connect as connect_database
+from controlroom.db.connection import CONNECTION_ERRORS, DatabaseUnavailable
+from controlroom.db.writer import BatchWriter
+from controlroom.messages import InvalidMessage, PersistBatch, decode_as
+from controlroom.topology import Topology
+from workers.lifecycle import Backoff, stop_on_signals
+
+HELP = "stores readings, alarms and actions from the persist queue in PostgreSQL"
+
+log = logging.getLogger(__name__)
+
+BATCH_READINGS = 20_000
+BATCH_WAIT_S = 0.02
+PREFETCH = 32
+RETRYABLE = (*CONNECTION_ERRORS, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--writers", type=int, default=2, help="database connections writing at once (default 2)"
+    )
+
+
+@dataclass(slots=True)
+class Work:
+    batches: list[PersistBatch]
+    messages: list[AbstractIncomingMessage]
+
+    @property
+    def readings(self) -> int:
+        return sum(batch.reading_count for batch in self.batches)
+
+
+class DataManager:
+    def __init__(self, settings: Settings, writers: int = 2) -> None:
+        self.settings = settings
+        self.topology = Topology(settings.plant)
+        self.writers = writers
+        self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._work: asyncio.Queue[Work] = asyncio.Queue(writers)
+        self.stored = 0
+
+    async def run(self, stopping: asyncio.Event) -> int:
+        # Fail fast, with one line, if the database is not there at all at start.
+        first = await connect_database(self.settings)
+        await first.close()
+        connection = await connect_broker(self.settings, "datamanager")
+        async with connection:
+            channel = await connection.channel(publisher_confirms=False)
+            await channel.set_qos(prefetch_count=PREFETCH)
+            queue = await self.topology.persist(channel)
+            async with asyncio.TaskGroup() as tasks:
+                writers = [tasks.create_task(self._write(n)) for n in range(self.writers)]
+                batching = tasks.create_task(self._gather())
+                tag = await queue.consume(self._inbox.put)
+                log.info("datamanager storing %s with %d writers", queue.name, self.writers)
+                await stopping.wait()
+                await queue.cancel(tag)
+                batching.cancel()
+                await self._work.join()
+                for writer in writers:
+                    writer.cancel()
+        return 0
+
+    async def _gather(self) -> None:
+        """Decode messages into units of work of up to BATCH_READINGS readings."""
+        loop = asyncio.get_running_loop()
+        while True:
+            work = Work([], [])
+            message = await self._inbox.get()
+            deadline = loop.time() + BATCH_WAIT_S
+            while True:
+                await self._add(work, message)
+                if work.readings >= BATCH_READINGS:
+                    break
+                try:
+                    message = await asyncio.wait_for(
+                        self._inbox.get(), max(0.0, deadline - loop.time())
+                    )
+                except TimeoutError:
+                    break
+            if work.messages:
+                await self._work.put(work)
+
+    async def _add(self, work: Work, message: AbstractIncomingMessage) -> None:
+        try:
+            batch = decode_as(message.body, PersistBatch)
+        except InvalidMessage as error:
+            log.warning("rejected a persist message (dead-lettered): %s", error)
+            await message.reject(requeue=False)
+            return
+        work.batches.append(batch)
+        work.messages.append(message)
+
+    async def _write(self, number: int) -> None:
+        writer: BatchWriter | None = None
+        backoff = Backoff(most=5.0)
+        waiting = False
+        while True:
+            work = await self._work.get()
+            while True:
+                try:
+                    if writer is None:
+                        writer = await self._open_writer()
+                    await self._store(writer, work)
+                except (DatabaseUnavailable, *RETRYABLE) as error:
+                    writer = None
+                    if not waiting:
+                        log.warning(
+                            "writer %d: database unavailable (%s); waiting to retry %d messages",
+                            number,
+                            describe(error),
+                            len(work.messages),
+                        )
+                    waiting = True
+                    await asyncio.sleep(backoff.next())
+                    continue
+                if waiting:
+                    log.info("writer %d: database back; writing again", number)
+                    waiting = False
+                    backoff.reset()
+                break
+            self._work.task_done()
+
+    async def _open_writer(self) -> BatchWriter:
+        connection = await connect_database(self.settings)
+        writer = BatchWriter(connection)
+        await writer.prepare()
+        return writer
+
+    async def _store(self, writer: BatchWriter, work: Work) -> None:
+        try:
+            self.stored += await writer.write(work.batches)
+        except asyncpg.PostgresError as error:
+            if isinstance(error, RETRYABLE) or len(work.messages) == 1:
+                if isinstance(error, RETRYABLE):
+                    raise
+                log.error(
+                    "rejected a persist message the database refuses (dead-lettered): %s", error
+                )
+                await work.messages[0].reject(requeue=False)
+                return
+            # One bad message must not hold back the rest: store them one by one.
+            for batch, message in zip(work.batches, work.messages, strict=True):
+                await self._store(writer, Work([batch], [message]))
+            return
+        for message in work.messages:
+            try:
+                await message.ack()
+            except Exception as error:  # channel lost: the broker redelivers; storing is idempotent
+                log.debug("could not ack: %s", describe(error))
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if not 1 <= args.writers <= 16:
+        raise ConfigError("--writers must be between 1 and 16")
+    manager = DataManager(settings, args.writers)
+    with stop_on_signals() as stopping:
+        return await manager.run(stopping)

@@ -1,0 +1,342 @@
+"""A source of readings: one or many simulated sensors publishing one frame per tick.
+
+A process that simulates many sensors is a gateway, like a plant's remote terminal unit: it
+publishes one frame per tick carrying all its sensors' readings, which is how telemetry gets
+fast. A lone sensor is a gateway of one.
+
+Delivery: each frame goes to the source's durable queue as a persistent message, and counts as
+delivered only when the broker confirms it. One message is in flight at a time, so frames arrive
+in order; whatever piled up meanwhile (a slow confirm, a broker outage) is merged into the next
+message. Readings taken while the broker is away wait in a bounded buffer; when it is full the
+oldest readings are dropped, counted, logged, and reported in the goodbye.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from controlroom.amqp import connect, describe
+from controlroom.config import Settings
+from controlroom.messages import (
+    Announce,
+    Discover,
+    Frame,
+    Goodbye,
+    InvalidMessage,
+    SensorInfo,
+    Stop,
+    decode,
+    encode,
+    now_us,
+)
+from controlroom.presets import SimulatedSensor
+from controlroom.simulation import RandomWalk
+from controlroom.topology import Topology, json_message
+from workers.lifecycle import Backoff
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUFFER_READINGS = 1_000_000
+MAX_MESSAGE_READINGS = 200_000
+CONFIRM_TIMEOUT_S = 15.0
+FLUSH_TIMEOUT_S = 10.0
+
+
+@dataclass(slots=True)
+class SensorState:
+    """One simulated sensor inside a gateway."""
+
+    info: SensorInfo
+    walk: RandomWalk
+    period: float
+    next_due: float = 0.0
+    seq: int = 0
+    last_taken_on: int = 0
+
+
+@dataclass(slots=True)
+class Buffer:
+    """Frames taken but not yet confirmed, bounded by a number of readings."""
+
+    limit: int
+    frames: deque[Frame] = field(default_factory=deque)
+    readings: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    overflowing: bool = False
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def append(self, frame: Frame) -> None:
+        self.frames.append(frame)
+        self.readings += len(frame)
+        self._enforce_limit()
+        self.ready.set()
+
+    def take(self, most: int) -> list[Frame]:
+        """Frames from the front, up to `most` readings (at least one frame)."""
+        taken: list[Frame] = []
+        count = 0
+        while self.frames and (not taken or count + len(self.frames[0]) <= most):
+            frame = self.frames.popleft()
+            count += len(frame)
+            taken.append(frame)
+        self.readings -= count
+        if not self.frames:
+            self.ready.clear()
+        return taken
+
+    def put_back(self, frames: list[Frame]) -> None:
+        """Return unconfirmed frames to the front, in order."""
+        for frame in reversed(frames):
+            self.frames.appendleft(frame)
+            self.readings += len(frame)
+        self._enforce_limit()
+        if self.frames:
+            self.ready.set()
+
+    def _enforce_limit(self) -> None:
+        before = sum(self.dropped.values())
+        while self.readings > self.limit and len(self.frames) > 1:
+            oldest = self.frames.popleft()
+            self.readings -= len(oldest)
+            self.dropped.update(oldest.names)
+        lost = sum(self.dropped.values()) - before
+        if lost and not self.overflowing:
+            self.overflowing = True
+            log.warning(
+                "buffer full (%d readings): dropping the oldest readings until the broker "
+                "takes them",
+                self.limit,
+            )
+        elif not lost and self.overflowing and self.readings < self.limit // 2:
+            self.overflowing = False
+            log.info("buffer below half full again; %d readings dropped so far", before)
+
+
+class Gateway:
+    """Simulates sensors, publishes their frames, obeys discovery and remote stops."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        source: str,
+        sensors: list[SimulatedSensor],
+        *,
+        buffer_readings: int = DEFAULT_BUFFER_READINGS,
+    ) -> None:
+        self.settings = settings
+        self.topology = Topology(settings.plant)
+        self.source = source
+        self.run_id = uuid.uuid4().hex
+        self.active: dict[str, SensorState] = {
+            s.info.name: SensorState(
+                info=s.info, walk=RandomWalk(s.minimum, s.maximum, s.step), period=1.0 / s.freq_hz
+            )
+            for s in sensors
+        }
+        self.buffer = Buffer(limit=buffer_readings)
+        self.confirmed: dict[str, int] = {}
+        self.leaving: list[str] = []
+        # None asks for an announcement; a name asks for that sensor's goodbye.
+        self._notices: asyncio.Queue[str | None] = asyncio.Queue()
+        self._all_stopped = asyncio.Event()
+        self._command_tag = ""
+
+    async def run(self, stopping: asyncio.Event) -> int:
+        connection = await connect(self.settings, f"source {self.source}")
+        async with connection:
+            channel = await connection.channel()  # publisher confirms on
+            queue = await self.topology.readings(channel, self.source)
+            sensors_exchange = await self.topology.sensors(channel)
+            commands = await self._listen_for_commands(connection)
+            connection.reconnect_callbacks.add(lambda *_: self._notices.put_nowait(None))
+            self._notices.put_nowait(None)
+            log.info(
+                "source %s (run %s) publishing %d sensors to %s",
+                self.source,
+                self.run_id,
+                len(self.active),
+                queue.name,
+            )
+            async with asyncio.TaskGroup() as tasks:
+                ticking = tasks.create_task(self._tick())
+                publishing = tasks.create_task(self._publish(channel, queue.name))
+                announcing = tasks.create_task(self._announce(sensors_exchange))
+                await _first_of(stopping, self._all_stopped)
+                ticking.cancel()
+                await self._flush()
+                publishing.cancel()
+                announcing.cancel()
+                await commands.cancel(self._command_tag)
+            await self._goodbye(sensors_exchange, [*self.active, *self.leaving])
+        return 0
+
+    # --- ticking ---------------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for state in self.active.values():
+            state.next_due = start
+        while self.active:
+            now = loop.time()
+            due = [s for s in self.active.values() if s.next_due <= now]
+            if due:
+                self.buffer.append(self._take_readings(due, now))
+            if not self.active:
+                break
+            wake = min(s.next_due for s in self.active.values())
+            await asyncio.sleep(max(0.0, wake - loop.time()))
+
+    def _take_readings(self, due: list[SensorState], now: float) -> Frame:
+        taken = now_us()
+        names: list[str] = []
+        seqs: list[int] = []
+        times: list[int] = []
+        values: list[float] = []
+        for state in due:
+            state.seq += 1
+            # Strictly increasing per sensor: (sensor, taken_on) is the stored reading's key.
+            stamp = taken if taken > state.last_taken_on else state.last_taken_on + 1
+            state.last_taken_on = stamp
+            names.append(state.info.name)
+            seqs.append(state.seq)
+            times.append(stamp)
+            values.append(state.walk.next())
+            state.next_due += state.period
+            if state.next_due < now:  # fell behind: skip missed ticks rather than burst
+                state.next_due = now + state.period
+        return Frame(self.source, self.run_id, names, seqs, times, values)
+
+    # --- publishing ------------------------------------------------------------------------
+
+    async def _publish(self, channel: aio_pika.abc.AbstractChannel, queue_name: str) -> None:
+        backoff = Backoff()
+        failing = False
+        while True:
+            await self.buffer.ready.wait()
+            frames = self.buffer.take(MAX_MESSAGE_READINGS)
+            frame = frames[0] if len(frames) == 1 else Frame.merge(frames)
+            try:
+                await channel.default_exchange.publish(
+                    json_message(encode(frame), persistent=True),
+                    routing_key=queue_name,
+                    timeout=CONFIRM_TIMEOUT_S,
+                )
+            except asyncio.CancelledError:
+                self.buffer.put_back(frames)
+                raise
+            except Exception as error:  # any failure: keep the readings and try again
+                self.buffer.put_back(frames)
+                if not failing:
+                    log.warning(
+                        "publishing to %s failed (%s); %d readings kept for retry",
+                        queue_name,
+                        describe(error),
+                        self.buffer.readings,
+                    )
+                failing = True
+                await asyncio.sleep(backoff.next())
+                continue
+            if failing:
+                log.info("publishing to %s again", queue_name)
+                failing = False
+                backoff.reset()
+            self.confirmed.update(zip(frame.names, frame.seqs, strict=True))
+
+    async def _flush(self) -> None:
+        """Give buffered readings a last chance to be confirmed before leaving."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FLUSH_TIMEOUT_S
+        while self.buffer.readings and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if self.buffer.readings:
+            log.error("leaving with %d readings the broker never confirmed", self.buffer.readings)
+
+    # --- discovery and commands ------------------------------------------------------------
+
+    async def _announce(self, exchange: aio_pika.abc.AbstractExchange) -> None:
+        """Send announcements and early goodbyes (one sensor of several stopped), in order."""
+        while True:
+            notice = await self._notices.get()
+            if notice is not None:
+                await self._goodbye(exchange, [notice])
+                continue
+            if not self.active:
+                continue
+            announce = Announce(self.source, self.run_id, [s.info for s in self.active.values()])
+            try:
+                await exchange.publish(
+                    json_message(encode(announce), persistent=False), routing_key=""
+                )
+            except Exception as error:  # the reconnect callback asks again
+                log.warning("announcing failed (%s); will retry", describe(error))
+                await asyncio.sleep(1.0)
+                self._notices.put_nowait(None)
+            else:
+                log.info("announced %d sensors", len(announce.sensors))
+
+    async def _listen_for_commands(
+        self, connection: AbstractRobustConnection
+    ) -> aio_pika.abc.AbstractQueue:
+        channel = await connection.channel(publisher_confirms=False)
+        queue = await self.topology.private(channel)
+        await queue.bind(await self.topology.discovery(channel))
+        control = await self.topology.control(channel)
+        for name in self.active:
+            await queue.bind(control, routing_key=name)
+        self._command_tag = await queue.consume(self._on_command)
+        return queue
+
+    async def _on_command(self, message: AbstractIncomingMessage) -> None:
+        try:
+            command = decode(message.body)
+            if not isinstance(command, Discover | Stop):
+                raise InvalidMessage(f"a sensor does not take {type(command).__name__}")
+        except InvalidMessage as error:
+            log.warning("rejected a command (dead-lettered): %s", error)
+            await message.reject(requeue=False)
+            return
+        await message.ack()
+        if isinstance(command, Discover):
+            self._notices.put_nowait(None)
+        elif command.sensor in self.active:
+            log.info("stop requested for %s by %s", command.sensor, command.by or "someone")
+            del self.active[command.sensor]
+            self.leaving.append(command.sensor)
+            if self.active:
+                self._notices.put_nowait(command.sensor)
+            else:
+                self._all_stopped.set()
+
+    async def _goodbye(self, exchange: aio_pika.abc.AbstractExchange, names: list[str]) -> None:
+        goodbye = Goodbye(
+            self.source,
+            self.run_id,
+            last_seq={name: self.confirmed.get(name, 0) for name in names},
+            dropped={
+                name: self.buffer.dropped[name] for name in names if self.buffer.dropped[name]
+            },
+        )
+        try:
+            await exchange.publish(
+                json_message(encode(goodbye), persistent=False), routing_key="", timeout=5.0
+            )
+        except Exception as error:
+            log.warning("could not say goodbye (%s)", describe(error))
+        else:
+            log.info("said goodbye for %d sensors", len(names))
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    async with asyncio.TaskGroup() as tasks:
+        waiters = [tasks.create_task(event.wait()) for event in events]
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()

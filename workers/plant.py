@@ -1,0 +1,166 @@
+"""`controlroom-worker plant`: the whole plant as child processes of one supervisor.
+
+Starts the coordinator, the datamanager, the browser bridge and the reference plant's sensors,
+restarts any that dies on its own (with backoff), and on Ctrl-C or SIGTERM stops them in an
+order that loses nothing: sensors first (they flush and say goodbye), then the coordinator,
+then the datamanager once it has stored what is on its way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controlroom.config import ConfigError, Settings
+from controlroom.db import ensure_database, migrate
+from workers.lifecycle import Backoff, stop_on_signals, wait_or_stop
+
+HELP = "run a whole plant (coordinator, datamanager, bridge, reference sensors); Ctrl-C stops it"
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 20.0
+STABLE_AFTER_S = 30.0
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-sensors", action="store_true", help="do not start the reference sensors"
+    )
+    parser.add_argument("--no-bridge", action="store_true", help="do not start the browser bridge")
+    parser.add_argument(
+        "--bridge-host", default="127.0.0.1", help="bridge address (default 127.0.0.1)"
+    )
+    parser.add_argument("--bridge-port", type=int, default=3000, help="bridge port (default 3000)")
+    parser.add_argument(
+        "--coordinators", type=int, default=1, help="coordinators to run (default 1)"
+    )
+    parser.add_argument(
+        "--datamanagers", type=int, default=1, help="datamanagers to run (default 1)"
+    )
+    parser.add_argument(
+        "--log-dir", type=Path, help="write each child's log to DIR/NAME.log instead of stderr"
+    )
+
+
+@dataclass
+class Child:
+    """One supervised worker process."""
+
+    name: str
+    args: list[str]
+    stage: int  # stopped in increasing order
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, most=30.0))
+
+
+def plan(args: argparse.Namespace) -> list[Child]:
+    children: list[Child] = []
+    if not args.no_sensors:
+        children.append(Child("sensors", ["sensors", "--preset", "plant"], stage=0))
+    if not args.no_bridge and importlib.util.find_spec("workers.bridge") is not None:
+        children.append(
+            Child(
+                "bridge",
+                ["bridge", "--host", args.bridge_host, "--port", str(args.bridge_port)],
+                stage=1,
+            )
+        )
+    for n in range(args.coordinators):
+        children.append(Child(f"coordinator-{n + 1}", ["coordinator"], stage=1))
+    for n in range(args.datamanagers):
+        children.append(Child(f"datamanager-{n + 1}", ["datamanager"], stage=2))
+    return children
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, children: list[Child], log_dir: Path | None) -> None:
+        self.settings = settings
+        self.children = children
+        self.log_dir = log_dir
+
+    async def run(self, stopping: asyncio.Event) -> int:
+        async with asyncio.TaskGroup() as tasks:
+            for child in self.children:
+                tasks.create_task(self._keep_running(child, stopping))
+            await stopping.wait()
+            log.info("stopping the plant")
+            for stage in sorted({child.stage for child in self.children}):
+                await asyncio.gather(*(self._stop(c) for c in self.children if c.stage == stage))
+        log.info("plant stopped")
+        return 0
+
+    async def _keep_running(self, child: Child, stopping: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stopping.is_set():
+            started = loop.time()
+            child.process = await self._spawn(child)
+            log.info("started %s (pid %d)", child.name, child.process.pid)
+            status = await child.process.wait()
+            if stopping.is_set():
+                return
+            if loop.time() - started > STABLE_AFTER_S:
+                child.backoff.reset()
+            delay = child.backoff.next()
+            child.restarts += 1
+            log.error("%s exited with status %d; restarting in %.0f s", child.name, status, delay)
+            if await wait_or_stop(stopping, delay):
+                return
+
+    async def _spawn(self, child: Child) -> asyncio.subprocess.Process:
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = (self.log_dir / f"{child.name}.log").open("ab")
+        try:
+            return await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "workers.cli",
+                *child.args,
+                env=_child_env(self.settings),
+                stdout=output,
+                stderr=output,
+                stdin=asyncio.subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches the supervisor, which stops in order
+            )
+        finally:
+            if output is not None:
+                output.close()
+
+    async def _stop(self, child: Child) -> None:
+        process = child.process
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.error("%s did not stop within %.0f s; killing it", child.name, STOP_TIMEOUT_S)
+            process.kill()
+            await process.wait()
+        log.info("%s stopped", child.name)
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    return os.environ | settings.as_env()
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.coordinators < 1 or args.datamanagers < 1:
+        raise ConfigError("--coordinators and --datamanagers must be at least 1")
+    if not 1 <= args.bridge_port <= 65535:
+        raise ConfigError("--bridge-port must be between 1 and 65535")
+    await ensure_database(settings)
+    await migrate(settings)
+    supervisor = Supervisor(settings, plan(args), args.log_dir)
+    with stop_on_signals() as stopping:
+        return await supervisor.run(stopping)
