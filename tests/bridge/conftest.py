@@ -1,0 +1,69 @@
+"""Fixtures for the bridge: a bridge worker on a free port, a fake coordinator, an output folder."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from controlroom.config import Settings
+from tests.bridge.fakes import FakeCoordinator
+from tests.support import Worker, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+LISTENING = re.compile(r"listening on http://([^/]+)/")
+
+
+@dataclass
+class RunningBridge:
+    worker: Worker
+    address: str  # host:port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}/"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.address}/ws"
+
+
+@pytest.fixture
+def start_bridge(
+    start_worker: Callable[..., Worker],
+) -> Callable[..., object]:
+    """Start `controlroom-worker bridge --port 0 ARGS...`; await it for a RunningBridge."""
+
+    async def start(*args: str) -> RunningBridge:
+        worker = start_worker("bridge", "--port", "0", *args)
+
+        async def listening() -> str | None:
+            if not worker.alive():
+                raise AssertionError(f"the bridge exited:\n{worker.log()}")
+            found = LISTENING.search(worker.log())
+            return found.group(1) if found else None
+
+        address = await wait_for(listening, timeout=20, what="the bridge to listen")
+        return RunningBridge(worker, address)
+
+    return start
+
+
+@pytest.fixture
+async def coordinator(settings: Settings) -> AsyncIterator[FakeCoordinator]:
+    fake = FakeCoordinator(settings)
+    async with fake.running():
+        yield fake
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """Where a test leaves artefacts a person may want to look at (screenshots)."""
+    base = Path(os.environ.get("CONTROLROOM_TEST_OUTPUT", ROOT / "test-output"))
+    folder = base / "bridge" / re.sub(r"[^\w.-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

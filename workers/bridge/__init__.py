@@ -1,0 +1,163 @@
+"""`controlroom-worker bridge`: the browser view of the plant over a websocket.
+
+Serves the page at / and the original Go web client's protocol at /ws, fed by the
+coordinator's events. Modules: `protocol` (wire format), `view` (known sensors and alarms),
+`hub` (per-client bounded queues), `feed` (the broker side), `access` (Origin and Host),
+`assets` (the page's files), `server` (HTTP and websocket handling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from websockets.asyncio.server import serve
+
+from controlroom.config import ConfigError, Settings
+from workers.bridge.access import Access, is_loopback
+from workers.bridge.assets import FETCH_COMMAND, Assets
+from workers.bridge.feed import Feed
+from workers.bridge.hub import Hub
+from workers.bridge.server import Bridge, Limits
+from workers.bridge.view import PlantView
+
+HELP = "serve the browser view (page at /, websocket at /ws) of the plant's live events"
+
+log = logging.getLogger("workers.bridge")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=3000, help="TCP port; 0 picks a free one (default 3000)"
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="also accept websockets from pages at this origin, e.g. http://example:8080 "
+        "(repeatable; the bridge's own origin is always accepted)",
+    )
+    parser.add_argument(
+        "--max-clients", type=int, default=1000, help="websocket clients at once (default 1000)"
+    )
+    parser.add_argument(
+        "--client-queue",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="readings buffered per client before its oldest are dropped (default 2000)",
+    )
+    parser.add_argument(
+        "--max-frame",
+        type=int,
+        default=4096,
+        metavar="BYTES",
+        help="largest frame a client may send (default 4096)",
+    )
+    parser.add_argument(
+        "--ping-interval",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="seconds between keepalive pings (default 20)",
+    )
+    parser.add_argument(
+        "--ping-timeout",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="seconds a client has to answer a ping before it is dropped (default 20)",
+    )
+
+
+def _check(args: argparse.Namespace) -> Access:
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port} is not a TCP port")
+    for flag, value, low in (
+        ("--max-clients", args.max_clients, 1),
+        ("--client-queue", args.client_queue, 10),
+        ("--max-frame", args.max_frame, 256),
+    ):
+        if value < low:
+            raise ConfigError(f"{flag} must be at least {low}")
+    if args.ping_interval <= 0 or args.ping_timeout <= 0:
+        raise ConfigError("--ping-interval and --ping-timeout must be positive")
+    return Access(args.host, args.allow_origin)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    access = _check(args)
+    if not is_loopback(args.host):
+        log.warning("listening on %s: the plant is visible to this network", args.host)
+    if log.getEffectiveLevel() > logging.DEBUG:
+        # websockets logs every plain HTTP response at INFO; the bridge logs what matters.
+        logging.getLogger("websockets").setLevel(logging.WARNING)
+
+    view = PlantView()
+    hub = Hub(max_readings=args.client_queue, max_state=max(1000, 4 * args.client_queue))
+    feed = Feed(settings, view, hub)
+    assets = Assets()
+    bridge = Bridge(
+        plant=settings.plant,
+        hub=hub,
+        view=view,
+        feed=feed,
+        access=access,
+        assets=assets,
+        limits=Limits(max_clients=args.max_clients, max_frame_bytes=args.max_frame),
+    )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    await feed.start()
+    try:
+        server = await serve(
+            bridge.handle,
+            args.host,
+            args.port,
+            process_request=bridge.process_request,
+            max_size=args.max_frame,
+            max_queue=4,
+            # Compression would deflate every message once per client: CPU for nothing on a LAN.
+            compression=None,
+            ping_interval=args.ping_interval,
+            ping_timeout=args.ping_timeout,
+            close_timeout=5,
+        )
+    except OSError as error:
+        await feed.close()
+        raise ConfigError(
+            f"cannot listen on {args.host}:{args.port}: {error.strerror or error}"
+        ) from None
+
+    port = server.sockets[0].getsockname()[1] if server.sockets else args.port
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    log.info("listening on http://%s:%d/ (plant %s)", host, port, settings.plant)
+    if not assets.canvasjs_present():
+        log.warning("CanvasJS is missing: the page will show no charts; run %s", FETCH_COMMAND)
+
+    try:
+        async with server, asyncio.TaskGroup() as tasks:
+            tasks.create_task(feed.run(), name="snapshot requests")
+            await stop.wait()
+            log.info("stopping: closing %d client connections", len(hub.clients))
+            raise _Stop
+    except* _Stop:
+        pass
+    finally:
+        await feed.close()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    log.info("stopped")
+    return 0
+
+
+class _Stop(Exception):
+    """Leaves the task group: cancels its tasks, then the server closes its connections."""

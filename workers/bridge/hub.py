@@ -1,0 +1,130 @@
+"""Fan-out: every event reaches every client through that client's own bounded queue.
+
+Publishing never waits on a client. Each client drains its queue in its own task, so a slow or
+stalled client only ever delays itself. Readings live in a ring that drops the oldest when full
+(a live view wants the newest); state messages (sources, status, alarms) are never dropped but
+coalesced by key, because each carries a whole state and only the latest matters. A client
+whose state backlog still grows past its bound cannot be helped and is disconnected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import count, islice
+
+from workers.bridge.view import Outgoing
+
+log = logging.getLogger(__name__)
+
+
+class QueueOverflow(Exception):
+    """A client's state backlog passed its bound; it must reconnect and discover afresh."""
+
+
+_private_keys = count()
+
+
+class ClientQueue:
+    def __init__(self, max_readings: int, max_state: int) -> None:
+        self.readings: deque[bytes] = deque(maxlen=max_readings)
+        self.state: dict[tuple[str, str], bytes] = {}
+        self.max_state = max_state
+        self.dropped = 0
+        self.overflowed = False
+        self._ready = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self.readings) + len(self.state)
+
+    def put_readings(self, datas: list[bytes]) -> int:
+        """Queue readings; returns how many old ones this pushed out."""
+        ring = self.readings
+        overflow = len(ring) + len(datas) - (ring.maxlen or 0)
+        ring.extend(datas)
+        self._ready.set()
+        if overflow > 0:
+            self.dropped += overflow
+            return overflow
+        return 0
+
+    def put_state(self, key: tuple[str, str], payload: bytes) -> None:
+        """Queue a state message; an unsent one with the same key is replaced, in order."""
+        self.state.pop(key, None)
+        self.state[key] = payload
+        if len(self.state) > self.max_state:
+            self.overflowed = True
+        self._ready.set()
+
+    def put_reply(self, payload: bytes) -> None:
+        """A message meant for this client alone (never coalesced)."""
+        self.put_state(("reply", str(next(_private_keys))), payload)
+
+    async def take(self, max_readings: int) -> tuple[list[bytes], list[bytes]]:
+        """Wait for work; state messages first, then at most `max_readings` readings."""
+        while not (self.state or self.readings):
+            self._ready.clear()
+            await self._ready.wait()
+        if self.overflowed:
+            raise QueueOverflow(f"more than {self.max_state} state messages waiting")
+        state = list(self.state.values())
+        self.state.clear()
+        ring = self.readings
+        if len(ring) <= max_readings:
+            taken = list(ring)
+            ring.clear()
+        else:
+            taken = list(islice(ring, max_readings))
+            for _ in range(max_readings):
+                ring.popleft()
+        return state, taken
+
+
+@dataclass(eq=False)
+class Client:
+    """One connected browser (or any websocket client)."""
+
+    peer: str
+    queue: ClientQueue
+    batch: bool = False
+    discovered: bool = False
+    sent: int = 0
+    lagging: bool = field(default=False, repr=False)
+
+
+class Hub:
+    def __init__(self, max_readings: int, max_state: int) -> None:
+        self.clients: set[Client] = set()
+        self.max_readings = max_readings
+        self.max_state = max_state
+        self.readings_in = 0
+
+    def join(self, peer: str) -> Client:
+        client = Client(peer, ClientQueue(self.max_readings, self.max_state))
+        self.clients.add(client)
+        return client
+
+    def leave(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    def readings(self, datas: list[bytes]) -> None:
+        self.readings_in += len(datas)
+        for client in self.clients:
+            dropped = client.queue.put_readings(datas)
+            if dropped and not client.lagging:
+                client.lagging = True  # reset by the client's sender once it catches up
+                log.warning("client %s is too slow: dropping its oldest readings", client.peer)
+
+    def state(self, messages: Iterable[Outgoing], to: Client | None = None) -> None:
+        """Send state messages to one client, or to every client."""
+        targets = self.clients if to is None else (to,)
+        for message in messages:
+            for client in targets:
+                client.queue.put_state(message.key, message.payload)
+
+    def everyone(self, payload: bytes) -> None:
+        for client in self.clients:
+            client.queue.put_reply(payload)

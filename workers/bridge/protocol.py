@@ -1,0 +1,184 @@
+"""The browser protocol: controlroom messages in, websocket frames out (and client frames in).
+
+The wire format is the original Go web client's, which must keep working unchanged: `source`
+and `reading` messages with its field names, one reading per message. Extra types (`status`,
+`alarm`, `readings`, `hello`, `error`) are ignored by that client. Everything here is pure and
+encodes once per event, never once per client: the hub fans the same bytes out to every client.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from controlroom.messages import Alarm, Frame, SourceState, display_state
+
+# Close codes (RFC 6455): 1003 = data of a type it cannot accept, 1008 = policy violation.
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
+@lru_cache(maxsize=256)
+def _second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+def rfc3339(us: int) -> str:
+    """Microseconds UTC as RFC 3339 (what Go's time.Time marshals to); cached per second."""
+    seconds, micros = divmod(us, 1_000_000)
+    return f"{_second(seconds)}.{micros:06d}Z"
+
+
+def optional_rfc3339(us: int | None) -> str | None:
+    return None if us is None else rfc3339(us)
+
+
+# --- server -> browser ---------------------------------------------------------------------
+
+
+def frame_readings(frame: Frame) -> list[bytes]:
+    """The `data` part of each reading in a frame, encoded once for every client."""
+    dumps = orjson.dumps
+    return [
+        dumps({"Name": name, "Value": value, "Timestamp": rfc3339(taken_on)})
+        for name, value, taken_on in zip(frame.names, frame.values, frame.taken_on, strict=True)
+    ]
+
+
+def reading(data: bytes) -> bytes:
+    """One reading as the original protocol sends it."""
+    return b'{"type":"reading","data":' + data + b"}"
+
+
+def readings(datas: list[bytes]) -> bytes:
+    """Many readings in one frame, for clients that asked for batches (see `Hello`)."""
+    return b'{"type":"readings","data":[' + b",".join(datas) + b"]}"
+
+
+def source(state: SourceState) -> bytes:
+    """A sensor's metadata with the original field names, plus its current state."""
+    sensor = state.sensor
+    return _message(
+        "source",
+        {
+            "name": sensor.name,
+            "serialNo": sensor.serial_no,
+            "unitType": sensor.unit,
+            "minSafeValue": sensor.safe_min,
+            "maxSafeValue": sensor.safe_max,
+            "periodSeconds": sensor.period_s,
+            "liveness": state.liveness.value,
+            "condition": state.condition.value,
+            "state": state.state,
+        },
+    )
+
+
+def status(state: SourceState, at: int) -> bytes:
+    """A sensor's state changed (liveness or condition)."""
+    return _message(
+        "status",
+        {
+            "name": state.sensor.name,
+            "liveness": state.liveness.value,
+            "condition": state.condition.value,
+            "state": display_state(state.liveness, state.condition),
+            "at": rfc3339(at),
+        },
+    )
+
+
+def alarm(item: Alarm) -> bytes:
+    """An alarm's whole state; `active` is false once it cleared."""
+    return _message(
+        "alarm",
+        {
+            "id": item.id,
+            "name": item.sensor,
+            "kind": item.kind.value,
+            "active": item.active,
+            "raisedAt": rfc3339(item.raised_at),
+            "clearedAt": optional_rfc3339(item.cleared_at),
+            "ackedAt": optional_rfc3339(item.acked_at),
+            "ackedBy": item.acked_by,
+            "value": item.value,
+            "limit": item.limit,
+            "peak": item.peak,
+        },
+    )
+
+
+def broker(connected: bool) -> bytes:
+    """Whether the bridge can currently hear the plant."""
+    return _message("broker", {"connected": connected})
+
+
+def hello(plant: str, batch: bool) -> bytes:
+    return _message("hello", {"plant": plant, "batch": batch})
+
+
+def error(text: str) -> bytes:
+    return _message("error", {"message": text})
+
+
+def _message(kind: str, data: dict[str, Any]) -> bytes:
+    return orjson.dumps({"type": kind, "data": data})
+
+
+# --- browser -> server ---------------------------------------------------------------------
+
+
+class FrameRejected(Exception):
+    """A client frame that ends the connection; `code` is the close code to send."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Discover:
+    """Send me every known sensor (the original client sends this once it is connected)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """An extension: `batch` asks for `readings` frames carrying many readings each."""
+
+    batch: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A well-formed frame of a type this bridge does not know: answered, not fatal."""
+
+    kind: str
+
+
+ClientMessage = Discover | Hello | Unknown
+
+
+def parse(frame: str | bytes) -> ClientMessage:
+    """One client frame, or FrameRejected saying why the connection must close."""
+    if isinstance(frame, bytes):
+        raise FrameRejected(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported")
+    try:
+        obj = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        raise FrameRejected(CLOSE_POLICY_VIOLATION, "frames must be JSON") from None
+    if type(obj) is not dict or not isinstance(obj.get("type"), str):
+        raise FrameRejected(CLOSE_POLICY_VIOLATION, "frames must be objects with a string type")
+    kind: str = obj["type"]
+    if kind == "discover":
+        return Discover()
+    if kind == "hello":
+        data = obj.get("data")
+        batch = type(data) is dict and data.get("batch") is True
+        return Hello(batch=batch)
+    return Unknown(kind[:40])

@@ -1,0 +1,219 @@
+"""The websocket server: HTTP for the page, /ws for the protocol, one task pair per client.
+
+Each connection has a reader (the client's frames, rate-limited and validated) and a sender
+(draining that client's queue). They share nothing with other clients, so a slow, stalled or
+hostile client costs only itself; keepalive pings drop clients that have vanished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import orjson
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from workers.bridge import protocol
+from workers.bridge.access import Access
+from workers.bridge.assets import Assets, response, text_response
+from workers.bridge.feed import Feed
+from workers.bridge.hub import Client, Hub, QueueOverflow
+from workers.bridge.view import PlantView
+
+log = logging.getLogger(__name__)
+
+WS_PATH = "/ws"
+HEALTH_PATH = "/healthz"
+# Readings per send round; in batch mode, per `readings` frame.
+SEND_BATCH = 512
+# A client may send this many frames in a burst, refilled at RATE per second.
+FRAME_BURST = 20
+FRAME_RATE = 5.0
+MAX_UNKNOWN_FRAMES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_clients: int
+    max_frame_bytes: int
+
+
+class TokenBucket:
+    """Frames a client may send: a burst, then a steady rate."""
+
+    def __init__(self, burst: int, rate: float) -> None:
+        self.burst = burst
+        self.rate = rate
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Bridge:
+    def __init__(
+        self,
+        *,
+        plant: str,
+        hub: Hub,
+        view: PlantView,
+        feed: Feed,
+        access: Access,
+        assets: Assets,
+        limits: Limits,
+    ) -> None:
+        self.plant = plant
+        self.hub = hub
+        self.view = view
+        self.feed = feed
+        self.access = access
+        self.assets = assets
+        self.limits = limits
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Serve the page and its files; let only acceptable handshakes through to /ws."""
+        headers = request.headers
+        path = urlsplit(request.path).path
+        refusal = self.access.refuse_host(headers.get("Host"))
+        if refusal is None and path == WS_PATH:
+            refusal = self.access.refuse_origin(headers.get("Origin"), headers.get("Host"))
+        if refusal is not None:
+            log.warning("refused %s %s: %s", _peer(connection), path[:80], refusal)
+            return text_response(http.HTTPStatus.FORBIDDEN, refusal + "\n")
+        if path == WS_PATH:
+            if len(self.hub.clients) >= self.limits.max_clients:
+                log.warning(
+                    "refused %s: %d clients already", _peer(connection), len(self.hub.clients)
+                )
+                return text_response(http.HTTPStatus.SERVICE_UNAVAILABLE, "too many clients\n")
+            return None  # websockets performs the handshake (426 if it is not one)
+        if path == HEALTH_PATH:
+            return response(http.HTTPStatus.OK, orjson.dumps(self.health()), "application/json")
+        return self.assets.respond(path, headers.get("If-None-Match"))
+
+    def health(self) -> dict[str, object]:
+        return {
+            "plant": self.plant,
+            "broker": self.feed.connected,
+            "clients": len(self.hub.clients),
+            "sources": len(self.view.sources),
+            "active_alarms": len(self.view.alarms),
+            "readings_in": self.hub.readings_in,
+            "canvasjs": self.assets.canvasjs_present(),
+        }
+
+    # --- websocket -------------------------------------------------------------------------
+
+    async def handle(self, ws: ServerConnection) -> None:
+        client = self.hub.join(_peer(ws))
+        log.info("client %s connected (%d clients)", client.peer, len(self.hub.clients))
+        sending = asyncio.create_task(self._send(ws, client), name=f"send {client.peer}")
+        try:
+            await self._receive(ws, client)
+        finally:
+            self.hub.leave(client)
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
+            log.info(
+                "client %s left (code %s): %d messages sent, %d readings dropped",
+                client.peer,
+                ws.close_code,
+                client.sent,
+                client.queue.dropped,
+            )
+
+    async def _receive(self, ws: ServerConnection, client: Client) -> None:
+        """Read the client's frames until the connection closes, whoever closes it."""
+        bucket = TokenBucket(FRAME_BURST, FRAME_RATE)
+        unknown = 0
+        try:
+            async for frame in ws:
+                if not bucket.take():
+                    await self._reject(
+                        ws, client, protocol.CLOSE_POLICY_VIOLATION, "too many frames"
+                    )
+                    return
+                try:
+                    message = protocol.parse(frame)
+                except protocol.FrameRejected as error:
+                    await self._reject(ws, client, error.code, error.reason)
+                    return
+                if isinstance(message, protocol.Discover):
+                    client.discovered = True
+                    self.hub.state(self.view.discover(), to=client)
+                    self.feed.request_snapshot()
+                elif isinstance(message, protocol.Hello):
+                    client.batch = message.batch
+                    client.queue.put_reply(protocol.hello(self.plant, message.batch))
+                    client.queue.put_reply(protocol.broker(self.feed.connected))
+                else:
+                    unknown += 1
+                    if unknown > MAX_UNKNOWN_FRAMES:
+                        await self._reject(
+                            ws, client, protocol.CLOSE_POLICY_VIOLATION, "too many unknown frames"
+                        )
+                        return
+                    log.info("client %s sent an unknown type %r", client.peer, message.kind)
+                    client.queue.put_reply(protocol.error(f"unknown message type {message.kind!r}"))
+        except ConnectionClosed:
+            pass
+        # Frames that are too large end here: websockets has closed with 1009.
+
+    async def _reject(self, ws: ServerConnection, client: Client, code: int, reason: str) -> None:
+        log.warning("closing client %s (%d): %s", client.peer, code, reason)
+        await ws.close(code, reason)
+
+    async def _send(self, ws: ServerConnection, client: Client) -> None:
+        """Drain this client's queue into its socket; only this client waits on its socket."""
+        queue = client.queue
+        try:
+            while True:
+                state, readings = await queue.take(SEND_BATCH)
+                for payload in state:
+                    await ws.send(payload, text=True)
+                if client.batch:
+                    if readings:
+                        await ws.send(protocol.readings(readings), text=True)
+                else:
+                    for data in readings:
+                        await ws.send(protocol.reading(data), text=True)
+                client.sent += len(state) + len(readings)
+                if client.lagging and not queue.readings:
+                    client.lagging = False
+                    log.info(
+                        "client %s caught up (%d readings dropped so far)",
+                        client.peer,
+                        queue.dropped,
+                    )
+        except ConnectionClosed:
+            return
+        except QueueOverflow as error:
+            log.warning("closing client %s (1013): %s", client.peer, error)
+            await ws.close(protocol.CLOSE_TRY_AGAIN_LATER, "too slow")
+        except Exception:
+            log.exception("sending to client %s failed", client.peer)
+            await ws.close(1011, "internal error")
+
+
+def _peer(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)
