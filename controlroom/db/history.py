@@ -1,0 +1,253 @@
+"""History queries for viewers: known sensors, recent readings, down-sampled windows, alarms.
+
+Long windows are down-sampled on the server (date_bin with avg/min/max), so a 24 h chart of a
+10 Hz sensor moves a few hundred rows, not 864,000. `History` keeps one connection and reopens
+it after the database comes back; every failure surfaces as `DatabaseUnavailable` with one
+line an operator can read, so a viewer can say "history unavailable" and carry on live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+import asyncpg
+
+from controlroom.config import Settings
+from controlroom.db.connection import CONNECTION_ERRORS, DatabaseUnavailable, connect
+from controlroom.messages import Alarm, Condition, SensorInfo, us_to_datetime
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+QUERY_TIMEOUT_S = 10.0
+DEFAULT_MAX_POINTS = 600
+
+_EPOCH_US = "floor(extract(epoch FROM {col}) * 1000000)::bigint"
+
+_SENSORS = """
+SELECT name, serial_no, unit_type, min_safe_value, max_safe_value, period_s
+FROM sensor ORDER BY name
+"""
+
+# One index range scan per sensor (the primary key), newest first.
+_RECENT = f"""
+SELECT s.name, r.at_us, r.value
+FROM sensor s
+CROSS JOIN LATERAL (
+    SELECT {_EPOCH_US.format(col="taken_on")} AS at_us, value
+    FROM sensor_reading
+    WHERE sensor_id = s.id AND taken_on >= $2
+    ORDER BY taken_on DESC
+    LIMIT $1
+) r
+"""
+
+_BINNED = f"""
+SELECT {_EPOCH_US.format(col="date_bin($4, taken_on, timestamptz 'epoch')")} AS at_us,
+       avg(value) AS mean, min(value) AS low, max(value) AS high, count(*) AS n
+FROM sensor_reading
+WHERE sensor_id = (SELECT id FROM sensor WHERE name = $1)
+  AND taken_on >= $2 AND taken_on < $3
+GROUP BY 1
+ORDER BY 1
+"""
+
+_ALARM_COLUMNS = f"""
+a.id, s.name AS sensor, a.kind, {_EPOCH_US.format(col="a.raised_at")} AS raised_at,
+a.value, a.limit_value, a.peak,
+{_EPOCH_US.format(col="a.cleared_at")} AS cleared_at,
+{_EPOCH_US.format(col="a.acked_at")} AS acked_at, a.acked_by
+"""
+
+_SENSOR_ALARMS = f"""
+SELECT {_ALARM_COLUMNS}
+FROM alarm a JOIN sensor s ON s.id = a.sensor_id
+WHERE s.name = $1 AND a.raised_at < $3 AND (a.cleared_at IS NULL OR a.cleared_at >= $2)
+ORDER BY a.raised_at
+"""
+
+_OPEN_ALARMS = f"""
+SELECT {_ALARM_COLUMNS}
+FROM alarm a JOIN sensor s ON s.id = a.sensor_id
+WHERE a.cleared_at IS NULL OR a.acked_at IS NULL
+ORDER BY a.raised_at DESC
+LIMIT $1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One down-sampled stretch of a sensor's history: mean, extremes and how many readings."""
+
+    at_us: int
+    mean: float
+    low: float
+    high: float
+    count: int
+
+
+def bucket_width(since_us: int, until_us: int, max_points: int) -> timedelta:
+    """The bin that keeps a window under max_points rows; never below a millisecond."""
+    span = max(until_us - since_us, 1)
+    return timedelta(microseconds=max(1000, -(-span // max(max_points, 1))))
+
+
+async def known_sensors(connection: asyncpg.Connection) -> list[SensorInfo]:
+    rows = await connection.fetch(_SENSORS, timeout=QUERY_TIMEOUT_S)
+    return [
+        SensorInfo(
+            name=row["name"],
+            serial_no=row["serial_no"],
+            unit=row["unit_type"],
+            safe_min=row["min_safe_value"],
+            safe_max=row["max_safe_value"],
+            period_s=row["period_s"],
+        )
+        for row in rows
+    ]
+
+
+async def recent_readings(
+    connection: asyncpg.Connection, per_sensor: int, since_us: int
+) -> dict[str, list[tuple[int, float]]]:
+    """Each sensor's last `per_sensor` readings since `since_us`, oldest first."""
+    rows = await connection.fetch(
+        _RECENT, per_sensor, us_to_datetime(since_us), timeout=QUERY_TIMEOUT_S
+    )
+    found: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        found.setdefault(row["name"], []).append((row["at_us"], row["value"]))
+    for points in found.values():
+        points.reverse()
+    return found
+
+
+async def sensor_history(
+    connection: asyncpg.Connection,
+    sensor: str,
+    since_us: int,
+    until_us: int,
+    max_points: int = DEFAULT_MAX_POINTS,
+) -> list[Bucket]:
+    """A sensor's readings in [since, until), binned so at most about max_points come back."""
+    rows = await connection.fetch(
+        _BINNED,
+        sensor,
+        us_to_datetime(since_us),
+        us_to_datetime(until_us),
+        bucket_width(since_us, until_us, max_points),
+        timeout=QUERY_TIMEOUT_S,
+    )
+    return [Bucket(row["at_us"], row["mean"], row["low"], row["high"], row["n"]) for row in rows]
+
+
+async def sensor_alarms(
+    connection: asyncpg.Connection, sensor: str, since_us: int, until_us: int
+) -> list[Alarm]:
+    """Alarms of one sensor that overlap [since, until)."""
+    rows = await connection.fetch(
+        _SENSOR_ALARMS,
+        sensor,
+        us_to_datetime(since_us),
+        us_to_datetime(until_us),
+        timeout=QUERY_TIMEOUT_S,
+    )
+    return [_alarm(row) for row in rows]
+
+
+async def open_alarms(connection: asyncpg.Connection, limit: int = 500) -> list[Alarm]:
+    """Alarms still active or not yet acknowledged, newest first."""
+    rows = await connection.fetch(_OPEN_ALARMS, limit, timeout=QUERY_TIMEOUT_S)
+    return [_alarm(row) for row in rows]
+
+
+def _alarm(row: asyncpg.Record) -> Alarm:
+    return Alarm(
+        id=row["id"],
+        sensor=row["sensor"],
+        kind=Condition(row["kind"]),
+        raised_at=row["raised_at"],
+        value=row["value"],
+        limit=row["limit_value"],
+        peak=row["peak"],
+        cleared_at=row["cleared_at"],
+        acked_at=row["acked_at"],
+        acked_by=row["acked_by"],
+    )
+
+
+class History:
+    """One lazily opened connection for a viewer's history queries, reopened after outages."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._connection: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+        self.error: str | None = None
+        self.available: bool | None = None  # None until the first attempt
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._connection is not None and not self._connection.is_closed():
+                await self._connection.close(timeout=2)
+            self._connection = None
+
+    async def check(self) -> bool:
+        """Reach the database (a cheap round trip); True if it answers."""
+        try:
+            await self.run(lambda connection: connection.fetchval("SELECT 1"))
+        except DatabaseUnavailable:
+            return False
+        return True
+
+    async def sensors(self) -> list[SensorInfo]:
+        return await self.run(known_sensors)
+
+    async def recent(self, per_sensor: int, since_us: int) -> dict[str, list[tuple[int, float]]]:
+        return await self.run(lambda c: recent_readings(c, per_sensor, since_us))
+
+    async def window(
+        self, sensor: str, since_us: int, until_us: int, max_points: int = DEFAULT_MAX_POINTS
+    ) -> list[Bucket]:
+        return await self.run(lambda c: sensor_history(c, sensor, since_us, until_us, max_points))
+
+    async def alarms(self, sensor: str, since_us: int, until_us: int) -> list[Alarm]:
+        return await self.run(lambda c: sensor_alarms(c, sensor, since_us, until_us))
+
+    async def open_alarms(self) -> list[Alarm]:
+        return await self.run(open_alarms)
+
+    async def run(self, query: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run one query, connecting first if needed; failures become DatabaseUnavailable."""
+        async with self._lock:
+            try:
+                if self._connection is None or self._connection.is_closed():
+                    self._connection = await connect(self._settings)
+                result = await query(self._connection)
+            except DatabaseUnavailable as error:
+                self._fail(str(error))
+                raise
+            except (*CONNECTION_ERRORS, asyncpg.PostgresError) as error:
+                await self._drop()
+                text = str(error).splitlines()[0] if str(error) else type(error).__name__
+                message = f"database at {self._settings.database_display} failed: {text}"
+                self._fail(message)
+                raise DatabaseUnavailable(message) from None
+            self.available, self.error = True, None
+            return result
+
+    def _fail(self, message: str) -> None:
+        if self.available is not False:
+            log.warning("%s", message)
+        self.available, self.error = False, message
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.terminate()

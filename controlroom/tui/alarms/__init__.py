@@ -1,0 +1,1 @@
+"""alarms area of the screen."""

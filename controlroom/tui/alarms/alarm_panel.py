@@ -1,0 +1,101 @@
+"""Alarms, unacknowledged first; an unacknowledged alarm stands out in colour and in words."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+
+from controlroom.messages import Alarm, us_to_datetime
+from controlroom.tui.line_list import HEADER_STYLE, LineList, fit
+from controlroom.tui.states import format_value
+
+UNACKED_ACTIVE = Style(color="bright_white", bgcolor="red", bold=True)
+UNACKED_CLEARED = Style(color="red", bold=True)
+ACKED_ACTIVE = Style(color="yellow")
+FINISHED = Style(dim=True)
+
+
+def alarm_status(alarm: Alarm) -> tuple[str, Style]:
+    """The words and the look of an alarm's state."""
+    if alarm.acked_at is None:
+        if alarm.active:
+            return "! ACTIVE, NOT ACKED", UNACKED_ACTIVE
+        return "! CLEARED, NOT ACKED", UNACKED_CLEARED
+    by = f" by {alarm.acked_by}" if alarm.acked_by else ""
+    if alarm.active:
+        return f"ACTIVE, acked{by}", ACKED_ACTIVE
+    return f"cleared, acked{by}", FINISHED
+
+
+def clock(us: int) -> str:
+    return us_to_datetime(us).astimezone().strftime("%H:%M:%S")
+
+
+class AlarmPanel(LineList):
+    """The alarm list under the sensor table."""
+
+    DEFAULT_CSS = """
+    AlarmPanel {
+        height: 7;
+        border-top: solid $error 50%;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    AlarmPanel.-quiet { height: 3; border-top: solid $success 50%; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.alarms: Sequence[Alarm] = []
+        self.border_title = "Alarms"
+
+    def show(self, alarms: Sequence[Alarm]) -> None:
+        selected = self.selected
+        self.alarms = alarms
+        if selected is not None:
+            for index, alarm in enumerate(alarms):
+                if alarm.id == selected.id:
+                    self.cursor = index
+                    break
+        unacked = sum(1 for alarm in alarms if alarm.acked_at is None)
+        active = sum(1 for alarm in alarms if alarm.active)
+        self.border_title = f"Alarms: {active} active, {unacked} not acknowledged"
+        self.set_class(not alarms, "-quiet")
+        self.rows_changed()
+
+    @property
+    def selected(self) -> Alarm | None:
+        if 0 <= self.cursor < len(self.alarms):
+            return self.alarms[self.cursor]
+        return None
+
+    def row_count(self) -> int:
+        return max(len(self.alarms), 1)
+
+    def render_header(self, width: int) -> list[Segment]:
+        text = " ".join(
+            (" " + fit("RAISED", 8), fit("SENSOR", 22), fit("KIND", 4), fit("VALUE", 10, True),
+             fit("LIMIT", 10, True), fit("PEAK", 10, True), " STATE")
+        )
+        return [Segment(text, HEADER_STYLE)]
+
+    def render_row(self, index: int, width: int) -> list[Segment]:
+        if not self.alarms:
+            return [Segment(" No alarms.", FINISHED)]
+        alarm = self.alarms[index]
+        words, style = alarm_status(alarm)
+        plain = FINISHED if style is FINISHED else Style()
+        text = " ".join(
+            (
+                " " + fit(clock(alarm.raised_at), 8),
+                fit(alarm.sensor, 22),
+                fit(alarm.kind.value, 4),
+                fit(format_value(alarm.value), 10, right=True),
+                fit(format_value(alarm.limit), 10, right=True),
+                fit(format_value(alarm.peak), 10, right=True),
+                "",
+            )
+        )
+        return [Segment(text, plain), Segment(words, style)]

@@ -1,0 +1,392 @@
+"""The control room: the Textual app that ties the model, the live feed and history together.
+
+Events from the broker go straight into the model; a 10 Hz timer moves whatever changed onto
+the screen in one batch. That coalescing is the whole rendering strategy: however fast data
+comes, the screen is redrawn at most ten times a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events, on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from controlroom.config import Settings
+from controlroom.db.connection import DatabaseUnavailable
+from controlroom.db.history import History
+from controlroom.messages import Alarm, now_us
+from controlroom.tui.alarms.alarm_panel import AlarmPanel
+from controlroom.tui.detail.detail_screen import DetailScreen
+from controlroom.tui.dialogs.choice import ChoiceDialog
+from controlroom.tui.dialogs.help import HelpScreen
+from controlroom.tui.feed import BrokerState, LiveFeed, NotConnected
+from controlroom.tui.header.status_header import StatusHeader
+from controlroom.tui.messages import (
+    AckRequested,
+    BrokerChanged,
+    ChildExited,
+    DatabaseChanged,
+    HistoryLoaded,
+    SensorSpawned,
+    StopRequested,
+)
+from controlroom.tui.model import PlantModel, SensorView
+from controlroom.tui.processes import Children
+from controlroom.tui.sensors.sensor_table import SensorTable
+from controlroom.tui.spawn.spawn_form import SpawnForm, SpawnRequest
+
+log = logging.getLogger(__name__)
+
+FRAME_S = 0.1  # at most 10 redraws a second
+HEADER_S = 1.0
+DATABASE_CHECK_S = 5.0
+FEED_RETRY_S = 2.0
+RECENT_PER_SENSOR = 120
+RECENT_SINCE_S = 15 * 60
+MAIN_SCREEN_ACTIONS = frozenset(
+    {"spawn", "stop", "detail", "ack", "pause", "filter", "help", "quit_room"}
+)
+
+
+class ControlRoom(App[None]):
+    """`live=False` leaves broker and database alone (snapshot tests feed the model by hand)."""
+
+    TITLE = "controlroom"
+    CSS = """
+    Screen { layout: vertical; }
+    #filter { dock: bottom; display: none; height: 1; border: none; }
+    #filter.-shown { display: block; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "spawn", "New sensor"),
+        Binding("x", "stop", "Stop"),
+        Binding("enter", "detail", "Detail"),
+        Binding("a", "ack", "Ack"),
+        Binding("p", "pause", "Pause"),
+        Binding("slash", "filter", "Filter"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit_room", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        operator: str | None = None,
+        log_dir: Path | None = None,
+        live: bool = True,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.operator = operator or getpass.getuser()
+        self.model = PlantModel()
+        self.children_processes = Children(settings, log_dir or Path.cwd() / "logs")
+        self.live = live
+        self._clock = clock or (lambda: datetime.now().astimezone())
+        self.history: History | None = History(settings) if live else None
+        self.feed = LiveFeed(settings, self.model.apply, self._broker_state)
+        self.paused = False
+        self.filter_text = ""
+        self.frames = 0
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        yield SensorTable(id="sensors")
+        yield AlarmPanel(id="alarms")
+        yield Input(placeholder="filter sensors by name (escape clears)", id="filter")
+        yield Footer()
+
+    @property
+    def table(self) -> SensorTable:
+        return self.query_one(SensorTable)
+
+    @property
+    def alarm_panel(self) -> AlarmPanel:
+        return self.query_one(AlarmPanel)
+
+    @property
+    def header(self) -> StatusHeader:
+        return self.query_one(StatusHeader)
+
+    def on_mount(self) -> None:
+        self.header.plant = self.settings.plant
+        self.table.focus()
+        self._frame()
+        self._update_header()
+        self.set_interval(FRAME_S, self._frame)
+        self.set_interval(HEADER_S, self._update_header)
+        self.set_interval(HEADER_S, self._watch_children)
+        if self.live:
+            self.run_worker(self._follow(), name="feed", group="feed")
+            self.run_worker(self._load_history(), name="history", group="history")
+            self.run_worker(self._watch_database(), name="database", group="database")
+
+    async def on_unmount(self) -> None:
+        if self.history is not None:
+            await self.history.close()
+
+    # --- the 10 Hz frame ---------------------------------------------------------------------
+
+    def _frame(self) -> None:
+        """Move what changed since the last frame onto the screen, in one batch."""
+        sensors, values, alarms = self.model.take_changes()
+        with self.batch_update():
+            if not self.paused:
+                if sensors:
+                    self.table.show(self._filtered(self.model.ordered()))
+                elif values:
+                    self.table.refresh()
+                if sensors or values:
+                    self.frames += 1
+            if alarms:  # alarms stay live while the view is paused: they must not be missed
+                self.alarm_panel.show(self.model.alarm_list())
+
+    def _filtered(self, rows: Iterable[SensorView]) -> list[SensorView]:
+        needle = self.filter_text.casefold()
+        return [row for row in rows if needle in row.name.casefold()]
+
+    def _update_header(self) -> None:
+        header = self.header
+        header.now = self._clock()
+        header.rate = self.model.readings.rate()
+
+    # --- live feed, history, database --------------------------------------------------------
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                await self.feed.run()
+            except Exception as error:  # the broker went away mid-setup: start over
+                log.warning("live feed stopped (%s); reconnecting", error)
+                self._broker_state(BrokerState(False, str(error)))
+                await asyncio.sleep(FEED_RETRY_S)
+
+    def _broker_state(self, state: BrokerState) -> None:
+        self.post_message(BrokerChanged(state.connected, state.detail))
+
+    @on(BrokerChanged)
+    def _show_broker(self, event: BrokerChanged) -> None:
+        changed = self.header.broker is not None and self.header.broker != event.connected
+        self.header.broker = event.connected
+        if not event.connected and event.detail:
+            self.notify(event.detail, title="Broker", severity="error", timeout=8)
+        elif changed:
+            self.notify("broker connection restored", title="Broker")
+
+    async def _load_history(self) -> None:
+        """Known sensors, recent readings and open alarms, so nothing starts empty."""
+        assert self.history is not None
+        while True:
+            try:
+                sensors = await self.history.sensors()
+                recent = await self.history.recent(
+                    RECENT_PER_SENSOR, now_us() - RECENT_SINCE_S * 1_000_000
+                )
+                alarms = await self.history.open_alarms()
+            except DatabaseUnavailable:
+                self.post_message(DatabaseChanged(False, self.history.error or ""))
+                await asyncio.sleep(DATABASE_CHECK_S)
+                continue
+            self.model.load_sensors(sensors)
+            self.model.load_recent(recent)
+            self.model.load_alarms(alarms)
+            self.model.sensors_changed = True
+            self.post_message(DatabaseChanged(True))
+            self.post_message(
+                HistoryLoaded(len(sensors), sum(len(p) for p in recent.values()), len(alarms))
+            )
+            return
+
+    async def _watch_database(self) -> None:
+        assert self.history is not None
+        while True:
+            available = await self.history.check()
+            self.post_message(DatabaseChanged(available, self.history.error or ""))
+            await asyncio.sleep(DATABASE_CHECK_S)
+
+    @on(DatabaseChanged)
+    def _show_database(self, event: DatabaseChanged) -> None:
+        if self.header.database is not event.available and not event.available:
+            self.notify(event.detail or "database unreachable", title="Database",
+                        severity="warning", timeout=8)
+        self.header.database = event.available
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The main screen's keys belong to the main screen: hidden under a dialog or detail."""
+        if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        return True
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Start a sensor", "Open the spawn form", self.action_spawn)
+        yield SystemCommand("Stop the selected sensor", "Remote stop", self.action_stop)
+        yield SystemCommand("Acknowledge alarm", "The selected alarm", self.action_ack)
+        yield SystemCommand("Pause / resume", "Freeze the live view", self.action_pause)
+        yield SystemCommand("Filter sensors", "By name", self.action_filter)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.header.paused = self.paused
+        if self.paused:
+            self.table.show([_frozen(row) for row in self.table.rows])
+        else:
+            self.model.sensors_changed = True
+            self._frame()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-shown")
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.table.show(self._filtered(self.model.ordered()))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        field = self.query_one("#filter", Input)
+        if not field.value:
+            field.remove_class("-shown")
+        self.table.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        field = self.query_one("#filter", Input)
+        if event.key == "escape" and field.has_focus:
+            field.value = ""
+            field.remove_class("-shown")
+            self.table.focus()
+
+    def action_detail(self) -> None:
+        row = self.table.selected
+        if row is None:
+            self.notify("no sensor selected", severity="warning")
+            return
+        self.push_screen(DetailScreen(row.name, self.model, self.history))
+
+    def action_spawn(self) -> None:
+        self.push_screen(SpawnForm(taken=set(self.model.sensors)), self._spawn)
+
+    def _spawn(self, request: SpawnRequest | None) -> None:
+        if request is None:
+            return
+        child = self.children_processes.start(f"sensor-{request.name}", request.argv())
+        self.notify(f"started sensor {request.name} (pid {child.pid}); log {child.log_path}")
+        self.post_message(SensorSpawned(request.name, child.pid, str(child.log_path)))
+
+    def action_stop(self) -> None:
+        row = self.table.selected
+        if row is None:
+            self.notify("no sensor selected", severity="warning")
+            return
+        name = row.name
+
+        def answered(answer: str | None) -> None:
+            if answer == "stop":
+                self.run_worker(self._stop(name), group="actions")
+
+        self.push_screen(
+            ChoiceDialog(
+                f"Stop sensor {name}? It leaves the plant wherever it runs.",
+                [("y", "Stop it", "stop"), ("n", "Keep it", "keep")],
+            ),
+            answered,
+        )
+
+    async def _stop(self, name: str) -> None:
+        try:
+            await self.feed.stop_sensor(name, self.operator)
+        except NotConnected as error:
+            self.notify(f"cannot stop {name}: {error}", severity="error")
+            return
+        self.notify(f"asked {name} to stop")
+        self.post_message(StopRequested(name, self.operator))
+
+    def selected_alarm(self) -> Alarm | None:
+        """The alarm panel's selection when it has focus, else the selected sensor's alarm."""
+        if self.alarm_panel.has_focus:
+            return self.alarm_panel.selected
+        row = self.table.selected
+        return self.model.alarm_for(row.name) if row is not None else None
+
+    def action_ack(self) -> None:
+        alarm = self.selected_alarm()
+        if alarm is None:
+            self.notify("no alarm to acknowledge here (tab to the alarm panel)", severity="warning")
+            return
+        if alarm.acked_at is not None:
+            self.notify(f"already acknowledged by {alarm.acked_by or 'someone'}")
+            return
+        self.run_worker(self._ack(alarm), group="actions")
+
+    async def _ack(self, alarm: Alarm) -> None:
+        try:
+            await self.feed.acknowledge(alarm.id, self.operator)
+        except NotConnected as error:
+            self.notify(f"cannot acknowledge: {error}", severity="error")
+            return
+        self.notify(f"acknowledged the {alarm.kind.value} alarm on {alarm.sensor}")
+        self.post_message(AckRequested(alarm.id, alarm.sensor, self.operator))
+
+    def action_quit_room(self) -> None:
+        running = [c for c in self.children_processes.running() if c.label.startswith("sensor-")]
+        if not running:
+            self.exit()
+            return
+        names = ", ".join(c.label.removeprefix("sensor-") for c in running)
+
+        def answered(answer: str | None) -> None:
+            if answer == "stop":
+                self.run_worker(self._stop_children_and_exit(), group="quit")
+            elif answer == "leave":
+                self.exit()
+
+        self.push_screen(
+            ChoiceDialog(
+                f"This session started {len(running)} sensor(s): {names}.\n"
+                "Stop them before quitting?",
+                [("y", "Stop them", "stop"), ("n", "Leave them running", "leave")],
+            ),
+            answered,
+        )
+
+    async def _stop_children_and_exit(self) -> None:
+        self.notify("stopping the sensors this session started…")
+        await asyncio.to_thread(self.children_processes.stop_all)
+        self.exit()
+
+    def _watch_children(self) -> None:
+        for child in self.children_processes.exited():
+            status = child.process.returncode
+            last = child.last_log_line()
+            if status != 0:
+                self.notify(f"{child.label} exited with status {status}: {last}",
+                            severity="error", timeout=10)
+            self.post_message(ChildExited(child.label, status, last))
+
+
+def _frozen(row: SensorView) -> SensorView:
+    """A copy that no longer moves, for the paused view."""
+    copy = SensorView(row.info, row.liveness, row.condition, row.value, row.taken_on)
+    copy.recent.extend(row.recent)
+    return copy

@@ -1,0 +1,1 @@
+"""detail area of the screen."""

@@ -1,0 +1,151 @@
+"""One sensor in depth: its history from PostgreSQL joined with live readings.
+
+History is queried when the screen opens, when the window changes and every little while
+after (down-sampled by the server); between queries the live readings the model keeps are
+appended. If the database is gone, the chart says so and goes on with live data alone.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from controlroom.db.connection import DatabaseUnavailable
+from controlroom.db.history import Bucket, History
+from controlroom.messages import Alarm, now_us
+from controlroom.tui.detail.history_chart import WINDOWS, ChartData, HistoryChart, Window
+from controlroom.tui.model import PlantModel
+from controlroom.tui.states import format_range, format_value, state_label, state_style
+
+REDRAW_S = 1.0
+MAX_POINTS = 400
+REQUERY_S = 30.0
+
+
+class DetailScreen(Screen[None]):
+    """The chart of one sensor; escape goes back to the main screen."""
+
+    DEFAULT_CSS = """
+    DetailScreen #about { height: 1; background: $panel; }
+    DetailScreen #history-status { height: 1; color: $text-muted; }
+    DetailScreen #history-status.-error { color: $error; text-style: bold; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back"),
+        *(Binding(w.key, f"window({i})", w.label) for i, w in enumerate(WINDOWS)),
+    ]
+
+    def __init__(self, sensor: str, model: PlantModel, history: History | None) -> None:
+        super().__init__()
+        self.sensor = sensor
+        self._model = model
+        self._history = history
+        self.window: Window = WINDOWS[0]
+        self._buckets: list[Bucket] = []
+        self._alarms: list[Alarm] = []
+        self._queried_at = 0
+        self.history_error: str | None = None
+        self.history_loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="about")
+        yield HistoryChart(id="chart")
+        yield Static("loading history…", id="history-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load_history()
+        self.set_interval(REDRAW_S, self._redraw)
+        self.set_interval(REQUERY_S, self._load_history)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_window(self, index: int) -> None:
+        self.window = WINDOWS[index]
+        self._buckets, self._alarms = [], []
+        self._load_history()
+
+    def _load_history(self) -> None:
+        self.run_worker(self._query(self.window), group="history", exclusive=True)
+
+    async def _query(self, window: Window) -> None:
+        status = self.query_one("#history-status", Static)
+        if self._history is None:
+            self.history_error = "no database configured; live readings only"
+        else:
+            until = now_us()
+            since = until - window.seconds * 1_000_000
+            try:
+                buckets = await self._history.window(self.sensor, since, until, MAX_POINTS)
+                alarms = await self._history.alarms(self.sensor, since, until)
+            except DatabaseUnavailable as error:
+                self.history_error = f"history unavailable ({error}); showing live readings only"
+            else:
+                if window is self.window:
+                    self._buckets, self._alarms, self._queried_at = buckets, alarms, until
+                    self.history_error = None
+                    self.history_loaded = True
+                    stored = sum(b.count for b in buckets)
+                    binned = " (down-sampled)" if any(b.count > 1 for b in buckets) else ""
+                    status.update(
+                        f"{window.label}: {stored:,} stored readings from PostgreSQL{binned}"
+                        " + live · keys 1 2 3 4 change the window"
+                    )
+        status.set_class(self.history_error is not None, "-error")
+        if self.history_error is not None:
+            status.update(self.history_error)
+        self._redraw()
+
+    def chart_data(self) -> ChartData:
+        view = self._model.sensors.get(self.sensor)
+        now = now_us()
+        window = self.window
+        data = ChartData(
+            title=self.sensor,
+            unit=view.info.unit if view else "",
+            window=window,
+            now_us=now,
+            safe_min=view.info.safe_min if view else None,
+            safe_max=view.info.safe_max if view else None,
+        )
+        start = now - window.seconds * 1_000_000
+        for bucket in self._buckets:
+            if bucket.at_us >= start:
+                data.times.append(bucket.at_us)
+                data.means.append(bucket.mean)
+                data.lows.append(bucket.low)
+                data.highs.append(bucket.high)
+        last = data.times[-1] if data.times else start
+        if self._buckets:
+            last = max(last, self._queried_at)
+        if view is not None:
+            for taken_on, value in view.points_since(last + 1):
+                data.times.append(taken_on)
+                data.means.append(value)
+                data.lows.append(value)
+                data.highs.append(value)
+        alarms = {a.id: a for a in self._alarms}
+        alarms.update((a.id, a) for a in self._model.alarms.values() if a.sensor == self.sensor)
+        data.alarms = list(alarms.values())
+        return data
+
+    def _redraw(self) -> None:
+        view = self._model.sensors.get(self.sensor)
+        about = Text(no_wrap=True, overflow="ellipsis")
+        about.append(f" {self.sensor} ", style="bold reverse")
+        if view is not None:
+            info = view.info
+            about.append(f"  serial {info.serial_no or '—'}  unit {info.unit or '—'}")
+            about.append(f"  safe {format_range(info.safe_min, info.safe_max)}")
+            about.append(f"  value {format_value(view.value)}  ")
+            about.append(state_label(view.state), style=state_style(view.state))
+        about.append(f"  window {self.window.label}")
+        self.query_one("#about", Static).update(about)
+        self.query_one(HistoryChart).draw(self.chart_data())

@@ -1,0 +1,1 @@
+"""dialogs area of the screen."""

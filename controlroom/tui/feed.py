@@ -1,0 +1,161 @@
+"""The control room's line to the broker: live events in, acknowledgements and stops out.
+
+One robust connection. The viewer queue (exclusive, auto-delete, bounded) is bound to every
+event; aio-pika restores it after an outage, and we then ask the coordinator for a fresh
+snapshot, because whatever happened during the outage was never queued for us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aio_pika.abc import (
+    AbstractIncomingMessage,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+    AbstractRobustQueue,
+)
+
+from controlroom import amqp
+from controlroom.config import Settings
+from controlroom.messages import (
+    AckRequest,
+    InvalidMessage,
+    Message,
+    SnapshotRequest,
+    Stop,
+    decode,
+    encode,
+    now_us,
+)
+from controlroom.topology import Topology, json_message
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerState:
+    connected: bool
+    detail: str = ""
+
+
+class NotConnected(ConnectionError):
+    """The broker is unreachable just now; the action can be retried once it is back."""
+
+
+class LiveFeed:
+    """Follows the plant's events; `run` lives as long as the control room."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        on_message: Callable[[Message], None],
+        on_state: Callable[[BrokerState], None],
+    ) -> None:
+        self._settings = settings
+        self._topology = Topology(settings.plant)
+        self._on_message = on_message
+        self._on_state = on_state
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+        self._queue: AbstractRobustQueue | None = None
+        self._resync = asyncio.Event()
+        self.connected = False
+        self.bad_messages = 0
+
+    async def run(self) -> None:
+        """Connect (retrying until the broker answers), subscribe, then follow until cancelled."""
+        try:
+            self._connection = await self._connect()
+            self._channel = await self._connection.channel()
+            assert self._channel is not None
+            self._queue = await self._topology.viewer(self._channel, "#")  # type: ignore[assignment]
+            assert self._queue is not None
+            await self._topology.requests(self._channel)
+            await self._queue.consume(self._deliver, no_ack=True)
+            self._connection.reconnect_callbacks.add(self._reconnected)
+            self._connection.close_callbacks.add(self._closed)
+            self._set_state(True)
+            self._resync.set()
+            while True:  # until cancelled
+                await self._resync.wait()
+                self._resync.clear()
+                try:
+                    await self.request_snapshot()
+                except Exception as error:  # the next reconnect asks again
+                    log.warning("snapshot request failed: %s", amqp.describe(error))
+        finally:
+            await self._close()
+
+    async def request_snapshot(self) -> None:
+        if self._queue is None:
+            return
+        await self._publish_request(encode(SnapshotRequest()), reply_to=self._queue.name)
+
+    async def acknowledge(self, alarm_id: str, operator: str) -> None:
+        request = AckRequest(alarm_id=alarm_id, by=operator, at=now_us())
+        await self._publish_request(encode(request))
+
+    async def stop_sensor(self, sensor: str, operator: str) -> None:
+        channel = self._ready_channel()
+        exchange = await self._topology.control(channel)
+        await exchange.publish(
+            json_message(encode(Stop(sensor=sensor, by=operator)), persistent=False),
+            routing_key=sensor,
+        )
+
+    async def _publish_request(self, body: bytes, reply_to: str | None = None) -> None:
+        channel = self._ready_channel()
+        properties = {"reply_to": reply_to} if reply_to else {}
+        await channel.default_exchange.publish(
+            json_message(body, persistent=False, **properties),
+            routing_key=self._topology.requests_queue,
+        )
+
+    def _ready_channel(self) -> AbstractRobustChannel:
+        if not self.connected or self._channel is None:
+            raise NotConnected(f"not connected to the broker at {self._settings.amqp_display}")
+        return self._channel
+
+    async def _connect(self) -> AbstractRobustConnection:
+        while True:
+            try:
+                return await amqp.connect(self._settings, "viewer")
+            except amqp.BrokerUnreachable as error:
+                self._set_state(False, str(error))
+                await asyncio.sleep(RETRY_S)
+
+    def _deliver(self, message: AbstractIncomingMessage) -> None:
+        try:
+            decoded = decode(message.body)
+        except InvalidMessage as error:
+            self.bad_messages += 1
+            log.warning("ignored a bad event (%s): %s", message.routing_key, error)
+            return
+        self._on_message(decoded)
+
+    def _reconnected(self, connection: object) -> None:
+        self._set_state(True)
+        self._resync.set()  # `run` asks for a fresh snapshot
+
+    def _closed(self, connection: object, error: BaseException | None = None) -> None:
+        if isinstance(error, asyncio.CancelledError) or error is None:
+            return
+        self._set_state(False, f"lost the broker at {self._settings.amqp_display}: "
+                        f"{amqp.describe(error)}; reconnecting")
+
+    def _set_state(self, connected: bool, detail: str = "") -> None:
+        self.connected = connected
+        self._on_state(BrokerState(connected, detail))
+
+    async def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        self.connected = False
+        if connection is not None and not connection.is_closed:
+            await connection.close()
+

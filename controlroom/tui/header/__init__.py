@@ -1,0 +1,1 @@
+"""header area of the screen."""

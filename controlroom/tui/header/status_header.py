@@ -1,0 +1,57 @@
+"""The top line: plant, broker and database state, live message rate, pause, the clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+UP = "bold green"
+DOWN = "bold white on red"
+WAITING = "yellow"
+
+
+class StatusHeader(Widget):
+    """One line; reactive fields, so many changes in one frame cost one redraw."""
+
+    DEFAULT_CSS = """
+    StatusHeader {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    plant: reactive[str] = reactive("")
+    broker: reactive[bool | None] = reactive(None)
+    database: reactive[bool | None] = reactive(None)
+    rate: reactive[float] = reactive(0.0)
+    paused: reactive[bool] = reactive(False)
+    now: reactive[datetime | None] = reactive(None)
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" controlroom ", style="bold reverse")
+        text.append(f" {self.plant} ", style="bold")
+        text.append(" broker ")
+        text.append(*_state(self.broker, "up", "DOWN, reconnecting"))
+        text.append("  database ")
+        text.append(*_state(self.database, "up", "DOWN"))
+        text.append(f"  {self.rate:,.0f} readings/s")
+        if self.paused:
+            text.append("  ")
+            text.append(" PAUSED ", style="bold black on yellow")
+        if self.now is not None:
+            clock = self.now.strftime("%H:%M:%S %Z")
+            width = self.size.width
+            gap = max(width - text.cell_len - len(clock) - 1, 2)
+            text.append(" " * gap + clock)
+        return text
+
+
+def _state(up: bool | None, yes: str, no: str) -> tuple[str, str]:
+    if up is None:
+        return "connecting…", WAITING
+    return (f"● {yes}", UP) if up else (f"✕ {no}", DOWN)

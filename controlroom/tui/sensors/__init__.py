@@ -1,0 +1,1 @@
+"""sensors area of the screen."""

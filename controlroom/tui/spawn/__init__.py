@@ -1,0 +1,1 @@
+"""spawn area of the screen."""
