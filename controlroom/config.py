@@ -95,7 +95,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--plant",
         metavar="NAME",
-        help=f"plant namespace: queue prefix and database schema (env {ENV_PLANT}, default {DEFAULT_PLANT})",
+        help=f"plant namespace: queue prefix and database schema (env {ENV_PLANT}, "
+        f"default {DEFAULT_PLANT})",
     )
 
 

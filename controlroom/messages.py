@@ -448,7 +448,7 @@ class StatusChange:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> StatusChange:
         liveness = obj.get("liveness")
-        if liveness not in Liveness.__members__:
+        if not isinstance(liveness, str) or liveness not in Liveness.__members__:
             raise InvalidMessage("status has an unknown liveness")
         return cls(
             sensor=check_sensor_name(obj.get("sensor")),

@@ -128,3 +128,33 @@ def list_queues(prefix: str) -> list[str]:
         check=False,
     )
     return [line.strip() for line in result.stdout.splitlines() if line.startswith(prefix)]
+
+
+class EventTap:
+    """A viewer on a plant's events exchange that keeps what it hears, for assertions."""
+
+    def __init__(self, settings: Settings, *patterns: str) -> None:
+        self.settings = settings
+        self.patterns = patterns or ("#",)
+        self.received: list[tuple[str, object]] = []
+        self._connection: aio_pika.abc.AbstractConnection | None = None
+
+    async def __aenter__(self) -> EventTap:
+        from controlroom.messages import decode
+
+        self._connection = await aio_pika.connect(self.settings.amqp_url)
+        channel = await self._connection.channel()
+        queue = await Topology(self.settings.plant).viewer(channel, *self.patterns)
+
+        async def keep(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            self.received.append((message.routing_key or "", decode(message.body)))
+
+        await queue.consume(keep, no_ack=True)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    def of_type(self, kind: type[T]) -> list[T]:
+        return [message for _, message in self.received if isinstance(message, kind)]

@@ -71,12 +71,25 @@ class Buffer:
     dropped: Counter[str] = field(default_factory=Counter)
     overflowing: bool = False
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set while nothing is buffered or in flight: what a leaving gateway waits for.
+    drained: asyncio.Event = field(default_factory=asyncio.Event)
+
+    in_flight: int = 0
+
+    def __post_init__(self) -> None:
+        self.drained.set()
+
+    def confirmed(self) -> None:
+        self.in_flight = 0
+        if not self.frames:
+            self.drained.set()
 
     def append(self, frame: Frame) -> None:
         self.frames.append(frame)
         self.readings += len(frame)
         self._enforce_limit()
         self.ready.set()
+        self.drained.clear()
 
     def take(self, most: int) -> list[Frame]:
         """Frames from the front, up to `most` readings (at least one frame)."""
@@ -87,12 +100,14 @@ class Buffer:
             count += len(frame)
             taken.append(frame)
         self.readings -= count
+        self.in_flight = count
         if not self.frames:
             self.ready.clear()
         return taken
 
     def put_back(self, frames: list[Frame]) -> None:
         """Return unconfirmed frames to the front, in order."""
+        self.in_flight = 0
         for frame in reversed(frames):
             self.frames.appendleft(frame)
             self.readings += len(frame)
@@ -249,14 +264,13 @@ class Gateway:
                 failing = False
                 backoff.reset()
             self.confirmed.update(zip(frame.names, frame.seqs, strict=True))
+            self.buffer.confirmed()
 
     async def _flush(self) -> None:
         """Give buffered readings a last chance to be confirmed before leaving."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + FLUSH_TIMEOUT_S
-        while self.buffer.readings and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-        if self.buffer.readings:
+        try:
+            await asyncio.wait_for(self.buffer.drained.wait(), FLUSH_TIMEOUT_S)
+        except TimeoutError:
             log.error("leaving with %d readings the broker never confirmed", self.buffer.readings)
 
     # --- discovery and commands ------------------------------------------------------------
@@ -337,6 +351,6 @@ class Gateway:
 async def _first_of(*events: asyncio.Event) -> None:
     async with asyncio.TaskGroup() as tasks:
         waiters = [tasks.create_task(event.wait()) for event in events]
-        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()

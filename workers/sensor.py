@@ -1,4 +1,8 @@
-"""`controlroom-worker sensor`: one simulated sensor (the original's flags work too: -name, -min...)."""
+"""`controlroom-worker sensor`: one simulated sensor.
+
+The original system's single-dash flags (-name, -min, -max, -step, -freq) work too, so old
+command lines keep working.
+"""
 
 from __future__ import annotations
 

@@ -44,7 +44,8 @@ async def connect(settings: Settings, *, schema: bool = True) -> asyncpg.Connect
         ) from None
     except asyncpg.InvalidCatalogNameError:
         raise DatabaseUnavailable(
-            f"database at {settings.database_display} does not exist: run `controlroom-worker db init`"
+            f"database at {settings.database_display} does not exist: "
+            "run `controlroom-worker db init`"
         ) from None
     except asyncpg.PostgresError as error:
         raise DatabaseUnavailable(

@@ -122,8 +122,7 @@ class Coordinator:
                 await stopping.wait()
                 processing.cancel()
                 await asyncio.wait([processing])
-                while not settle.empty():
-                    await asyncio.sleep(0.05)
+                await settle.join()  # every batch sent so far is confirmed and its input acked
                 settling.cancel()
         return 0
 

@@ -1,0 +1,126 @@
+"""The coordinator's handlers on its event bus, without a broker."""
+
+from controlroom.messages import (
+    AckRequest,
+    AlarmEvent,
+    Announce,
+    Condition,
+    Frame,
+    Goodbye,
+    Liveness,
+    SensorInfo,
+    StatusChange,
+    now_us,
+)
+from workers.coordinator.alarms import AlarmMonitor
+from workers.coordinator.bus import MessageBus
+from workers.coordinator.events import (
+    AckRequested,
+    ClockTicked,
+    FrameReceived,
+    SourceAnnounced,
+    SourceLeft,
+)
+from workers.coordinator.liveness import LivenessMonitor
+from workers.coordinator.persistence import Persister
+from workers.coordinator.registry import Registry
+from workers.coordinator.sequencing import SequenceFilter
+from workers.coordinator.viewers import ViewerPublisher
+
+NOW = now_us()
+INFO = SensorInfo("boiler", "S1", "C", 10.0, 20.0, period_s=1.0)
+
+
+class Plant:
+    def __init__(self, persist_interval: float = 0.0) -> None:
+        self.bus = MessageBus()
+        self.registry = Registry(self.bus)
+        self.alarms = AlarmMonitor(self.bus)
+        self.liveness = LivenessMonitor(self.bus)
+        self.persister = Persister(self.bus, persist_interval)
+        self.viewers = ViewerPublisher(self.bus)
+        self.sequence = SequenceFilter()
+        self.seq = 0
+        self.bus.handle(SourceAnnounced(Announce("gw", "run1", [INFO])))
+
+    def readings(self, *values: float, start: int = NOW) -> None:
+        names, seqs, times = [], [], []
+        for offset, _ in enumerate(values):
+            self.seq += 1
+            names.append("boiler")
+            seqs.append(self.seq)
+            times.append(start + offset * 1000)
+        frame = Frame("gw", "run1", names, seqs, times, list(values))
+        self.bus.handle(FrameReceived(frame, self.sequence.fresh(frame)))
+
+
+def test_alarm_raised_then_cleared_reaches_persistence_and_viewers() -> None:
+    plant = Plant()
+    plant.viewers.take()
+    plant.readings(15, 21, 22, 19.9, 18)
+    keys = [key for key, _ in plant.viewers.take()]
+    assert keys.count("alarm.raised") == 1
+    assert keys.count("alarm.cleared") == 1
+    batch = plant.persister.take()
+    assert [a.cleared_at is None for a in batch.alarms] == [False, False]  # same object, cleared
+    alarm = batch.alarms[0]
+    assert alarm.kind is Condition.HIGH
+    assert alarm.peak == 22
+    assert plant.registry.sources["boiler"].condition is Condition.NORMAL
+
+
+def test_acknowledging_an_alarm() -> None:
+    plant = Plant()
+    plant.readings(25)
+    (alarm,) = plant.alarms.open_alarms()
+    plant.bus.handle(AckRequested(AckRequest(alarm.id, "ann", NOW)))
+    assert alarm.acked_by == "ann"
+    events = plant.viewers.take()
+    acked = [m for k, m in events if k == "alarm.acked"]
+    assert isinstance(acked[0], AlarmEvent)
+    actions = plant.persister.take().actions
+    assert actions[0].action == "ack" and actions[0].detail == {"alarm_id": alarm.id}
+    assert plant.alarms.open_alarms() == [alarm]  # still active, now acknowledged
+    plant.readings(15)
+    assert plant.alarms.open_alarms() == []
+
+
+def test_repeated_readings_are_stored_but_not_reanalysed() -> None:
+    plant = Plant()
+    frame = Frame("gw", "run1", ["boiler"], [1], [NOW], [25.0])
+    for _ in range(2):
+        plant.bus.handle(FrameReceived(frame, plant.sequence.fresh(frame)))
+    assert len(plant.persister.take().frames) == 2  # storage is idempotent
+    raised = [k for k, _ in plant.viewers.take() if k == "alarm.raised"]
+    assert len(raised) == 1
+
+
+def test_new_run_resets_the_sequence() -> None:
+    sequence = SequenceFilter()
+    assert len(sequence.fresh(Frame("gw", "r1", ["a"], [5], [NOW], [1.0]))) == 1
+    assert len(sequence.fresh(Frame("gw", "r1", ["a"], [5], [NOW], [1.0]))) == 0
+    assert len(sequence.fresh(Frame("gw", "r2", ["a"], [1], [NOW], [1.0]))) == 1
+
+
+def test_staleness_and_goodbye() -> None:
+    plant = Plant()
+    plant.readings(15)
+    plant.viewers.take()
+    plant.bus.handle(ClockTicked(now_us() + 3_500_000))
+    statuses = [m for _, m in plant.viewers.take() if isinstance(m, StatusChange)]
+    assert [s.liveness for s in statuses] == [Liveness.STALE]
+    plant.readings(15)
+    statuses = [m for _, m in plant.viewers.take() if isinstance(m, StatusChange)]
+    assert [s.liveness for s in statuses] == [Liveness.LIVE]
+    plant.bus.handle(SourceLeft(Goodbye("gw", "run1", {"boiler": plant.seq})))
+    assert plant.registry.sources["boiler"].liveness is Liveness.OFFLINE
+    (report,) = plant.persister.take().runs
+    assert report.last_seq == plant.seq
+
+
+def test_persist_interval_down_samples() -> None:
+    plant = Plant(persist_interval=1.0)
+    plant.readings(*[15.0] * 30, start=NOW)  # 30 readings 1 ms apart
+    plant.readings(15.0, start=NOW + 1_000_000)
+    frames = plant.persister.take().frames
+    assert sum(len(f) for f in frames) == 2
