@@ -24,7 +24,7 @@ from textual.widgets import Footer, Input
 from controlroom.config import Settings
 from controlroom.db.connection import DatabaseUnavailable
 from controlroom.db.history import History
-from controlroom.messages import Alarm, now_us
+from controlroom.messages import Alarm
 from controlroom.tui.alarms.alarm_panel import AlarmPanel
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
@@ -159,6 +159,9 @@ class ControlRoom(App[None]):
         needle = self.filter_text.casefold()
         return [row for row in rows if needle in row.name.casefold()]
 
+    def now_us(self) -> int:
+        return int(self._clock().timestamp() * 1_000_000)
+
     def _update_header(self) -> None:
         header = self.header
         header.now = self._clock()
@@ -194,7 +197,7 @@ class ControlRoom(App[None]):
             try:
                 sensors = await self.history.sensors()
                 recent = await self.history.recent(
-                    RECENT_PER_SENSOR, now_us() - RECENT_SINCE_S * 1_000_000
+                    RECENT_PER_SENSOR, self.now_us() - RECENT_SINCE_S * 1_000_000
                 )
                 alarms = await self.history.open_alarms()
             except DatabaseUnavailable:
@@ -221,17 +224,19 @@ class ControlRoom(App[None]):
     @on(DatabaseChanged)
     def _show_database(self, event: DatabaseChanged) -> None:
         if self.header.database is not event.available and not event.available:
-            self.notify(event.detail or "database unreachable", title="Database",
-                        severity="warning", timeout=8)
+            self.notify(
+                event.detail or "database unreachable",
+                title="Database",
+                severity="warning",
+                timeout=8,
+            )
         self.header.database = event.available
 
     # --- actions -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The main screen's keys belong to the main screen: hidden under a dialog or detail."""
-        if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
-            return False
-        return True
+        return action not in MAIN_SCREEN_ACTIONS or len(self.screen_stack) == 1
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -282,7 +287,7 @@ class ControlRoom(App[None]):
         if row is None:
             self.notify("no sensor selected", severity="warning")
             return
-        self.push_screen(DetailScreen(row.name, self.model, self.history))
+        self.push_screen(DetailScreen(row.name, self.model, self.history, self.now_us))
 
     def action_spawn(self) -> None:
         self.push_screen(SpawnForm(taken=set(self.model.sensors)), self._spawn)
@@ -380,8 +385,11 @@ class ControlRoom(App[None]):
             status = child.process.returncode
             last = child.last_log_line()
             if status != 0:
-                self.notify(f"{child.label} exited with status {status}: {last}",
-                            severity="error", timeout=10)
+                self.notify(
+                    f"{child.label} exited with status {status}: {last}",
+                    severity="error",
+                    timeout=10,
+                )
             self.post_message(ChildExited(child.label, status, last))
 
 

@@ -130,7 +130,7 @@ class LiveFeed:
                 self._set_state(False, str(error))
                 await asyncio.sleep(RETRY_S)
 
-    def _deliver(self, message: AbstractIncomingMessage) -> None:
+    async def _deliver(self, message: AbstractIncomingMessage) -> None:
         try:
             decoded = decode(message.body)
         except InvalidMessage as error:
@@ -146,8 +146,11 @@ class LiveFeed:
     def _closed(self, connection: object, error: BaseException | None = None) -> None:
         if isinstance(error, asyncio.CancelledError) or error is None:
             return
-        self._set_state(False, f"lost the broker at {self._settings.amqp_display}: "
-                        f"{amqp.describe(error)}; reconnecting")
+        self._set_state(
+            False,
+            f"lost the broker at {self._settings.amqp_display}: "
+            f"{amqp.describe(error)}; reconnecting",
+        )
 
     def _set_state(self, connected: bool, detail: str = "") -> None:
         self.connected = connected
@@ -158,4 +161,3 @@ class LiveFeed:
         self.connected = False
         if connection is not None and not connection.is_closed:
             await connection.close()
-

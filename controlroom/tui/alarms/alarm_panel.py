@@ -76,8 +76,15 @@ class AlarmPanel(LineList):
 
     def render_header(self, width: int) -> list[Segment]:
         text = " ".join(
-            (" " + fit("RAISED", 8), fit("SENSOR", 22), fit("KIND", 4), fit("VALUE", 10, True),
-             fit("LIMIT", 10, True), fit("PEAK", 10, True), " STATE")
+            (
+                " " + fit("RAISED", 8),
+                fit("SENSOR", 22),
+                fit("KIND", 4),
+                fit("VALUE", 10, True),
+                fit("LIMIT", 10, True),
+                fit("PEAK", 10, True),
+                " STATE",
+            )
         )
         return [Segment(text, HEADER_STYLE)]
 

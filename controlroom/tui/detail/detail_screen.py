@@ -7,6 +7,7 @@ appended. If the database is gone, the chart says so and goes on with live data 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -41,8 +42,15 @@ class DetailScreen(Screen[None]):
         *(Binding(w.key, f"window({i})", w.label) for i, w in enumerate(WINDOWS)),
     ]
 
-    def __init__(self, sensor: str, model: PlantModel, history: History | None) -> None:
+    def __init__(
+        self,
+        sensor: str,
+        model: PlantModel,
+        history: History | None,
+        now: Callable[[], int] = now_us,
+    ) -> None:
         super().__init__()
+        self._now = now
         self.sensor = sensor
         self._model = model
         self._history = history
@@ -80,7 +88,7 @@ class DetailScreen(Screen[None]):
         if self._history is None:
             self.history_error = "no database configured; live readings only"
         else:
-            until = now_us()
+            until = self._now()
             since = until - window.seconds * 1_000_000
             try:
                 buckets = await self._history.window(self.sensor, since, until, MAX_POINTS)
@@ -105,7 +113,7 @@ class DetailScreen(Screen[None]):
 
     def chart_data(self) -> ChartData:
         view = self._model.sensors.get(self.sensor)
-        now = now_us()
+        now = self._now()
         window = self.window
         data = ChartData(
             title=self.sensor,

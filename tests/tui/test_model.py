@@ -1,0 +1,101 @@
+"""The control room's model: how events change what the operator sees (no UI, no broker)."""
+
+from __future__ import annotations
+
+from controlroom.messages import (
+    Alarm,
+    AlarmEvent,
+    Condition,
+    Frame,
+    Liveness,
+    SensorInfo,
+    Snapshot,
+    SourceState,
+    StatusChange,
+)
+from controlroom.tui.model import PlantModel, RateMeter
+from controlroom.tui.sensors.sparkline import sparkline
+from controlroom.tui.states import format_range, format_value
+
+T0 = 1_780_000_000_000_000
+
+
+def alarm(id: str, sensor: str = "s1", raised: int = T0, **fields: object) -> Alarm:
+    return Alarm(id, sensor, Condition.HIGH, raised, 9.0, 8.0, 9.5, **fields)  # type: ignore[arg-type]
+
+
+def test_a_gateway_frame_updates_every_sensor_it_carries() -> None:
+    model = PlantModel()
+    model.apply(Frame("gw", "run1", ["a", "b", "a"], [1, 1, 2], [T0, T0, T0 + 10], [1.0, 2.0, 3.0]))
+    assert model.sensors["a"].value == 3.0
+    assert model.sensors["a"].values(10) == [1.0, 3.0]
+    assert model.sensors["b"].value == 2.0
+    assert model.readings.total == 3
+    assert [v.name for v in model.ordered()] == ["a", "b"]
+
+
+def test_status_and_alarms_decide_the_state_word() -> None:
+    model = PlantModel()
+    model.apply(SourceState(SensorInfo("s1", safe_max=8.0), Liveness.LIVE))
+    assert model.sensors["s1"].state == "NORMAL"
+    model.apply(AlarmEvent(alarm("al1")))
+    assert model.sensors["s1"].state == "HIGH"
+    model.apply(StatusChange("s1", Liveness.STALE, T0))
+    assert model.sensors["s1"].state == "STALE"  # silence outranks the value's condition
+    model.apply(StatusChange("s1", Liveness.LIVE, T0))
+    model.apply(AlarmEvent(alarm("al1", cleared_at=T0 + 5)))
+    assert model.sensors["s1"].state == "NORMAL"
+
+
+def test_unacknowledged_alarms_come_first_and_fields_never_unset() -> None:
+    model = PlantModel()
+    model.apply(AlarmEvent(alarm("acked", raised=T0 + 3, acked_at=T0 + 4, acked_by="ann")))
+    model.apply(AlarmEvent(alarm("cleared", raised=T0 + 2, cleared_at=T0 + 3)))
+    model.apply(AlarmEvent(alarm("open", raised=T0 + 1)))
+    assert [a.id for a in model.alarm_list()] == ["open", "cleared", "acked"]
+    assert model.alarm_for("s1") is not None and model.alarm_for("s1").id == "open"  # type: ignore[union-attr]
+    model.apply(AlarmEvent(alarm("acked", raised=T0 + 3)))  # an older event arriving late
+    assert model.alarms["acked"].acked_by == "ann"
+
+
+def test_a_snapshot_drops_open_alarms_that_ended_meanwhile() -> None:
+    model = PlantModel()
+    model.apply(AlarmEvent(alarm("gone")))
+    model.apply(Snapshot(sources=[SourceState(SensorInfo("s1"))], alarms=[alarm("still")]))
+    assert set(model.alarms) == {"still"}
+
+
+def test_stored_readings_go_before_live_ones() -> None:
+    model = PlantModel()
+    model.apply(Frame("s1", "r", ["s1"], [5], [T0 + 50], [5.0]))
+    model.load_recent({"s1": [(T0 + 10, 1.0), (T0 + 20, 2.0), (T0 + 60, 9.0)]})
+    assert model.sensors["s1"].values(10) == [1.0, 2.0, 5.0]
+
+
+def test_change_flags_are_taken_once() -> None:
+    model = PlantModel()
+    model.take_changes()
+    assert model.take_changes() == (False, False, False)
+    model.apply(Frame("s1", "r", ["s1"], [1], [T0], [1.0]))
+    assert model.take_changes() == (True, True, False)
+
+
+def test_rate_meter() -> None:
+    meter = RateMeter(window_s=3)
+    assert meter.rate(now=0.0) == 0.0
+    meter.count(200)
+    assert meter.rate(now=1.0) == 200.0
+
+
+def test_sparkline_scales_and_right_aligns() -> None:
+    assert sparkline([], 3) == "   "
+    assert sparkline([1.0, 1.0], 3) == " ▄▄"
+    assert sparkline([0.0, 1.0, 2.0, 3.0], 3) == "▁▅█"  # scaled to the values shown
+
+
+def test_numbers_read_well() -> None:
+    assert format_value(0.0015234) == "0.0015234"
+    assert format_value(603.2149) == "603.21"
+    assert format_value(None) == "—"
+    assert format_range(580, 625) == "580\u2013625"
+    assert format_range(None, None) == "—"

@@ -1,0 +1,199 @@
+"""The control room driven by its keys (App.run_test) against a real plant in its own namespace.
+
+A real coordinator and datamanager run as child processes; sensors are started from the spawn
+form (as an operator does) or as workers. Assertions read what the app shows and what
+PostgreSQL stored; every wait is a poll with a deadline, never a sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from controlroom.config import Settings
+from controlroom.tui import ControlRoom
+from controlroom.tui.detail.detail_screen import DetailScreen
+from controlroom.tui.dialogs.choice import ChoiceDialog
+from controlroom.tui.messages import AckRequested, SensorSpawned, StopRequested
+from controlroom.tui.spawn.spawn_form import SpawnForm
+from tests.support import Worker, wait_for
+
+OPERATOR = "pilot-test"
+SIZE = (110, 32)
+
+
+@pytest.fixture
+def pipeline(start_worker: Callable[..., Worker]) -> None:
+    start_worker("coordinator")
+    start_worker("datamanager")
+
+
+async def select(pilot: Pilot[None], app: ControlRoom, sensor: str) -> None:
+    """Put the table's cursor on a sensor, with the keys an operator would use."""
+    await pilot.press("home")
+    names = [row.name for row in app.table.rows]
+    for _ in range(names.index(sensor)):
+        await pilot.press("down")
+    assert app.table.selected is not None and app.table.selected.name == sensor
+
+
+def row_state(app: ControlRoom, sensor: str) -> str | None:
+    for row in app.table.rows:
+        if row.name == sensor:
+            return row.state
+    return None
+
+
+async def test_a_spawned_sensor_appears_and_a_stopped_one_turns_offline(
+    settings: Settings, pipeline: None, tmp_path: Path
+) -> None:
+    said: list[Message] = []
+    app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
+    try:
+        async with app.run_test(size=SIZE, message_hook=said.append) as pilot:
+            await until(lambda: app.header.broker and app.header.database, "connections")
+            await pilot.press("n")
+            form = app.screen
+            assert isinstance(form, SpawnForm)
+            form.query_one("#preset", Select).value = "turbine_temp_out"
+            await pilot.pause()
+            name_field = form.query_one("#name", Input)
+            assert name_field.value == "turbine_temp_out_2"  # the seeded name is taken
+            form.query_one("#freq", Input).value = "5"
+            await pilot.press("ctrl+s")
+            await until(lambda: not isinstance(app.screen, SpawnForm), "form closed")
+            spawned = [m for m in said if isinstance(m, SensorSpawned)]
+            assert [m.name for m in spawned] == ["turbine_temp_out_2"]
+            assert await asyncio.to_thread(Path(spawned[0].log_path).exists)
+
+            await until(
+                lambda: row_state(app, "turbine_temp_out_2") in ("NORMAL", "HIGH", "LOW"),
+                "the spawned sensor live on the main screen",
+            )
+            view = app.model.sensors["turbine_temp_out_2"]
+            assert view.info.serial_no == "XTLR-145" and view.info.unit == "C"
+            await until(lambda: len(view.recent) >= 3, "live readings")
+
+            await select(pilot, app, "turbine_temp_out_2")
+            await pilot.press("x")
+            assert isinstance(app.screen, ChoiceDialog)
+            await pilot.press("y")
+            await until(
+                lambda: row_state(app, "turbine_temp_out_2") == "OFFLINE",
+                "the stopped sensor OFFLINE",
+            )
+            assert [m.sensor for m in said if isinstance(m, StopRequested)] == [
+                "turbine_temp_out_2"
+            ]
+            # The remote stop ended the child this session started.
+            await until(lambda: not app.children_processes.running(), "child process gone")
+    finally:
+        app.children_processes.stop_all()
+
+
+async def test_an_alarm_shows_and_its_acknowledgement_is_stored(
+    settings: Settings,
+    pipeline: None,
+    start_worker: Callable[..., Worker],
+    db: asyncpg.Connection,
+    tmp_path: Path,
+) -> None:
+    start_worker(
+        "sensor", "--name", "hot_probe", "--min", "10", "--max", "11", "--step", "0.1",
+        "--freq", "5", "--unit", "C", "--safe-min", "0", "--safe-max", "5",
+    )  # fmt: skip
+    said: list[Message] = []
+    app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
+    async with app.run_test(size=SIZE, message_hook=said.append) as pilot:
+        await until(
+            lambda: any(a.sensor == "hot_probe" for a in app.alarm_panel.alarms),
+            "the alarm in the panel",
+        )
+        alarm = app.alarm_panel.alarms[0]
+        assert alarm.kind.value == "HIGH" and alarm.acked_at is None
+        assert row_state(app, "hot_probe") == "HIGH"
+
+        await select(pilot, app, "hot_probe")
+        await pilot.press("a")
+        assert [m.alarm_id for m in said if isinstance(m, AckRequested)] == [alarm.id]
+
+        async def stored() -> asyncpg.Record | None:
+            return await db.fetchrow(
+                "SELECT acked_by, acked_at FROM alarm WHERE id = $1 AND acked_at IS NOT NULL",
+                alarm.id,
+            )
+
+        row = await wait_for(stored, what="the acknowledgement in PostgreSQL")
+        assert row["acked_by"] == OPERATOR
+        logged = await db.fetchval(
+            "SELECT count(*) FROM action_log WHERE operator = $1 AND action = 'ack'", OPERATOR
+        )
+        assert logged == 1
+        # Every control room hears alarm.acked: this one too.
+        await until(
+            lambda: app.model.alarms[alarm.id].acked_by == OPERATOR,
+            "alarm.acked back on the events exchange",
+        )
+        await pilot.pause()
+        assert "acked by pilot-test" in app.alarm_panel.render_line(1).text
+
+
+async def test_the_detail_screen_shows_stored_history(
+    settings: Settings,
+    pipeline: None,
+    start_worker: Callable[..., Worker],
+    db: asyncpg.Connection,
+    tmp_path: Path,
+) -> None:
+    start_worker(
+        "sensor", "--name", "history_probe", "--min", "1", "--max", "2", "--step", "0.1",
+        "--freq", "20",
+    )  # fmt: skip
+
+    async def stored() -> int:
+        return int(
+            await db.fetchval(
+                "SELECT count(*) FROM sensor_reading r JOIN sensor s ON s.id = r.sensor_id "
+                "WHERE s.name = 'history_probe'"
+            )
+        )
+
+    async def enough() -> bool:
+        return await stored() >= 20
+
+    await wait_for(enough, what="readings in PostgreSQL")
+    app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(
+            lambda: any(r.name == "history_probe" for r in app.table.rows),
+            "the sensor on the main screen",
+        )
+        await select(pilot, app, "history_probe")
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        await until(lambda: screen.history_loaded, "history loaded")
+        data = screen.chart_data()
+        assert len(data.times) >= 20
+        status = str(screen.query_one("#history-status").render())
+        assert "stored readings from PostgreSQL" in status
+        await pilot.press("4")  # 24 h: down-sampled on the server
+        await until(lambda: screen.window.label == "24 h" and screen.history_loaded, "24 h window")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+    """`wait_for` for a plain condition on the app's state."""
+
+    async def probe() -> bool:
+        return bool(condition())
+
+    await wait_for(probe, timeout=timeout, what=what)
