@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -79,7 +80,7 @@ class Pending:
     """A persist batch on its way, and the inbound messages to ack once it is confirmed."""
 
     body: bytes
-    confirm: asyncio.Task[object]
+    confirm: asyncio.Task[Exception | None]
     messages: list[AbstractIncomingMessage]
 
 
@@ -124,6 +125,7 @@ class Coordinator:
                 await asyncio.wait([processing])
                 await settle.join()  # every batch sent so far is confirmed and its input acked
                 settling.cancel()
+        log.info("coordinator %s stopped", self.instance[:8])
         return 0
 
     async def _open(self, connection: AbstractRobustConnection) -> None:
@@ -139,7 +141,9 @@ class Coordinator:
         await mirror.consume(self._receiver(Inbound.ALARMS))
         self._discovery = await self.topology.discovery(channel)
 
-    def _receiver(self, kind: Inbound):  # type: ignore[no-untyped-def]
+    def _receiver(
+        self, kind: Inbound
+    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
         async def receive(message: AbstractIncomingMessage) -> None:
             self._inbox.put_nowait((kind, message))
 
@@ -277,8 +281,17 @@ class Coordinator:
         messages: list[AbstractIncomingMessage],
     ) -> Pending:
         body = encode(batch)
-        confirm = tasks.create_task(self._send_persist(channel, body))
+        # The task reports a failed publish instead of raising it: a task of the group that
+        # raised would tear the whole coordinator down, though _settle retries the batch.
+        confirm = tasks.create_task(self._try_persist(channel, body))
         return Pending(body, confirm, messages)
+
+    async def _try_persist(self, channel: AbstractChannel, body: bytes) -> Exception | None:
+        try:
+            await self._send_persist(channel, body)
+        except Exception as error:
+            return error
+        return None
 
     async def _send_persist(self, channel: AbstractChannel, body: bytes) -> object:
         return await channel.default_exchange.publish(
@@ -292,9 +305,8 @@ class Coordinator:
         backoff = Backoff()
         while True:
             pending = await settle.get()
-            try:
-                await pending.confirm
-            except Exception as error:
+            error = await pending.confirm
+            if error is not None:
                 log.warning("persist batch not confirmed (%s); retrying", describe(error))
                 while True:
                     await asyncio.sleep(backoff.next())
