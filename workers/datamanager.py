@@ -82,6 +82,7 @@ class DataManager:
                 await self._work.join()
                 for writer in writers:
                     writer.cancel()
+        log.info("datamanager stopped; %d readings stored in this run", self.stored)
         return 0
 
     async def _gather(self) -> None:

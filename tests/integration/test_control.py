@@ -1,0 +1,72 @@
+"""Remote stop over the control exchange, for a lone sensor and for one sensor of a gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aio_pika
+
+from controlroom.config import Settings
+from controlroom.messages import Liveness, StatusChange, Stop, encode
+from controlroom.topology import Topology, json_message
+from tests.support import EventTap, Worker, wait_for, wait_until
+
+
+async def send_stop(settings: Settings, sensor: str) -> None:
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        control = await Topology(settings.plant).control(channel)
+        await control.publish(
+            json_message(encode(Stop(sensor, "test")), persistent=False), routing_key=sensor
+        )
+
+
+async def test_remote_stop_ends_a_sensor_with_a_goodbye(
+    settings: Settings, start_worker: Callable[..., Worker]
+) -> None:
+    async with EventTap(settings, "status.#") as tap:
+        start_worker("coordinator")
+        sensor = start_worker("sensor", "--name", "pump", "--freq", "20")
+
+        def states() -> list[Liveness]:
+            return [s.liveness for s in tap.of_type(StatusChange) if s.sensor == "pump"]
+
+        async def live() -> bool:
+            return Liveness.LIVE in states()
+
+        await wait_for(live, what="the sensor to be live")
+        await send_stop(settings, "pump")
+        wait_until(lambda: not sensor.alive(), what="the sensor to exit")
+        assert sensor.process.returncode == 0
+
+        async def offline() -> bool:
+            return states()[-1:] == [Liveness.OFFLINE]
+
+        await wait_for(offline, what="OFFLINE after the remote stop")
+    assert "stop requested for pump by test" in sensor.log()
+
+
+async def test_stopping_one_sensor_of_a_gateway_leaves_the_others_running(
+    settings: Settings, start_worker: Callable[..., Worker]
+) -> None:
+    async with EventTap(settings, "status.#") as tap:
+        start_worker("coordinator")
+        gateway = start_worker("sensors", "--count", "3", "--freq", "10", "--prefix", "g")
+
+        def last_state(name: str) -> Liveness | None:
+            seen = [s.liveness for s in tap.of_type(StatusChange) if s.sensor == name]
+            return seen[-1] if seen else None
+
+        async def all_live() -> bool:
+            return all(last_state(f"g-{n}") is Liveness.LIVE for n in (1, 2, 3))
+
+        await wait_for(all_live, what="the gateway's sensors to be live")
+        await send_stop(settings, "g-2")
+
+        async def only_g2_offline() -> bool:
+            return last_state("g-2") is Liveness.OFFLINE
+
+        await wait_for(only_g2_offline, what="g-2 to go OFFLINE")
+        assert last_state("g-1") is Liveness.LIVE
+        assert gateway.alive()
