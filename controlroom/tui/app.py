@@ -69,7 +69,7 @@ class ControlRoom(App[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "spawn", "New sensor"),
+        Binding("n", "spawn", "New"),
         Binding("x", "stop", "Stop"),
         Binding("enter", "detail", "Detail"),
         Binding("a", "ack", "Ack"),

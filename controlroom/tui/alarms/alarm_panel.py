@@ -15,6 +15,9 @@ UNACKED_ACTIVE = Style(color="bright_white", bgcolor="red", bold=True)
 UNACKED_CLEARED = Style(color="red", bold=True)
 ACKED_ACTIVE = Style(color="yellow")
 FINISHED = Style(dim=True)
+NUMBER = 9
+# Every column but the sensor's, with the gaps, and room for the longest state words.
+FIXED_WIDTH = 1 + 8 + 1 + 1 + 4 + 3 * (NUMBER + 1) + 1 + len("! CLEARED, NOT ACKED")
 
 
 def alarm_status(alarm: Alarm) -> tuple[str, Style]:
@@ -44,6 +47,7 @@ class AlarmPanel(LineList):
         overflow-x: hidden;
     }
     AlarmPanel.-quiet { height: 3; border-top: solid $success 50%; }
+    AlarmPanel { border-title-color: $text; border-title-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -74,15 +78,20 @@ class AlarmPanel(LineList):
     def row_count(self) -> int:
         return max(len(self.alarms), 1)
 
+    @staticmethod
+    def sensor_width(width: int) -> int:
+        """The sensor column takes what the others leave, from 12 to 28 cells."""
+        return min(max(width - FIXED_WIDTH, 12), 28)
+
     def render_header(self, width: int) -> list[Segment]:
         text = " ".join(
             (
                 " " + fit("RAISED", 8),
-                fit("SENSOR", 22),
+                fit("SENSOR", self.sensor_width(width)),
                 fit("KIND", 4),
-                fit("VALUE", 10, True),
-                fit("LIMIT", 10, True),
-                fit("PEAK", 10, True),
+                fit("VALUE", NUMBER, True),
+                fit("LIMIT", NUMBER, True),
+                fit("PEAK", NUMBER, True),
                 " STATE",
             )
         )
@@ -97,11 +106,11 @@ class AlarmPanel(LineList):
         text = " ".join(
             (
                 " " + fit(clock(alarm.raised_at), 8),
-                fit(alarm.sensor, 22),
+                fit(alarm.sensor, self.sensor_width(width)),
                 fit(alarm.kind.value, 4),
-                fit(format_value(alarm.value), 10, right=True),
-                fit(format_value(alarm.limit), 10, right=True),
-                fit(format_value(alarm.peak), 10, right=True),
+                fit(format_value(alarm.value), NUMBER, right=True),
+                fit(format_value(alarm.limit), NUMBER, right=True),
+                fit(format_value(alarm.peak), NUMBER, right=True),
                 "",
             )
         )

@@ -30,16 +30,16 @@ class Columns:
     """Column widths for one table width: the name and the sparkline take what is left."""
 
     name: int
-    serial: int = 9
+    serial: int = 8
     value: int = 10
     unit: int = 5
-    safe: int = 15
+    safe: int = 13
     spark: int = 8
     state: int = STATE_WIDTH
 
     @classmethod
     def for_width(cls, width: int, longest_name: int) -> Columns:
-        fixed = 9 + 10 + 5 + 15 + STATE_WIDTH + 6  # the other columns and the gaps between
+        fixed = 8 + 10 + 5 + 13 + STATE_WIDTH + 6  # the other columns and the gaps between
         free = max(width - fixed - 1, 20)
         name = min(max(longest_name, 12), 28, max(free - 8, 12))
         return cls(name=name, spark=max(free - name, 4))

@@ -118,15 +118,19 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
         width: 78; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
-    SpawnForm .title { text-style: bold; margin-bottom: 1; }
-    SpawnForm Grid { grid-size: 3; grid-columns: 10 26 1fr; grid-rows: 1; height: auto; }
+    SpawnForm .title { text-style: bold; }
+    SpawnForm #preset-row { height: auto; align-horizontal: left; margin: 0; }
+    SpawnForm #preset-row Label { width: 10; margin-top: 1; }
+    SpawnForm #preset-row Select { width: 40; }
+    SpawnForm Grid {
+        grid-size: 3; grid-columns: 10 26 1fr; grid-rows: 1; height: auto; grid-gutter: 0 1;
+    }
     SpawnForm Grid Label { height: 1; }
     SpawnForm Input { height: 1; }
-    SpawnForm Select { height: 1; }
     SpawnForm .error { color: $error; }
     SpawnForm #problem { color: $error; height: auto; margin-top: 1; }
     SpawnForm Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    SpawnForm Button { margin-left: 2; min-width: 10; height: 1; border: none; }
+    SpawnForm Button { margin-left: 2; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -144,11 +148,11 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Start a sensor", classes="title")
-            with Grid():
+            with Horizontal(id="preset-row"):
                 yield Label("Preset")
                 options = [(name, name) for name in self._presets] + [("custom…", CUSTOM)]
-                yield Select(options, value=CUSTOM, allow_blank=False, id="preset", compact=True)
-                yield Label("")
+                yield Select(options, value=CUSTOM, allow_blank=False, id="preset")
+            with Grid():
                 yield Label("Name")
                 yield Input(
                     placeholder="unique sensor name",
@@ -171,8 +175,8 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
                     yield Label("", id=f"{field_id}-error", classes="error")
             yield Static("", id="problem")
             with Horizontal():
-                yield Button("Cancel", id="cancel")
-                yield Button("Start", id="start", variant="primary")
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+                yield Button("Start (ctrl+s)", id="start", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
