@@ -129,7 +129,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             compression=None,
             ping_interval=args.ping_interval,
             ping_timeout=args.ping_timeout,
-            close_timeout=5,
+            close_timeout=2,
         )
     except OSError as error:
         await feed.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ from itertools import count, islice
 from workers.bridge.view import Outgoing
 
 log = logging.getLogger(__name__)
+
+# A client that keeps falling behind is reported at most this often, not once per frame.
+DROP_LOG_INTERVAL_S = 30.0
 
 
 class QueueOverflow(Exception):
@@ -92,7 +96,7 @@ class Client:
     batch: bool = False
     discovered: bool = False
     sent: int = 0
-    lagging: bool = field(default=False, repr=False)
+    logged_drop_at: float = field(default=-DROP_LOG_INTERVAL_S, repr=False)
 
 
 class Hub:
@@ -114,9 +118,15 @@ class Hub:
         self.readings_in += len(datas)
         for client in self.clients:
             dropped = client.queue.put_readings(datas)
-            if dropped and not client.lagging:
-                client.lagging = True  # reset by the client's sender once it catches up
-                log.warning("client %s is too slow: dropping its oldest readings", client.peer)
+            if dropped:
+                now = time.monotonic()
+                if now - client.logged_drop_at >= DROP_LOG_INTERVAL_S:
+                    client.logged_drop_at = now
+                    log.warning(
+                        "client %s is too slow: dropping its oldest readings (%d so far)",
+                        client.peer,
+                        client.queue.dropped,
+                    )
 
     def state(self, messages: Iterable[Outgoing], to: Client | None = None) -> None:
         """Send state messages to one client, or to every client."""

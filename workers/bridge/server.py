@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import Headers, MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -88,11 +89,16 @@ class Bridge:
 
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Serve the page and its files; let only acceptable handshakes through to /ws."""
-        headers = request.headers
         path = urlsplit(request.path).path
-        refusal = self.access.refuse_host(headers.get("Host"))
+        try:
+            host = _single(request.headers, "Host")
+            origin = _single(request.headers, "Origin")
+        except MultipleValuesError as error:
+            log.warning("refused %s %s: repeated %s header", _peer(connection), path[:80], error)
+            return text_response(http.HTTPStatus.BAD_REQUEST, f"repeated {error} header\n")
+        refusal = self.access.refuse_host(host)
         if refusal is None and path == WS_PATH:
-            refusal = self.access.refuse_origin(headers.get("Origin"), headers.get("Host"))
+            refusal = self.access.refuse_origin(origin, host)
         if refusal is not None:
             log.warning("refused %s %s: %s", _peer(connection), path[:80], refusal)
             return text_response(http.HTTPStatus.FORBIDDEN, refusal + "\n")
@@ -105,7 +111,11 @@ class Bridge:
             return None  # websockets performs the handshake (426 if it is not one)
         if path == HEALTH_PATH:
             return response(http.HTTPStatus.OK, orjson.dumps(self.health()), "application/json")
-        return self.assets.respond(path, headers.get("If-None-Match"))
+        try:
+            etag = _single(request.headers, "If-None-Match")
+        except MultipleValuesError:
+            etag = None
+        return self.assets.respond(path, etag)
 
     def health(self) -> dict[str, object]:
         return {
@@ -132,9 +142,9 @@ class Bridge:
             with contextlib.suppress(asyncio.CancelledError):
                 await sending
             log.info(
-                "client %s left (code %s): %d messages sent, %d readings dropped",
+                "client %s left (%s): %d messages sent, %d readings dropped",
                 client.peer,
-                ws.close_code,
+                _how_closed(ws),
                 client.sent,
                 client.queue.dropped,
             )
@@ -195,13 +205,6 @@ class Bridge:
                     for data in readings:
                         await ws.send(protocol.reading(data), text=True)
                 client.sent += len(state) + len(readings)
-                if client.lagging and not queue.readings:
-                    client.lagging = False
-                    log.info(
-                        "client %s caught up (%d readings dropped so far)",
-                        client.peer,
-                        queue.dropped,
-                    )
         except ConnectionClosed:
             return
         except QueueOverflow as error:
@@ -210,6 +213,23 @@ class Bridge:
         except Exception:
             log.exception("sending to client %s failed", client.peer)
             await ws.close(1011, "internal error")
+
+
+def _how_closed(ws: ServerConnection) -> str:
+    received, sent = ws.protocol.close_rcvd, ws.protocol.close_sent
+    if received is not None and (sent is None or ws.protocol.close_rcvd_then_sent):
+        return f"it closed with {received.code} {received.reason}".rstrip()
+    if sent is not None:
+        return f"closed with {sent.code} {sent.reason}".rstrip()
+    return "connection lost"
+
+
+def _single(headers: Headers, name: str) -> str | None:
+    """A header that must appear at most once (a second Host could smuggle a name past us)."""
+    values = headers.get_all(name)
+    if len(values) > 1:
+        raise MultipleValuesError(name)
+    return values[0] if values else None
 
 
 def _peer(connection: ServerConnection) -> str:

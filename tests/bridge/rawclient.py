@@ -1,0 +1,44 @@
+"""A websocket client made of a bare TCP socket: it completes the handshake, then does whatever
+a test wants, including never reading again (a real websockets client always reads)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+
+
+async def stalled_client(address: str, path: str = "/ws") -> asyncio.StreamWriter:
+    """Open a websocket and never read from it again; close the writer to hang up."""
+    host, _, port = address.rpartition(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # A small receive window (set before connecting, so it is the one advertised) makes the
+    # bridge feel the stall after kilobytes rather than megabytes.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    status = await reader.readuntil(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 101"), status
+    return writer
+
+
+async def raw_http(address: str, request: bytes) -> bytes:
+    """Send bytes, return everything the server answers before it closes."""
+    host, _, port = address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await reader.read()
+    finally:
+        writer.close()
