@@ -1,0 +1,131 @@
+"""`python -m bench CASE [--duration S] [--json FILE] [--runs N] [--no-ceiling] ...`
+
+Cases: pipeline, datamanager, coordinator, ceiling, and tui and bridge (from their own
+modules, once they exist). See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench import ceiling, coordinator, datamanager, pipeline
+from bench.report import add_ratios, machine, table, write_json
+
+log = logging.getLogger("bench")
+
+PLUGGED = {"tui": "bench.tui", "bridge": "bench.bridge"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "case", choices=["pipeline", "datamanager", "coordinator", "ceiling", *PLUGGED]
+    )
+    parser.add_argument("--duration", type=float, help="measured seconds (case default if unset)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures here")
+    parser.add_argument("--runs", type=int, default=1, help="repeat the case; JSON keeps medians")
+    parser.add_argument(
+        "--no-ceiling", action="store_true", help="skip measuring the raw limits in the same run"
+    )
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    load = parser.add_argument_group("pipeline")
+    load.add_argument("--sensors", type=int, default=6000, help="sensors in all (pipeline)")
+    load.add_argument("--freq", type=float, default=10.0, help="readings/s per sensor (pipeline)")
+    load.add_argument("--gateways", type=int, default=4, help="gateway processes (pipeline)")
+    load.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
+    load.add_argument("--writers", type=int, default=2, help="datamanager writers")
+    fill = parser.add_argument_group("datamanager and coordinator (pre-filled queues)")
+    fill.add_argument("--readings", type=int, help="readings to pre-fill")
+    fill.add_argument("--frame-size", type=int, default=1000, help="readings per frame")
+    fill.add_argument("--sources", type=int, default=4, help="source queues (coordinator)")
+    fill.add_argument("--frames-per-batch", type=int, default=4, help="frames per persist message")
+    return parser
+
+
+def case_runner(args: argparse.Namespace) -> Callable[[], Awaitable[dict[str, Any]]]:
+    if args.case == "pipeline":
+        load = pipeline.Load(
+            sensors=args.sensors,
+            freq=args.freq,
+            gateways=args.gateways,
+            writers=args.writers,
+            warmup=args.warmup,
+            duration=args.duration or 60.0,
+        )
+        return lambda: pipeline.run(load)
+    if args.case == "datamanager":
+        dm_fill = datamanager.Fill(
+            readings=args.readings or 2_000_000,
+            sensors=args.frame_size,
+            frames_per_batch=args.frames_per_batch,
+            writers=args.writers,
+        )
+        return lambda: datamanager.run(dm_fill)
+    if args.case == "coordinator":
+        default = 30_000 if args.frame_size == 1 else 2_000_000
+        co_fill = coordinator.Fill(
+            readings=args.readings or default, sources=args.sources, frame_size=args.frame_size
+        )
+        return lambda: coordinator.run(co_fill)
+    if args.case == "ceiling":
+        return lambda: ceiling.run(args.duration or ceiling.PHASE_S)
+    return plugged(args.case, args.duration or 30.0)
+
+
+def plugged(case: str, duration: float) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """A case another module provides (`async def run(duration) -> dict`), imported lazily."""
+
+    async def run() -> dict[str, Any]:
+        try:
+            module = importlib.import_module(PLUGGED[case])
+        except ModuleNotFoundError as error:
+            if error.name != PLUGGED[case]:
+                raise
+            return {"case": case, "available": False, "note": "not available yet"}
+        result: dict[str, Any] = await module.run(duration)
+        return {"case": case, **result}
+
+    return run
+
+
+async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
+    runner = case_runner(args)
+    results = []
+    for run in range(args.runs):
+        limits = None
+        if args.case in ("pipeline", "datamanager", "coordinator") and not args.no_ceiling:
+            log.info("measuring the raw limits first")
+            limits = await ceiling.run()
+        log.info("running %s (%d of %d)", args.case, run + 1, args.runs)
+        result = await runner()
+        add_ratios(result, limits)
+        print(table(result), flush=True)
+        results.append(result)
+    return results
+
+
+def main() -> int:
+    args = build_parser().parse_args()
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)
+    logging.getLogger("aio_pika").setLevel(logging.ERROR)
+    log.info("machine: %s", machine())
+    results = asyncio.run(main_async(args))
+    if args.json:
+        write_json(args.json, results)
+        log.info("wrote %s", args.json)
+    failed = any(r.get("audit_clean") is False or r.get("complete") is False for r in results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

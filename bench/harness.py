@@ -1,0 +1,293 @@
+"""The harness: a throwaway plant namespace, worker child processes and their resource use.
+
+Workers run as `python -m workers.cli ...` child processes, exactly as an operator runs them, so
+the figures include everything a real deployment pays (imports, AMQP framing, confirms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import psutil
+
+from controlroom.config import ENV_AMQP_URL, ENV_DATABASE_URL, Settings
+from controlroom.db import connect, ensure_database, migrate
+from controlroom.db.migrations import drop_plant
+from controlroom.topology import Topology
+
+log = logging.getLogger(__name__)
+
+BENCH_PLANT_PREFIX = "b_"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/controlroom_bench"
+SAMPLE_INTERVAL_S = 0.5
+STOP_TIMEOUT_S = 30.0
+
+
+def bench_settings() -> Settings:
+    """A fresh namespace on the broker and database named by the environment (or the defaults)."""
+    return Settings(
+        amqp_url=os.environ.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL,
+        database_url=os.environ.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL,
+        plant=f"{BENCH_PLANT_PREFIX}{secrets.token_hex(4)}",
+    )
+
+
+class Child:
+    """A child process (a worker or a raw-limit helper) with its log in a file."""
+
+    def __init__(self, name: str, argv: Sequence[str], settings: Settings, log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("ab")
+        env = os.environ | settings.as_env() | {"PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, *argv], stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
+        self.ps = psutil.Process(self.process.pid)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 5) -> str:
+        text = self.log_path.read_text(errors="replace").strip().splitlines()
+        return "\n".join(text[-lines:])
+
+    async def stop(self, timeout: float = STOP_TIMEOUT_S) -> int:
+        """SIGTERM, so the worker flushes and says goodbye; SIGKILL if it overstays."""
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+        if not await self.exited(timeout):
+            log.warning("%s did not stop within %.0fs: killing it", self.name, timeout)
+            self.process.kill()
+        status = self.process.wait()
+        self._log.close()
+        return status
+
+    async def exited(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the process to end; True if it did."""
+        try:
+            await asyncio.to_thread(self.process.wait, timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+
+def worker_argv(*args: str) -> list[str]:
+    return ["-m", "workers.cli", "--log-level", "WARNING", *args]
+
+
+@dataclass(slots=True)
+class Usage:
+    """CPU seconds in the measured window and peak resident memory of one process."""
+
+    cpu_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    start_cpu: float | None = None
+
+
+class ResourceSampler:
+    """Samples RSS every half second; CPU is the difference of counters over the window.
+
+    Also counts the broker's and PostgreSQL's CPU (all their processes) and the whole machine's,
+    so a figure can be read against what else ran meanwhile.
+    """
+
+    def __init__(self, children: dict[str, Child]) -> None:
+        self.children = children
+        self.usage: dict[str, Usage] = {name: Usage() for name in children}
+        self._servers: dict[int, tuple[str, psutil.Process, float]] = {}
+        self.server_cpu_s: dict[str, float] = {"rabbitmq": 0.0, "postgresql": 0.0}
+        self._machine_start: float = 0.0
+        self.machine_busy_s = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self.window_s = 0.0
+        self._started = 0.0
+
+    def add(self, name: str, child: Child) -> None:
+        self.children[name] = child
+        self.usage[name] = Usage()
+
+    async def __aenter__(self) -> ResourceSampler:
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _sample(self) -> None:
+        while True:
+            for name, child in self.children.items():
+                try:
+                    rss = child.ps.memory_info().rss / 2**20
+                except psutil.Error:
+                    continue
+                usage = self.usage[name]
+                usage.peak_rss_mb = max(usage.peak_rss_mb, rss)
+            await asyncio.sleep(SAMPLE_INTERVAL_S)
+
+    def start_window(self) -> None:
+        self._started = time.monotonic()
+        for name, child in self.children.items():
+            self.usage[name].start_cpu = _cpu(child.ps)
+        self._servers = {}
+        for process in psutil.process_iter(["name"]):
+            kind = _server_kind(process.info["name"] or "")
+            if kind:
+                cpu = _cpu(process)
+                if cpu is not None:
+                    self._servers[process.pid] = (kind, process, cpu)
+        self._machine_start = _machine_busy()
+
+    def end_window(self) -> None:
+        self.window_s = time.monotonic() - self._started
+        for name, child in self.children.items():
+            usage = self.usage[name]
+            end = _cpu(child.ps)
+            if usage.start_cpu is not None and end is not None:
+                usage.cpu_s = end - usage.start_cpu
+        for kind, process, start in self._servers.values():
+            end = _cpu(process)
+            if end is not None:
+                self.server_cpu_s[kind] += end - start
+        self.machine_busy_s = _machine_busy() - self._machine_start
+
+    def report(self, readings: float) -> dict[str, Any]:
+        """Per process: CPU seconds, per 1,000 readings, and peak RSS; shares of the machine."""
+        cores = psutil.cpu_count() or 1
+        capacity = max(self.window_s, 1e-9) * cores
+        processes = {
+            name: {
+                "cpu_s": round(u.cpu_s, 3),
+                "cpu_ms_per_1k_readings": round(1e6 * u.cpu_s / readings, 3) if readings else None,
+                "peak_rss_mb": round(u.peak_rss_mb, 1),
+            }
+            for name, u in self.usage.items()
+        }
+        workers_cpu = sum(u.cpu_s for u in self.usage.values())
+        servers_cpu = sum(self.server_cpu_s.values())
+        return {
+            "processes": processes,
+            "cpu_share": round(workers_cpu / capacity, 4),
+            "cpu_share_with_servers": round((workers_cpu + servers_cpu) / capacity, 4),
+            "server_cpu_s": {k: round(v, 3) for k, v in self.server_cpu_s.items()},
+            "machine_busy_share": round(self.machine_busy_s / capacity, 4),
+            "max_rss_mb": round(max((u.peak_rss_mb for u in self.usage.values()), default=0), 1),
+        }
+
+
+def _cpu(process: psutil.Process) -> float | None:
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return None
+    return float(times.user + times.system)
+
+
+def _server_kind(name: str) -> str | None:
+    if name == "beam.smp":
+        return "rabbitmq"
+    if name == "postgres" or name.startswith("postgres:"):
+        return "postgresql"
+    return None
+
+
+def _machine_busy() -> float:
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+@dataclass
+class BenchPlant:
+    """A plant namespace for one case: created migrated, removed with its queues afterwards."""
+
+    settings: Settings = field(default_factory=bench_settings)
+    log_dir: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="controlroom-bench-"))
+    )
+    children: dict[str, Child] = field(default_factory=dict)
+    extra_queues: list[str] = field(default_factory=list)
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(self.settings.plant)
+
+    async def __aenter__(self) -> BenchPlant:
+        await ensure_database(self.settings)
+        await migrate(self.settings)
+        log.info("plant %s ready (logs in %s)", self.settings.plant, self.log_dir)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for child in reversed(list(self.children.values())):
+            await child.stop()
+        await drop_plant(self.settings)
+        await delete_topology(self.settings, self.extra_queues)
+
+    def start(self, name: str, argv: Sequence[str]) -> Child:
+        child = Child(name, argv, self.settings, self.log_dir)
+        self.children[name] = child
+        return child
+
+    def worker(self, name: str, *args: str) -> Child:
+        return self.start(name, worker_argv(*args))
+
+    def check_alive(self) -> None:
+        for child in self.children.values():
+            if not child.alive() and child.process.returncode not in (0, None):
+                raise RuntimeError(
+                    f"{child.name} exited with {child.process.returncode}:\n{child.log_tail()}"
+                )
+
+    async def database(self) -> Any:
+        return await connect(self.settings)
+
+
+async def delete_topology(settings: Settings, queues: Sequence[str]) -> None:
+    """Delete the plant's fixed queues and exchanges plus the named (per-source) queues."""
+    topology = Topology(settings.plant)
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        for queue in (
+            topology.persist_queue,
+            topology.dead_queue,
+            topology.requests_queue,
+            *queues,
+        ):
+            await channel.queue_delete(queue)
+        for exchange in (
+            topology.sensors_exchange,
+            topology.discovery_exchange,
+            topology.control_exchange,
+            topology.events_exchange,
+            topology.dead_exchange,
+        ):
+            await channel.exchange_delete(exchange)
+    finally:
+        await connection.close()
+
+
+async def ready_count(channel: aio_pika.abc.AbstractChannel, queue: str) -> int:
+    """Messages ready on an existing queue (unacknowledged ones are not counted)."""
+    underlay = await channel.get_underlay_channel()
+    declared = await underlay.queue_declare(queue, passive=True)
+    return int(declared.message_count or 0)

@@ -1,0 +1,189 @@
+"""`pipeline`: gateways -> coordinator -> datamanager -> PostgreSQL, with a viewer listening.
+
+K sensors at F Hz spread over G gateways (one frame per gateway per tick). After a warm-up, the
+measured window opens: readings/s is what got committed during the window (the probe sensors'
+highest stored seq times their gateway's size), latencies are those of readings taken inside
+it. Then the gateways stop (they flush and say goodbye), the plant drains and the audit checks
+that every confirmed reading is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from bench.harness import BenchPlant, ResourceSampler
+from bench.probes import CommitProbe, ViewerProbe, Window
+from controlroom.db.audit import AuditReport, audit
+
+log = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT_S = 60.0
+DRAIN_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    sensors: int = 6000
+    freq: float = 10.0
+    gateways: int = 4
+    writers: int = 2
+    warmup: float = 5.0
+    duration: float = 60.0
+
+    @property
+    def offered_per_s(self) -> float:
+        return self.sensors * self.freq
+
+    def split(self) -> list[int]:
+        """Sensors per gateway, as even as possible."""
+        base, extra = divmod(self.sensors, self.gateways)
+        return [base + (1 if n < extra else 0) for n in range(self.gateways)]
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    prefix: str
+    size: int
+
+    @property
+    def source(self) -> str:
+        return f"{self.prefix}-gateway"
+
+    @property
+    def probe(self) -> str:
+        """The gateway's first sensor, named as `sensors --count` names it."""
+        return f"{self.prefix}-{1:0{len(str(self.size))}d}"
+
+
+async def run(load: Load) -> dict[str, Any]:
+    gateways = [Gateway(f"g{n + 1}", size) for n, size in enumerate(load.split()) if size]
+    async with BenchPlant() as plant:
+        plant.extra_queues.extend(plant.topology.readings_queue(g.source) for g in gateways)
+        window = Window()
+        viewer = ViewerProbe(plant.settings, window)
+        await viewer.start()
+        plant.worker("datamanager", "datamanager", "--writers", str(load.writers))
+        plant.worker("coordinator", "coordinator")
+        for gateway in gateways:
+            plant.worker(
+                f"sensors-{gateway.prefix}",
+                "sensors",
+                "--count",
+                str(gateway.size),
+                "--freq",
+                str(load.freq),
+                "--prefix",
+                gateway.prefix,
+            )
+        probe_db = await plant.database()
+        db = await plant.database()
+        commit = CommitProbe(probe_db, window)
+        try:
+            ids = await _probe_ids(plant, db, [g.probe for g in gateways])
+            await commit.watch(ids)
+            sampler = ResourceSampler(dict(plant.children))
+            async with sampler:
+                await _sleep_checking(plant, load.warmup)
+                before = _stored(commit, ids, gateways)
+                window.open()
+                sampler.start_window()
+                await _sleep_checking(plant, load.duration)
+                window.close()
+                sampler.end_window()
+                after = _stored(commit, ids, gateways)
+                stopped_at = time.monotonic()
+                for gateway in gateways:
+                    await plant.children[f"sensors-{gateway.prefix}"].stop()
+                report = await _drain_and_audit(db, commit, ids, load.sensors)
+                drain_s = time.monotonic() - stopped_at
+        finally:
+            await commit.stop()
+            await viewer.stop()
+            await probe_db.close()
+            await db.close()
+    readings = after - before
+    return {
+        "case": "pipeline",
+        "sensors": load.sensors,
+        "freq_hz": load.freq,
+        "gateways": len(gateways),
+        "writers": load.writers,
+        "duration_s": round(sampler.window_s, 1),
+        "offered_per_s": round(load.offered_per_s),
+        "readings_per_s": round(readings / sampler.window_s),
+        **commit.latency.summary("commit"),
+        **viewer.latency.summary("viewer"),
+        "drain_s": round(drain_s, 1),
+        "audit_clean": report.clean,
+        "audit_stored": report.stored,
+        "audit_missing": report.missing,
+        "audit_duplicates": report.duplicates,
+        "audit_dropped": report.dropped,
+        **sampler.report(readings),
+    }
+
+
+async def _sleep_checking(plant: BenchPlant, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        plant.check_alive()
+        await asyncio.sleep(min(1.0, left))
+
+
+async def _probe_ids(
+    plant: BenchPlant, connection: asyncpg.Connection, names: list[str]
+) -> list[int]:
+    """Wait for the probe sensors to be stored (the plant is up), then return their ids."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        plant.check_alive()
+        rows = await connection.fetch(
+            "SELECT s.id, s.name FROM sensor s WHERE s.name = any($1::text[]) AND EXISTS "
+            "(SELECT 1 FROM sensor_reading r WHERE r.sensor_id = s.id)",
+            names,
+        )
+        if len(rows) == len(names):
+            by_name = {row["name"]: row["id"] for row in rows}
+            return [by_name[name] for name in names]
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the plant stored no readings within {STARTUP_TIMEOUT_S:.0f}s")
+
+
+def _stored(commit: CommitProbe, ids: list[int], gateways: list[Gateway]) -> int:
+    """Readings committed so far: a gateway's sensors tick together, one frame each tick."""
+    return sum(commit.last_seq[i] * g.size for i, g in zip(ids, gateways, strict=True))
+
+
+async def _drain_and_audit(
+    connection: asyncpg.Connection, commit: CommitProbe, ids: list[int], sensors: int
+) -> AuditReport:
+    """Wait for every goodbye (run report) and the probes' last readings, then audit.
+
+    Two writers commit side by side, so the last transactions may land in either order; an
+    unclean audit is retried for a while before it counts.
+    """
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        reports = await connection.fetch(
+            "SELECT sensor_id, last_seq FROM run_report WHERE sensor_id = any($1::int[])", ids
+        )
+        done = {row["sensor_id"]: row["last_seq"] for row in reports}
+        count = await connection.fetchval("SELECT count(*) FROM run_report")
+        if count >= sensors and all(commit.last_seq[i] >= done.get(i, 1 << 62) for i in ids):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        log.warning("the plant did not drain within %.0fs", DRAIN_TIMEOUT_S)
+    report = await audit(connection)
+    for _ in range(10):
+        if report.clean:
+            break
+        await asyncio.sleep(1.0)
+        report = await audit(connection)
+    return report
