@@ -39,7 +39,7 @@ def start_bridge(
     """Start `controlroom-worker bridge --port 0 ARGS...`; await it for a RunningBridge."""
 
     async def start(*args: str) -> RunningBridge:
-        worker = start_worker("bridge", "--port", "0", *args)
+        worker = start_worker("bridge", *(args if "--port" in args else ("--port", "0", *args)))
 
         async def listening() -> str | None:
             if not worker.alive():

@@ -68,6 +68,8 @@ class Assets:
         return Asset(body, content_type, etag)
 
     def respond(self, path: str, if_none_match: str | None) -> Response:
+        if path == "/favicon.ico":  # browsers ask; an empty answer keeps their consoles quiet
+            return response(http.HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         asset = self.get(path)
         if asset is None:
             if path == "/" + VENDOR_CANVASJS:

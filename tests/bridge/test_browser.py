@@ -1,0 +1,210 @@
+"""The page in headless Chromium (Debian's, driven by Playwright): charts, state, text-only names.
+
+Playwright's own browser download cannot work here, so the tests use /usr/bin/chromium and skip,
+saying why, when it is absent. Screenshots land in the test's output folder (test-output/bridge/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controlroom.messages import Condition, Liveness
+from tests.bridge.fakes import FakeCoordinator, sensor_state
+from tests.support import wait_for
+from workers.bridge.assets import WEB_ROOT
+
+CHROMIUM = os.environ.get("CONTROLROOM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).is_file(),
+        reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CONTROLROOM_CHROMIUM)",
+    ),
+]
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Any]:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(viewport={"width": 1280, "height": 900})
+            page = await context.new_page()
+            page.dialogs = []
+            page.errors = []
+            page.on("dialog", lambda dialog: _record_dialog(page, dialog))
+            page.on("pageerror", lambda error: page.errors.append(str(error)))
+            yield page
+        finally:
+            await browser.close()
+
+
+def _record_dialog(page: Any, dialog: Any) -> None:
+    page.dialogs.append(dialog.message)
+    asyncio.ensure_future(dialog.dismiss())
+
+
+@contextlib.asynccontextmanager
+async def ticking(coordinator: FakeCoordinator, names: list[str]) -> AsyncIterator[None]:
+    """A plant at 10 Hz: one frame of fresh values for every sensor per tick."""
+
+    async def tick() -> None:
+        step = 0
+        while True:
+            step += 1
+            await coordinator.readings(
+                {n: 50 + 30 * ((step + i) % 7) / 7 for i, n in enumerate(names)}
+            )
+            await asyncio.sleep(0.1)  # the plant's period, not a synchronisation
+
+    task = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def wait_js(page: Any, expression: str, what: str, timeout: float = 15.0) -> Any:
+    async def probe() -> Any:
+        return await page.evaluate(expression)
+
+    return await wait_for(probe, timeout=timeout, what=what)
+
+
+def need_canvasjs() -> None:
+    if not (WEB_ROOT / "vendor" / "canvasjs.min.js").is_file():
+        pytest.skip("CanvasJS is not fetched: run scripts/fetch-canvasjs")
+
+
+async def test_page_draws_a_live_chart_per_sensor_and_names_stay_text(
+    page: Any, coordinator: FakeCoordinator, start_bridge, output_dir: Path, tmp_path: Path
+) -> None:
+    need_canvasjs()
+    names = ["boiler_pressure", "turbine_speed", "coolant_temp", XSS_NAME]
+    for name in names:
+        await coordinator.announce(sensor_state(name))
+    bridge = await start_bridge()
+    await page.goto(bridge.url)
+    async with ticking(coordinator, names):
+        await wait_js(
+            page, "document.querySelectorAll('.card canvas').length >= 4", "a chart per sensor"
+        )
+        cards = await page.locator(".card").count()
+        assert cards == len(names)
+        first_values = await page.eval_on_selector_all(
+            ".card .value", "e => e.map(x => x.textContent)"
+        )
+        first_pixels = await page.evaluate(_CHART_PIXELS)
+        await wait_js(
+            page,
+            f"JSON.stringify([...document.querySelectorAll('.card .value')].map(e => e.textContent))"
+            f" !== {_js_string(first_values)}",
+            "the values to move",
+        )
+        await wait_for(
+            lambda: _changed(page, first_pixels), timeout=15, what="the charts to redraw"
+        )
+        await coordinator.alarm(XSS_NAME, Condition.HIGH)
+        await coordinator.status("coolant_temp", Liveness.STALE)
+        await wait_js(page, "document.querySelectorAll('#alarm-list li').length === 1", "alarm")
+        await wait_js(
+            page, "document.querySelector('[data-state=\"STALE\"] .name') !== null", "STALE"
+        )
+        await page.screenshot(path=str(output_dir / "bridge-page.png"), full_page=True)
+        shutil.copy(output_dir / "bridge-page.png", tmp_path / "bridge-page.png")
+
+    # The hostile name is shown as itself, everywhere, and nothing ran.
+    shown = await page.eval_on_selector_all(".card .name", "e => e.map(x => x.textContent)")
+    assert XSS_NAME in shown
+    alarm_text = await page.inner_text("#alarm-list")
+    assert XSS_NAME in alarm_text
+    assert await page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.dialogs == []
+    assert page.errors == []
+    assert await page.inner_text("#connection") == "live"
+    states = await page.eval_on_selector_all(".card", "e => e.map(x => x.dataset.state)")
+    assert sorted(states) == ["HIGH", "NORMAL", "NORMAL", "STALE"]
+
+
+# The first canvas of a CanvasJS chart holds the plot (the second is an overlay).
+_CHART_PIXELS = (
+    "[...document.querySelectorAll('.card')].map(c => c.querySelector('canvas').toDataURL())"
+)
+
+
+async def _changed(page: Any, before: list[str]) -> bool:
+    after = await page.evaluate(_CHART_PIXELS)
+    return len(after) == len(before) and all(a != b for a, b in zip(after, before, strict=True))
+
+
+def _js_string(values: list[str]) -> str:
+    import json
+
+    return json.dumps(json.dumps(values))
+
+
+async def test_page_without_canvasjs_says_how_to_fetch_it(
+    page: Any, coordinator: FakeCoordinator, start_bridge
+) -> None:
+    await coordinator.announce(sensor_state("lonely"))
+    bridge = await start_bridge()
+    await page.route("**/vendor/canvasjs.min.js", lambda route: route.fulfill(status=404, body=""))
+    await page.goto(bridge.url)
+    await wait_js(page, "!document.getElementById('notice').hidden", "the notice")
+    assert "scripts/fetch-canvasjs" in await page.inner_text("#notice")
+    await wait_js(page, "document.querySelectorAll('.card').length === 1", "the sensor's card")
+    assert "CanvasJS is missing" in await page.inner_text(".card .chart")
+
+
+async def test_page_reconnects_after_the_bridge_restarts(
+    page: Any, coordinator: FakeCoordinator, start_bridge
+) -> None:
+    await coordinator.announce(sensor_state("steady"))
+    port = _free_port()
+    bridge = await start_bridge("--port", str(port))
+    await page.goto(bridge.url)
+    await wait_js(page, "document.getElementById('connection').textContent === 'live'", "live")
+    await wait_js(page, "document.querySelectorAll('.card').length === 1", "the card")
+    bridge.worker.stop()
+    await wait_js(
+        page,
+        "document.getElementById('connection').dataset.state === 'closed'",
+        "the page to notice",
+    )
+    assert "retrying in" in await page.inner_text("#connection")
+    await start_bridge("--port", str(port))
+    await wait_js(
+        page, "document.getElementById('connection').textContent === 'live'", "back live", 20
+    )
+    assert await page.locator(".card").count() == 1  # the same card, not a second one
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
