@@ -61,6 +61,7 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
+    parser.add_argument("--stats-file", type=Path, help=argparse.SUPPRESS)  # bench/tui.py
     add_arguments(parser)
     return parser
 
@@ -86,13 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "up":
         return up(settings, args.operator, log_dir)
-    return run_ui(settings, args.operator, log_dir)
+    return run_ui(settings, args.operator, log_dir, args.stats_file)
 
 
-def run_ui(settings: Settings, operator: str | None, log_dir: Path) -> int:
+def run_ui(
+    settings: Settings, operator: str | None, log_dir: Path, stats_file: Path | None = None
+) -> int:
     from controlroom.tui import ControlRoom  # Textual loads only when the UI runs
 
-    ControlRoom(settings, operator=operator, log_dir=log_dir).run()
+    ControlRoom(settings, operator=operator, log_dir=log_dir, stats_path=stats_file).run()
     return 0
 
 
@@ -113,7 +116,9 @@ def up(settings: Settings, operator: str | None, log_dir: Path) -> int:
             f"(log {init.log_path})\n"
         )
         return EXIT_USAGE
-    child = plant.start("plant", ["plant", "--log-dir", str(log_dir / "plant")])
+    child = plant.start(
+        "plant", ["plant", "--exit-with-parent", "--log-dir", str(log_dir / "plant")]
+    )
     print(f"{PROG} up: plant started (pid {child.pid}); log {child.log_path}", file=sys.stderr)
     try:
         return run_ui(settings, operator, log_dir)

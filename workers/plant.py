@@ -27,6 +27,7 @@ HELP = "run a whole plant (coordinator, datamanager, bridge, reference sensors);
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 20.0
+PARENT_CHECK_S = 0.5
 STABLE_AFTER_S = 30.0
 
 
@@ -47,6 +48,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--log-dir", type=Path, help="write each child's log to DIR/NAME.log instead of stderr"
+    )
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop the plant when the process that started it ends (used by `controlroom up`, "
+        "so closing the terminal does not leave an orphaned plant)",
     )
 
 
@@ -163,4 +170,18 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     await migrate(settings)
     supervisor = Supervisor(settings, plan(args), args.log_dir)
     with stop_on_signals() as stopping:
-        return await supervisor.run(stopping)
+        if not args.exit_with_parent:
+            return await supervisor.run(stopping)
+        async with asyncio.TaskGroup() as tasks:
+            watching = tasks.create_task(_stop_when_orphaned(stopping))
+            status = await supervisor.run(stopping)
+            watching.cancel()
+        return status
+
+
+async def _stop_when_orphaned(stopping: asyncio.Event) -> None:
+    parent = os.getppid()
+    while not await wait_or_stop(stopping, PARENT_CHECK_S):
+        if os.getppid() != parent:
+            log.warning("the process that started the plant is gone; stopping the plant")
+            stopping.set()

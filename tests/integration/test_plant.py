@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 
@@ -35,3 +38,35 @@ async def test_a_child_that_dies_is_restarted_and_all_stop_with_the_plant(
     assert plant.stop() == 0
     assert not any(child.is_running() and child.status() != "zombie" for child in children)
     assert second != first
+
+
+def test_plant_stops_when_its_parent_dies(settings: Settings, tmp_path: Path) -> None:
+    """`controlroom up` starts the plant with --exit-with-parent: no orphans if the UI dies."""
+    log = tmp_path / "plant.log"
+    parent = subprocess.Popen(
+        [
+            "bash",
+            "-c",
+            f'"{sys.executable}" -m workers.cli plant --no-bridge --no-sensors '
+            f'--exit-with-parent > "{log}" 2>&1 & echo $!; wait',
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | settings.as_env(),
+    )
+    assert parent.stdout is not None
+    plant = psutil.Process(int(parent.stdout.readline()))
+    try:
+        wait_until(lambda: len(plant.children()) == 2, what="the plant's children")
+        children = plant.children()
+        parent.kill()
+        parent.wait()
+        wait_until(lambda: not plant.is_running() or plant.status() == "zombie", what="plant exit")
+        wait_until(
+            lambda: not any(c.is_running() and c.status() != "zombie" for c in children),
+            what="the plant's children to stop",
+        )
+        assert "the process that started the plant is gone" in log.read_text()
+    finally:
+        if plant.is_running():
+            plant.kill()
