@@ -125,6 +125,8 @@ class Bridge:
             "sources": len(self.view.sources),
             "active_alarms": len(self.view.alarms),
             "readings_in": self.hub.readings_in,
+            "queued_readings": sum(len(c.queue.readings) for c in self.hub.clients),
+            "dropped_readings": sum(c.queue.dropped for c in self.hub.clients),
             "canvasjs": self.assets.canvasjs_present(),
         }
 
