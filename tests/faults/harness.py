@@ -1,0 +1,305 @@
+"""What the fault and abuse cases share: a plant of worker processes, the services, the audit.
+
+A case drives a plant in its own namespace at a steady load, injects a fault, lets it recover,
+stops the sources (each says goodbye with the last seq the broker confirmed) and then waits until
+the audit is clean: every confirmed reading stored exactly once. A lost reading shows as the
+audit never getting clean, and the failure message is the audit report itself.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import aio_pika
+import asyncpg
+
+from controlroom.config import Settings
+from controlroom.db import connect
+from controlroom.db.connection import DatabaseUnavailable
+from controlroom.db.audit import AuditReport, audit
+from controlroom.topology import Topology
+from tests.support import Worker, wait_for
+from workers.audit import format_report
+
+SERVICE_TIMEOUT_S = 90.0
+DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+
+
+# --- the plant ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Plant:
+    """Worker processes of one test's plant, and the questions a case asks about them."""
+
+    settings: Settings
+    start_worker: Callable[..., Worker]
+    workers: list[Worker] = field(default_factory=list)
+    _db: asyncpg.Connection | None = None
+
+    async def connection(self) -> asyncpg.Connection:
+        """The test's own database connection, opened again after a PostgreSQL restart."""
+        if self._db is None or self._db.is_closed():
+            self._db = await connect(self.settings)
+        return self._db
+
+    async def fetchval(self, query: str, *args: object) -> object:
+        """One value; after a lost connection the next call reconnects (None meanwhile)."""
+        try:
+            return await (await self.connection()).fetchval(query, *args)
+        except (*DB_ERRORS, DatabaseUnavailable):
+            self._db = None
+            return None
+
+    async def close(self) -> None:
+        if self._db is not None and not self._db.is_closed():
+            await self._db.close()
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(self.settings.plant)
+
+    def start(self, *args: str, amqp_url: str | None = None, name: str | None = None) -> Worker:
+        flags = ["--amqp-url", amqp_url] if amqp_url else []
+        worker = self.start_worker(*args, *flags, log_name=name)
+        self.workers.append(worker)
+        return worker
+
+    def sensor(self, name: str = "s1", freq: float = 20.0, **options: str | None) -> Worker:
+        amqp_url = options.pop("amqp_url", None)
+        extra = [f"--{key.replace('_', '-')}={value}" for key, value in options.items()]
+        return self.start(
+            "sensor",
+            "--name",
+            name,
+            "--min",
+            "0",
+            "--max",
+            "100",
+            "--step",
+            "2",
+            "--freq",
+            str(freq),
+            *extra,
+            amqp_url=amqp_url,
+            name=f"sensor-{name}-{len(self.workers)}",
+        )
+
+    def gateway(self, count: int = 5, freq: float = 20.0, prefix: str = "g") -> Worker:
+        return self.start(
+            "sensors",
+            "--count",
+            str(count),
+            "--freq",
+            str(freq),
+            "--prefix",
+            prefix,
+            name=f"gateway-{prefix}-{len(self.workers)}",
+        )
+
+    def coordinator(self, amqp_url: str | None = None) -> Worker:
+        return self.start("coordinator", amqp_url=amqp_url, name=f"coordinator-{len(self.workers)}")
+
+    def datamanager(self, amqp_url: str | None = None) -> Worker:
+        return self.start("datamanager", amqp_url=amqp_url, name=f"datamanager-{len(self.workers)}")
+
+    # --- questions ---------------------------------------------------------------------------
+
+    async def stored(self) -> int:
+        count = await self.fetchval("SELECT count(*) FROM sensor_reading")
+        return count if isinstance(count, int) else 0
+
+    async def stored_of(self, sensor: str) -> int:
+        count = await self.fetchval(
+            "SELECT count(*) FROM sensor_reading r JOIN sensor s ON s.id = r.sensor_id "
+            "WHERE s.name = $1",
+            sensor,
+        )
+        return count if isinstance(count, int) else 0
+
+    async def wait_stored(self, at_least: int, timeout: float = 30.0) -> int:
+        async def enough() -> int:
+            count = await self.stored()
+            return count if count >= at_least else 0
+
+        return await wait_for(enough, timeout=timeout, what=f"{at_least} stored readings")
+
+    async def wait_flowing(self, more: int = 50, timeout: float = 30.0) -> int:
+        """Wait until `more` readings beyond what is stored now have been stored."""
+        return await self.wait_stored(await self.stored() + more, timeout)
+
+    async def queue_depth(self, queue: str) -> int:
+        return await queue_depth(self.settings.amqp_url, queue)
+
+    def stop_sources(self, *sources: Worker) -> None:
+        """SIGTERM each source: it flushes, says goodbye and must exit 0."""
+        for source in sources:
+            status = source.stop(timeout=30.0)
+            assert status == 0, f"{source.args[:3]} exited with {status}:\n{source.log()[-3000:]}"
+
+    async def audited(self, *, reports: int, timeout: float = 60.0) -> AuditReport:
+        """Wait until `reports` sensor runs said goodbye and the audit is clean; return it."""
+        last: list[AuditReport] = []
+
+        async def clean() -> AuditReport | None:
+            try:
+                report = await audit(await self.connection())
+            except (*DB_ERRORS, DatabaseUnavailable):
+                self._db = None
+                return None
+            last[:] = [report]
+            reported = sum(run.confirmed_seq is not None for run in report.runs)
+            return report if report.clean and reported >= reports else None
+
+        try:
+            return await wait_for(clean, timeout=timeout, what="a clean audit")
+        except AssertionError:
+            text = format_report(last[0], verbose=True) if last else "no audit"
+            raise AssertionError(
+                f"the audit never got clean:\n{text}\n{self.broker_state()}\n{self.logs()}"
+            ) from None
+
+    def broker_state(self) -> str:
+        """The plant's queues and consumers as the broker sees them (for failure messages)."""
+        columns = ("name", "messages_ready", "messages_unacknowledged", "consumers")
+        queues = _run("rabbitmqctl", "list_queues", *columns, "--quiet", timeout=30).stdout
+        consumers = _run("rabbitmqctl", "list_consumers", "--quiet", timeout=30).stdout
+        mine = [
+            line
+            for line in (queues + consumers).splitlines()
+            if self.settings.plant in line or line.startswith("name")
+        ]
+        return "broker state:\n" + "\n".join(mine)
+
+    def assert_alive(self, *workers: Worker) -> None:
+        for worker in workers:
+            assert worker.alive(), f"{worker.args[0]} died:\n{worker.log()[-3000:]}"
+
+    def assert_no_tracebacks(self) -> None:
+        for worker in self.workers:
+            assert "Traceback" not in worker.log(), f"{worker.args[0]}:\n{worker.log()[-4000:]}"
+
+    def logs(self, tail: int = 1500) -> str:
+        return "\n".join(
+            f"--- {worker.log_path.name} ---\n{worker.log()[-tail:]}" for worker in self.workers
+        )
+
+
+def assert_complete(report: AuditReport, *, sensors: int, dropped: int = 0) -> None:
+    """The audit's verdict, spelled out: nothing missing, nothing twice, nothing dropped."""
+    assert report.clean, format_report(report, verbose=True)
+    assert report.missing == 0 and report.duplicates == 0
+    assert report.dropped == dropped, format_report(report, verbose=True)
+    names = {run.sensor for run in report.runs}
+    assert len(names) >= sensors, names
+    assert report.stored > 0
+
+
+async def queue_depth(amqp_url: str, queue: str) -> int:
+    """Messages ready in a queue (a passive declare: the queue is not created or changed)."""
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        count = declared.declaration_result.message_count
+        return int(count or 0)
+    finally:
+        await connection.close()
+
+
+# --- the services ------------------------------------------------------------------------------
+
+
+def _run(*command: str, timeout: float = SERVICE_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(command), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+class Broker:
+    """RabbitMQ's application on this machine: stopped and started by the fault cases only."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self.amqp_url = amqp_url
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+        result = _run("rabbitmqctl", "stop_app")
+        assert result.returncode == 0, result.stderr
+
+    async def start(self) -> None:
+        result = _run("rabbitmqctl", "start_app")
+        if result.returncode != 0:  # the whole node is down: bring it up
+            _run("rabbitmq-server", "-detached")
+            _run("rabbitmqctl", "wait", "--timeout", "60", "--pid", _node_pid())
+            _run("rabbitmqctl", "start_app")
+        await wait_for(self._answers, timeout=SERVICE_TIMEOUT_S, what="RabbitMQ to answer")
+        self.stopped = False
+
+    async def _answers(self) -> bool:
+        try:
+            connection = await aio_pika.connect(self.amqp_url, timeout=2)
+        except Exception:
+            return False
+        await connection.close()
+        return True
+
+    def set_policy(self, name: str, pattern: str, definition: str) -> None:
+        result = _run(
+            "rabbitmqctl",
+            "set_policy",
+            name,
+            pattern,
+            definition,
+            "--apply-to",
+            "queues",
+            "--priority",
+            "100",
+        )
+        assert result.returncode == 0, result.stderr
+
+    def clear_policy(self, name: str) -> None:
+        _run("rabbitmqctl", "clear_policy", name)
+
+
+def _node_pid() -> str:
+    result = _run("sh", "-c", "pgrep -o -f 'beam.*rabbit' || true", timeout=10)
+    return result.stdout.strip() or "0"
+
+
+class Database:
+    """The PostgreSQL 15 cluster on this machine: restarted by the fault cases only."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    def restart(self) -> None:
+        result = _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart")
+        assert result.returncode == 0, result.stderr
+
+    def stop(self) -> None:
+        result = _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "stop")
+        assert result.returncode == 0, result.stderr
+
+    async def ensure_running(self) -> None:
+        if not await self._answers():
+            _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "start")
+        await wait_for(self._answers, timeout=SERVICE_TIMEOUT_S, what="PostgreSQL to answer")
+
+    async def _answers(self) -> bool:
+        try:
+            connection = await asyncpg.connect(self.database_url, timeout=2)
+        except Exception:
+            return False
+        await connection.close()
+        return True
+
+
+def host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 5672
+

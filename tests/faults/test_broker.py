@@ -1,0 +1,47 @@
+"""RabbitMQ stopped and started (stop_app/start_app) three times in a row mid-stream."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.harness import Broker, Plant, assert_complete
+from tests.support import Worker, wait_until
+
+pytestmark = pytest.mark.faults
+
+OUTAGES = 3
+
+
+def count_in_log(worker: Worker, text: str) -> int:
+    return worker.log().count(text)
+
+
+async def test_broker_restarted_three_times(plant: Plant, broker: Broker) -> None:
+    sensor = plant.sensor("s1", freq=50)
+    gateway = plant.gateway(count=4, freq=25)
+    coordinator = plant.coordinator()
+    datamanager = plant.datamanager()
+    workers = (sensor, gateway, coordinator, datamanager)
+    await plant.wait_flowing(200)
+
+    for outage in range(1, OUTAGES + 1):
+        broker.stop()
+        for worker in workers:
+            wait_until(
+                lambda w=worker: count_in_log(w, "broker connection lost") >= outage,
+                what=f"{worker.args[0]} to notice outage {outage}",
+            )
+        await broker.start()
+        for worker in workers:
+            wait_until(
+                lambda w=worker: count_in_log(w, "broker connection restored") >= outage,
+                timeout=30,
+                what=f"{worker.args[0]} to reconnect after outage {outage}",
+            )
+        await plant.wait_flowing(200, timeout=45)
+
+    plant.stop_sources(sensor, gateway)
+    report = await plant.audited(reports=5, timeout=90)
+    assert_complete(report, sensors=5)
+    plant.assert_alive(coordinator, datamanager)
+    plant.assert_no_tracebacks()

@@ -1,0 +1,43 @@
+"""PostgreSQL stopped and restarted while the datamanager is writing: it waits and resumes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.harness import Database, Plant, assert_complete
+from tests.support import wait_for, wait_until
+
+pytestmark = pytest.mark.faults
+
+
+async def test_database_restarted_while_writing(plant: Plant, database: Database) -> None:
+    sensor = plant.sensor("s1", freq=50)
+    gateway = plant.gateway(count=4, freq=25)
+    coordinator = plant.coordinator()
+    datamanager = plant.datamanager()
+    await plant.wait_flowing(200)
+
+    database.stop()
+    wait_until(
+        lambda: "database unavailable" in datamanager.log(),
+        what="the datamanager to notice PostgreSQL is gone",
+    )
+    persist = plant.topology.persist_queue
+
+    async def backlog() -> bool:
+        return await plant.queue_depth(persist) >= 5
+
+    await wait_for(backlog, what="a persist backlog while PostgreSQL is down")
+    await database.ensure_running()
+    wait_until(
+        lambda: "database back" in datamanager.log(),
+        timeout=30,
+        what="the datamanager to write again",
+    )
+    await plant.wait_flowing(200)
+
+    plant.stop_sources(sensor, gateway)
+    report = await plant.audited(reports=5)
+    assert_complete(report, sensors=5)
+    plant.assert_alive(coordinator, datamanager)
+    plant.assert_no_tracebacks()

@@ -1,0 +1,73 @@
+"""A network cut and a slow network between one worker and the broker, through a test proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.faults.harness import Plant, assert_complete
+from tests.faults.proxy import Proxy
+from tests.support import Worker, wait_until
+
+pytestmark = pytest.mark.faults
+
+ROLES = ["sensor", "coordinator", "datamanager"]
+
+
+def start_plant(plant: Plant, behind_proxy: str, proxy_url: str) -> tuple[Worker, ...]:
+    """A sensor, a gateway, a coordinator and a datamanager; one of them talks via the proxy."""
+
+    def url(role: str) -> str | None:
+        return proxy_url if role == behind_proxy else None
+
+    sensor = plant.sensor("s1", freq=50, amqp_url=url("sensor"))
+    gateway = plant.gateway(count=4, freq=25)
+    coordinator = plant.coordinator(amqp_url=url("coordinator"))
+    datamanager = plant.datamanager(amqp_url=url("datamanager"))
+    return sensor, gateway, coordinator, datamanager
+
+
+def logged(worker: Worker, text: str, times: int = 1) -> Callable[[], bool]:
+    return lambda: worker.log().count(text) >= times
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_network_cut(plant: Plant, proxy: Proxy, role: str) -> None:
+    sensor, gateway, coordinator, datamanager = start_plant(plant, role, proxy.url())
+    behind = {"sensor": sensor, "coordinator": coordinator, "datamanager": datamanager}[role]
+    await plant.wait_flowing(200)
+    assert proxy.connections >= 1
+
+    proxy.cut()
+    # Lost, and at least one reconnect attempt refused: the cable stays out a while.
+    wait_until(logged(behind, "broker connection lost", 2), what=f"the {role} to lose the broker")
+    proxy.restore()
+    wait_until(
+        logged(behind, "broker connection restored"),
+        timeout=30,
+        what=f"the {role} to reconnect",
+    )
+    await plant.wait_flowing(200, timeout=45)
+
+    plant.stop_sources(sensor, gateway)
+    report = await plant.audited(reports=5)
+    assert_complete(report, sensors=5)
+    plant.assert_alive(coordinator, datamanager)
+    plant.assert_no_tracebacks()
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_slow_network(plant: Plant, proxy: Proxy, role: str) -> None:
+    proxy.latency = 0.2  # seconds each way: a confirm takes at least 0.4 s
+    proxy.rate = 64 * 1024  # bytes per second each way
+    sensor, gateway, coordinator, datamanager = start_plant(plant, role, proxy.url())
+    await plant.wait_flowing(400, timeout=60)
+
+    proxy.latency = 0.0
+    proxy.rate = None
+    plant.stop_sources(sensor, gateway)
+    report = await plant.audited(reports=5)
+    assert_complete(report, sensors=5)
+    plant.assert_alive(coordinator, datamanager)
+    plant.assert_no_tracebacks()
