@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import itertools
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+import orjson
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -53,6 +56,7 @@ DATABASE_CHECK_S = 5.0
 FEED_RETRY_S = 2.0
 RECENT_PER_SENSOR = 120
 RECENT_SINCE_S = 15 * 60
+FROZEN_POINTS = 200  # a paused row keeps what a sparkline can show, not the whole buffer
 MAIN_SCREEN_ACTIONS = frozenset(
     {"spawn", "stop", "detail", "ack", "pause", "filter", "help", "quit_room"}
 )
@@ -87,7 +91,9 @@ class ControlRoom(App[None]):
         log_dir: Path | None = None,
         live: bool = True,
         clock: Callable[[], datetime] | None = None,
+        stats_path: Path | None = None,
     ) -> None:
+        """stats_path: append a JSON line of rendering counters every second (for bench/tui.py)."""
         super().__init__()
         self.settings = settings
         self.operator = operator or getpass.getuser()
@@ -100,6 +106,7 @@ class ControlRoom(App[None]):
         self.paused = False
         self.filter_text = ""
         self.frames = 0
+        self._stats_path = stats_path
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -166,6 +173,22 @@ class ControlRoom(App[None]):
         header = self.header
         header.now = self._clock()
         header.rate = self.model.readings.rate()
+        if self._stats_path is not None:
+            self._write_stats(self._stats_path)
+
+    def _write_stats(self, path: Path) -> None:
+        line = orjson.dumps(
+            {
+                "t": time.monotonic(),
+                "frames": self.frames,
+                "paints": self.table.paints,
+                "readings": self.model.readings.total,
+                "messages": self.model.messages,
+                "sensors": len(self.model.sensors),
+            }
+        )
+        with path.open("ab") as stats:
+            stats.write(line + b"\n")
 
     # --- live feed, history, database --------------------------------------------------------
 
@@ -396,5 +419,5 @@ class ControlRoom(App[None]):
 def _frozen(row: SensorView) -> SensorView:
     """A copy that no longer moves, for the paused view."""
     copy = SensorView(row.info, row.liveness, row.condition, row.value, row.taken_on)
-    copy.recent.extend(row.recent)
+    copy.recent.extend(itertools.islice(row.recent, max(len(row.recent) - FROZEN_POINTS, 0), None))
     return copy

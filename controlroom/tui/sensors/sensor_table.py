@@ -61,11 +61,13 @@ class SensorTable(LineList):
         self.rows: Sequence[SensorView] = []
         self._columns: Columns | None = None
         self._columns_for: tuple[int, int] = (0, 0)
+        self._longest = 12
 
     def show(self, rows: Sequence[SensorView]) -> None:
         """New row set (filter, new sensors, pause): keep the cursor on the same sensor."""
         selected = self.selected
         self.rows = rows
+        self._longest = max((len(row.name) for row in rows), default=12)
         if selected is not None:
             for index, row in enumerate(rows):
                 if row.name == selected.name:
@@ -83,7 +85,7 @@ class SensorTable(LineList):
         return len(self.rows)
 
     def columns(self, width: int) -> Columns:
-        longest = max((len(row.name) for row in self.rows), default=12)
+        longest = self._longest  # measured once per row set, not once per line drawn
         if self._columns is None or self._columns_for != (width, longest):
             self._columns = Columns.for_width(width, longest)
             self._columns_for = (width, longest)
