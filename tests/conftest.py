@@ -23,19 +23,30 @@ TEST_DATABASE_URL = os.environ.get(
 TEST_AMQP_URL = os.environ.get("CONTROLROOM_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
+# Plants made by this test session: only their queues are swept at its end. Other sessions
+# (other developers, other suites) share the broker, and their plants are still running.
+_session_plants: set[str] = set()
+
+
 def new_plant_settings() -> Settings:
-    return Settings(
+    settings = Settings(
         amqp_url=TEST_AMQP_URL,
         database_url=TEST_DATABASE_URL,
         plant=f"{TEST_PLANT_PREFIX}{secrets.token_hex(5)}",
     )
+    _session_plants.add(settings.plant)
+    return settings
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _remove_leftover_test_queues() -> Iterator[None]:
-    """Durable per-source queues outlive a test; sweep them once per session."""
+    """Durable per-source queues outlive a test; sweep this session's once, at its end."""
     yield
-    names = list_queues(TEST_PLANT_PREFIX)
+    if not _session_plants:
+        return
+    names = [
+        name for name in list_queues(TEST_PLANT_PREFIX) if name.partition(".")[0] in _session_plants
+    ]
     if names:
         asyncio.run(_delete_queues(names))
 
