@@ -305,6 +305,10 @@ class ControlRoom(App[None]):
             field.remove_class("-shown")
             self.table.focus()
 
+    @on(SensorTable.Activated)
+    def _row_double_clicked(self) -> None:
+        self.action_detail()
+
     def action_detail(self) -> None:
         row = self.table.selected
         if row is None:

@@ -14,6 +14,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -116,10 +117,20 @@ class LineList(ScrollView, can_focus=True):
     def _move(self, index: int) -> None:
         self.cursor = min(max(index, 0), max(self.row_count() - 1, 0))
 
+    class Activated(Message):
+        """A row was double-clicked: the mouse's `enter`."""
+
+        def __init__(self, row_list: LineList, index: int) -> None:
+            super().__init__()
+            self.row_list = row_list
+            self.index = index
+
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is not None and offset.y >= 1:
             self._move(int(self.scroll_y) + offset.y - 1)
+            if event.chain == 2:
+                self.post_message(self.Activated(self, self.cursor))
 
     def on_focus(self) -> None:
         self.refresh()

@@ -22,9 +22,7 @@ def wave(i: int, low: float, high: float, phase: float) -> float:
 
 
 def demo_app() -> ControlRoom:
-    app = ControlRoom(
-        Settings(plant="demo"), operator="ops", live=False, clock=lambda: NOW
-    )
+    app = ControlRoom(Settings(plant="demo"), operator="ops", live=False, clock=lambda: NOW)
     model = app.model
     model.load_sensors(p.info for p in REFERENCE_PLANT)
     model.load_sensors([SensorInfo("feedwater_flow", "FLW-001", "kg/s", 150.0, 210.0)])

@@ -1,0 +1,26 @@
+"""`controlroom` on the command line: mistakes end as one line and status 2, before any UI."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlroom.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--plant", "Bad-Name"], "plant name 'Bad-Name' is not usable"),
+        (["--amqp-url", "http://x"], "must start with amqp://"),
+        (["--operator", " "], "--operator needs a name"),
+        (["down"], "invalid choice: 'down'"),
+    ],
+)
+def test_bad_input_is_one_line(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1

@@ -1,0 +1,92 @@
+"""Keys and mouse on the main screen, with deterministic data (no broker, no database)."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from controlroom.tui.detail.detail_screen import DetailScreen
+from controlroom.tui.dialogs.help import HelpScreen
+from controlroom.tui.spawn.spawn_form import SpawnForm, SpawnRequest
+from tests.tui.demo import NOW_US, demo_app
+
+
+async def test_pause_freezes_the_rows_until_resumed() -> None:
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.model.sensors["boiler_pressure_out"]
+        await pilot.press("p")
+        assert app.header.paused
+        view.add(NOW_US + 1, 15.3333)
+        app.model.values_changed = True
+        await pilot.pause(0.2)
+        shown = next(r for r in app.table.rows if r.name == view.name)
+        assert shown.value != 15.3333
+        await pilot.press("p")
+        shown = next(r for r in app.table.rows if r.name == view.name)
+        assert shown.value == 15.3333 and not app.header.paused
+
+
+async def test_filter_narrows_the_rows_and_escape_clears_it() -> None:
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash", *"turb")
+        assert [r.name for r in app.table.rows] == ["turbine_pressure_out", "turbine_temp_out"]
+        await pilot.press("enter")
+        assert app.table.has_focus and len(app.table.rows) == 2
+        await pilot.press("slash", "escape")
+        assert len(app.table.rows) == 7 and app.query_one("#filter", Input).value == ""
+
+
+async def test_help_opens_and_main_keys_sleep_under_it() -> None:
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("q")  # closes help, does not quit
+        assert not isinstance(app.screen, HelpScreen) and app.is_running
+
+
+async def test_double_click_opens_the_detail_screen() -> None:
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.double_click(app.table, offset=(3, 3))
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.sensor == app.table.rows[2].name
+
+
+async def test_actions_without_a_broker_say_why() -> None:
+    app = demo_app()
+    notes: list[str] = []
+    app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign,assignment]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("down", "a")  # boiler_temp_out has an unacknowledged alarm
+        await pilot.pause()
+        assert any("cannot acknowledge: not connected to the broker" in n for n in notes)
+
+
+async def test_the_spawn_form_refuses_bad_fields_and_builds_the_command() -> None:
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, SpawnForm)
+        await pilot.press(*"boiler_temp_out")  # taken
+        await pilot.press("ctrl+s")
+        assert "Name: a sensor of that name exists" in str(form.query_one("#problem").render())
+        values = {"name": "new_one", "min": "5", "max": "1", "step": "0.5", "freq": "2"}
+        for field, value in values.items():
+            form.query_one(f"#{field}", Input).value = value
+        await pilot.press("ctrl+s")
+        assert "Min must be below Max" in str(form.query_one("#problem").render())
+        form.query_one("#max", Input).value = "9"
+        form.query_one("#safe_max", Input).value = "8"
+        request, problem = form.read()
+        assert problem == "" and request == SpawnRequest(
+            "new_one", 5.0, 9.0, 0.5, 2.0, safe_max=8.0
+        )
+        assert request.argv() == [
+            "sensor", "--name", "new_one", "--min", "5.0", "--max", "9.0", "--step", "0.5",
+            "--freq", "2.0", "--safe-max", "8.0",
+        ]  # fmt: skip
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SpawnForm)
