@@ -154,7 +154,10 @@ class Browser:
         except ConnectionClosed as closed:
             self.closed = closed
         else:
-            self.closed = ConnectionClosed(self.connection.close_rcvd, self.connection.close_sent)
+            protocol = self.connection.protocol
+            self.closed = ConnectionClosed(
+                protocol.close_rcvd, protocol.close_sent, protocol.close_rcvd_then_sent
+            )
 
     async def send(self, message: dict[str, Any] | str | bytes) -> None:
         if isinstance(message, dict):
