@@ -66,6 +66,7 @@ ROUND_MAX_READINGS = 50_000
 TICK_S = 0.25
 CONFIRMS_IN_FLIGHT = 8
 CONFIRM_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
 
 
 class Inbound(Enum):
@@ -123,10 +124,26 @@ class Coordinator:
                 await stopping.wait()
                 processing.cancel()
                 await asyncio.wait([processing])
-                await settle.join()  # every batch sent so far is confirmed and its input acked
+                await self._drain(settle)
                 settling.cancel()
         log.info("coordinator %s stopped", self.instance[:8])
         return 0
+
+    async def _drain(self, settle: asyncio.Queue[Pending]) -> None:
+        """On the way out, let the batches in flight be confirmed and their input acked.
+
+        Bounded: when the broker refuses them (the persist queue full, no datamanager), the
+        coordinator leaves anyway. Their input was never acked, so it stays on the sources'
+        queues for the next coordinator; nothing is lost.
+        """
+        try:
+            await asyncio.wait_for(settle.join(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.warning(
+                "leaving with persist batches unconfirmed after %.0f s; their readings stay "
+                "queued for the next coordinator",
+                STOP_TIMEOUT_S,
+            )
 
     async def _open(self, connection: AbstractRobustConnection) -> None:
         channel = await connection.channel(publisher_confirms=False)
