@@ -18,8 +18,8 @@ import asyncpg
 
 from controlroom.config import Settings
 from controlroom.db import connect
-from controlroom.db.connection import DatabaseUnavailable
 from controlroom.db.audit import AuditReport, audit
+from controlroom.db.connection import DatabaseUnavailable
 from controlroom.topology import Topology
 from tests.support import Worker, wait_for
 from workers.audit import format_report
@@ -144,18 +144,19 @@ class Plant:
         """Wait until `reports` sensor runs said goodbye and the audit is clean; return it."""
         last: list[AuditReport] = []
 
-        async def clean() -> AuditReport | None:
+        async def clean() -> list[AuditReport]:
             try:
                 report = await audit(await self.connection())
             except (*DB_ERRORS, DatabaseUnavailable):
                 self._db = None
-                return None
+                return []
             last[:] = [report]
             reported = sum(run.confirmed_seq is not None for run in report.runs)
-            return report if report.clean and reported >= reports else None
+            return [report] if report.clean and reported >= reports else []
 
         try:
-            return await wait_for(clean, timeout=timeout, what="a clean audit")
+            (report,) = await wait_for(clean, timeout=timeout, what="a clean audit")
+            return report
         except AssertionError:
             text = format_report(last[0], verbose=True) if last else "no audit"
             raise AssertionError(
@@ -186,6 +187,11 @@ class Plant:
         return "\n".join(
             f"--- {worker.log_path.name} ---\n{worker.log()[-tail:]}" for worker in self.workers
         )
+
+
+def logged(worker: Worker, text: str, times: int = 1) -> Callable[[], bool]:
+    """A probe: has the worker logged `text` at least `times` times?"""
+    return lambda: worker.log().count(text) >= times
 
 
 def assert_complete(report: AuditReport, *, sensors: int, dropped: int = 0) -> None:
@@ -302,4 +308,3 @@ class Database:
 def host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     return parts.hostname or "127.0.0.1", parts.port or 5672
-

@@ -14,9 +14,12 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Coroutine
 from types import TracebackType
+from typing import TypeVar
 
 CHUNK_BYTES = 16 * 1024
+T = TypeVar("T")
 
 
 class Proxy:
@@ -37,8 +40,9 @@ class Proxy:
 
     def start(self) -> Proxy:
         self._thread.start()
-        self._server = self._call(asyncio.start_server(self._accept, "127.0.0.1", 0))
-        self.port = self._server.sockets[0].getsockname()[1]
+        server = self._call(asyncio.start_server(self._accept, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self._server = server
         return self
 
     def close(self) -> None:
@@ -78,16 +82,17 @@ class Proxy:
 
     # --- forwarding --------------------------------------------------------------------------
 
-    def _call(self, coroutine: object) -> object:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
-        return future.result(10)
+    def _call(self, coroutine: Coroutine[object, object, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
 
     async def _drop_all(self) -> None:
         for writer in list(self._writers):
             _abort(writer)
         self._writers.clear()
 
-    async def _accept(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+    async def _accept(
+        self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
+    ) -> None:
         if not self._open:
             _abort(client)
             return
@@ -97,6 +102,10 @@ class Proxy:
             )
         except OSError:
             _abort(client)
+            return
+        if not self._open:  # cut while connecting upstream
+            _abort(client)
+            _abort(upstream)
             return
         self.accepted += 1
         self._writers |= {client, upstream}

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.harness import Broker, Plant, assert_complete
-from tests.support import Worker, wait_until
+from tests.faults.harness import Broker, Plant, assert_complete, logged
+from tests.support import wait_until
 
 pytestmark = pytest.mark.faults
 
 OUTAGES = 3
-
-
-def count_in_log(worker: Worker, text: str) -> int:
-    return worker.log().count(text)
 
 
 async def test_broker_restarted_three_times(plant: Plant, broker: Broker) -> None:
@@ -28,13 +24,13 @@ async def test_broker_restarted_three_times(plant: Plant, broker: Broker) -> Non
         broker.stop()
         for worker in workers:
             wait_until(
-                lambda w=worker: count_in_log(w, "broker connection lost") >= outage,
+                logged(worker, "broker connection lost", outage),
                 what=f"{worker.args[0]} to notice outage {outage}",
             )
         await broker.start()
         for worker in workers:
             wait_until(
-                lambda w=worker: count_in_log(w, "broker connection restored") >= outage,
+                logged(worker, "broker connection restored", outage),
                 timeout=30,
                 what=f"{worker.args[0]} to reconnect after outage {outage}",
             )

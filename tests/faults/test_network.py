@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from tests.faults.harness import Plant, assert_complete
+from tests.faults.harness import Plant, assert_complete, logged
 from tests.faults.proxy import Proxy
 from tests.support import Worker, wait_until
 
@@ -26,10 +24,6 @@ def start_plant(plant: Plant, behind_proxy: str, proxy_url: str) -> tuple[Worker
     coordinator = plant.coordinator(amqp_url=url("coordinator"))
     datamanager = plant.datamanager(amqp_url=url("datamanager"))
     return sensor, gateway, coordinator, datamanager
-
-
-def logged(worker: Worker, text: str, times: int = 1) -> Callable[[], bool]:
-    return lambda: worker.log().count(text) >= times
 
 
 @pytest.mark.parametrize("role", ROLES)
