@@ -276,7 +276,9 @@ class ControlRoom(App[None]):
         self.paused = not self.paused
         self.header.paused = self.paused
         if self.paused:
-            self.table.show([_frozen(row) for row in self.table.rows])
+            # The screen shows the last frame already: only the header changes, so the key's
+            # effect is on screen at once, without waiting for a full table redraw.
+            self.table.freeze([_frozen(row) for row in self.table.rows])
         else:
             self.model.sensors_changed = True
             self._frame()

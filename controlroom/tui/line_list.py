@@ -95,8 +95,11 @@ class LineList(ScrollView, can_focus=True):
     # --- cursor ------------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
         self._keep_visible(new)
-        self.refresh()
+        if int(self.scroll_y) == top:  # no scroll: only the two rows change (line = row + 1)
+            self.refresh_line(old + 1)
+            self.refresh_line(new + 1)
 
     def _keep_visible(self, index: int) -> None:
         top = int(self.scroll_y)

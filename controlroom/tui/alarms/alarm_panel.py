@@ -16,8 +16,9 @@ UNACKED_CLEARED = Style(color="red", bold=True)
 ACKED_ACTIVE = Style(color="yellow")
 FINISHED = Style(dim=True)
 NUMBER = 9
-# Every column but the sensor's, with the gaps, and room for the longest state words.
-FIXED_WIDTH = 1 + 8 + 1 + 1 + 4 + 3 * (NUMBER + 1) + 1 + len("! CLEARED, NOT ACKED")
+# Every column but the sensor's and the limit, with the gaps, and room for the state words.
+FIXED_WIDTH = 1 + 8 + 1 + 1 + 4 + 2 * (NUMBER + 1) + 1 + len("cleared, acked by operator")
+WIDE = 100
 
 
 def alarm_status(alarm: Alarm) -> tuple[str, Style]:
@@ -79,23 +80,21 @@ class AlarmPanel(LineList):
         return max(len(self.alarms), 1)
 
     @staticmethod
-    def sensor_width(width: int) -> int:
-        """The sensor column takes what the others leave, from 12 to 28 cells."""
-        return min(max(width - FIXED_WIDTH, 12), 28)
+    def columns_for(width: int) -> tuple[int, bool]:
+        """(sensor column width, whether the limit column fits): narrow screens drop the limit,
+        which the sensor table shows as the safe range anyway."""
+        with_limit = width >= WIDE
+        fixed = FIXED_WIDTH + (NUMBER + 1 if with_limit else 0)
+        return min(max(width - fixed, 12), 28), with_limit
 
     def render_header(self, width: int) -> list[Segment]:
-        text = " ".join(
-            (
-                " " + fit("RAISED", 8),
-                fit("SENSOR", self.sensor_width(width)),
-                fit("KIND", 4),
-                fit("VALUE", NUMBER, True),
-                fit("LIMIT", NUMBER, True),
-                fit("PEAK", NUMBER, True),
-                " STATE",
-            )
-        )
-        return [Segment(text, HEADER_STYLE)]
+        sensor, with_limit = self.columns_for(width)
+        columns = [" " + fit("RAISED", 8), fit("SENSOR", sensor), fit("KIND", 4)]
+        columns.append(fit("VALUE", NUMBER, True))
+        if with_limit:
+            columns.append(fit("LIMIT", NUMBER, True))
+        columns += [fit("PEAK", NUMBER, True), " STATE"]
+        return [Segment(" ".join(columns), HEADER_STYLE)]
 
     def render_row(self, index: int, width: int) -> list[Segment]:
         if not self.alarms:
@@ -103,15 +102,11 @@ class AlarmPanel(LineList):
         alarm = self.alarms[index]
         words, style = alarm_status(alarm)
         plain = FINISHED if style is FINISHED else Style()
-        text = " ".join(
-            (
-                " " + fit(clock(alarm.raised_at), 8),
-                fit(alarm.sensor, self.sensor_width(width)),
-                fit(alarm.kind.value, 4),
-                fit(format_value(alarm.value), NUMBER, right=True),
-                fit(format_value(alarm.limit), NUMBER, right=True),
-                fit(format_value(alarm.peak), NUMBER, right=True),
-                "",
-            )
-        )
+        sensor, with_limit = self.columns_for(width)
+        columns = [" " + fit(clock(alarm.raised_at), 8), fit(alarm.sensor, sensor)]
+        columns += [fit(alarm.kind.value, 4), fit(format_value(alarm.value), NUMBER, right=True)]
+        if with_limit:
+            columns.append(fit(format_value(alarm.limit), NUMBER, right=True))
+        columns += [fit(format_value(alarm.peak), NUMBER, right=True), ""]
+        text = " ".join(columns)
         return [Segment(text, plain), Segment(words, style)]

@@ -75,6 +75,10 @@ class SensorTable(LineList):
                     break
         self.rows_changed()
 
+    def freeze(self, rows: Sequence[SensorView]) -> None:
+        """Swap in still copies of the rows on screen; no redraw, the screen already shows them."""
+        self.rows = rows
+
     @property
     def selected(self) -> SensorView | None:
         if 0 <= self.cursor < len(self.rows):
