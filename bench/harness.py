@@ -15,16 +15,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aio_pika
+import asyncpg
 import psutil
 
 from controlroom.config import ENV_AMQP_URL, ENV_DATABASE_URL, Settings
-from controlroom.db import connect, ensure_database, migrate
+from controlroom.db import DatabaseUnavailable, connect, ensure_database, migrate
 from controlroom.db.migrations import drop_plant
 from controlroom.topology import Topology
 
@@ -91,7 +92,9 @@ class Child:
 
 
 def worker_argv(*args: str) -> list[str]:
-    return ["-m", "workers.cli", "--log-level", "WARNING", *args]
+    """Workers log warnings only (BENCH_WORKER_LOG_LEVEL=INFO to see everything)."""
+    level = os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING")
+    return ["-m", "workers.cli", "--log-level", level, *args]
 
 
 @dataclass(slots=True)
@@ -257,8 +260,54 @@ class BenchPlant:
                     f"{child.name} exited with {child.process.returncode}:\n{child.log_tail()}"
                 )
 
-    async def database(self) -> Any:
+    async def database(self) -> asyncpg.Connection:
         return await connect(self.settings)
+
+
+T = TypeVar("T")
+
+
+class Reconnecting:
+    """A database connection for the harness that survives a PostgreSQL restart.
+
+    The machine is shared: other test suites restart PostgreSQL on purpose. A query that loses
+    its connection is retried on a new one, so a benchmark is noisy rather than broken.
+    """
+
+    RETRIES = 20
+
+    def __init__(self, plant: BenchPlant) -> None:
+        self._plant = plant
+        self._connection: asyncpg.Connection | None = None
+
+    async def run(self, query: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        for attempt in range(self.RETRIES):
+            try:
+                if self._connection is None or self._connection.is_closed():
+                    self._connection = await self._plant.database()
+                return await query(self._connection)
+            except (
+                OSError,
+                asyncpg.InterfaceError,
+                asyncpg.PostgresConnectionError,
+                asyncpg.CannotConnectNowError,
+                asyncpg.AdminShutdownError,
+                DatabaseUnavailable,
+            ) as error:
+                log.warning("harness query failed (%s); retrying (%d)", error, attempt + 1)
+                self._connection = None
+                await asyncio.sleep(1.0)
+        raise RuntimeError("the database stayed unavailable")
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        return await self.run(lambda c: c.fetch(sql, *args))
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self.run(lambda c: c.fetchval(sql, *args))
+
+    async def close(self) -> None:
+        if self._connection is not None and not self._connection.is_closed():
+            await self._connection.close()
 
 
 async def delete_topology(settings: Settings, queues: Sequence[str]) -> None:

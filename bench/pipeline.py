@@ -15,15 +15,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
+import aio_pika
 
-from bench.harness import BenchPlant, ResourceSampler
+from bench.harness import BenchPlant, Reconnecting, ResourceSampler, ready_count
 from bench.probes import CommitProbe, ViewerProbe, Window
 from controlroom.db.audit import AuditReport, audit
 
 log = logging.getLogger(__name__)
 
-STARTUP_TIMEOUT_S = 60.0
+STARTUP_TIMEOUT_S = 180.0
 DRAIN_TIMEOUT_S = 120.0
 
 
@@ -81,9 +81,8 @@ async def run(load: Load) -> dict[str, Any]:
                 "--prefix",
                 gateway.prefix,
             )
-        probe_db = await plant.database()
-        db = await plant.database()
-        commit = CommitProbe(probe_db, window)
+        db = Reconnecting(plant)
+        commit = CommitProbe(plant.database, window)
         try:
             ids = await _probe_ids(plant, db, [g.probe for g in gateways])
             await commit.watch(ids)
@@ -97,6 +96,7 @@ async def run(load: Load) -> dict[str, Any]:
                 window.close()
                 sampler.end_window()
                 after = _stored(commit, ids, gateways)
+                backlog = await _backlog(plant, gateways)
                 stopped_at = time.monotonic()
                 for gateway in gateways:
                     await plant.children[f"sensors-{gateway.prefix}"].stop()
@@ -105,7 +105,6 @@ async def run(load: Load) -> dict[str, Any]:
         finally:
             await commit.stop()
             await viewer.stop()
-            await probe_db.close()
             await db.close()
     readings = after - before
     return {
@@ -119,6 +118,7 @@ async def run(load: Load) -> dict[str, Any]:
         "readings_per_s": round(readings / sampler.window_s),
         **commit.latency.summary("commit"),
         **viewer.latency.summary("viewer"),
+        **backlog,
         "drain_s": round(drain_s, 1),
         "audit_clean": report.clean,
         "audit_stored": report.stored,
@@ -136,9 +136,7 @@ async def _sleep_checking(plant: BenchPlant, seconds: float) -> None:
         await asyncio.sleep(min(1.0, left))
 
 
-async def _probe_ids(
-    plant: BenchPlant, connection: asyncpg.Connection, names: list[str]
-) -> list[int]:
+async def _probe_ids(plant: BenchPlant, connection: Reconnecting, names: list[str]) -> list[int]:
     """Wait for the probe sensors to be stored (the plant is up), then return their ids."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -155,13 +153,27 @@ async def _probe_ids(
     raise RuntimeError(f"the plant stored no readings within {STARTUP_TIMEOUT_S:.0f}s")
 
 
+async def _backlog(plant: BenchPlant, gateways: list[Gateway]) -> dict[str, int]:
+    """Messages waiting at the end of the window: which stage fell behind, if any."""
+    connection = await aio_pika.connect(plant.settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        readings = 0
+        for gateway in gateways:
+            readings += await ready_count(channel, plant.topology.readings_queue(gateway.source))
+        persist = await ready_count(channel, plant.topology.persist_queue)
+    finally:
+        await connection.close()
+    return {"backlog_readings_msgs": readings, "backlog_persist_msgs": persist}
+
+
 def _stored(commit: CommitProbe, ids: list[int], gateways: list[Gateway]) -> int:
     """Readings committed so far: a gateway's sensors tick together, one frame each tick."""
     return sum(commit.last_seq[i] * g.size for i, g in zip(ids, gateways, strict=True))
 
 
 async def _drain_and_audit(
-    connection: asyncpg.Connection, commit: CommitProbe, ids: list[int], sensors: int
+    connection: Reconnecting, commit: CommitProbe, ids: list[int], sensors: int
 ) -> AuditReport:
     """Wait for every goodbye (run report) and the probes' last readings, then audit.
 
@@ -180,10 +192,10 @@ async def _drain_and_audit(
         await asyncio.sleep(0.1)
     else:
         log.warning("the plant did not drain within %.0fs", DRAIN_TIMEOUT_S)
-    report = await audit(connection)
+    report = await connection.run(audit)
     for _ in range(10):
         if report.clean:
             break
         await asyncio.sleep(1.0)
-        report = await audit(connection)
+        report = await connection.run(audit)
     return report

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import aio_pika
@@ -99,8 +99,11 @@ class Window:
 class CommitProbe:
     """Polls probe sensors' newest stored readings; also tracks each one's highest stored seq."""
 
-    def __init__(self, connection: asyncpg.Connection, window: Window) -> None:
-        self._connection = connection
+    def __init__(
+        self, connect: Callable[[], Awaitable[asyncpg.Connection]], window: Window
+    ) -> None:
+        self._connect = connect
+        self._connection: asyncpg.Connection | None = None
         self._window = window
         self._after: dict[int, int] = {}
         self.last_seq: dict[int, int] = {}
@@ -118,20 +121,34 @@ class CommitProbe:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._connection is not None:
+            await self._connection.close()
 
     async def _poll(self) -> None:
         while True:
-            ids = list(self._after)
-            sent = now_us()
-            rows = await self._connection.fetch(_NEWER, ids, [self._after[i] for i in ids])
-            for sensor_id, taken_on_us, seq in rows:
-                if taken_on_us > self._after[sensor_id]:
-                    self._after[sensor_id] = taken_on_us
-                if seq > self.last_seq[sensor_id]:
-                    self.last_seq[sensor_id] = seq
-                if self._window.holds(taken_on_us):
-                    self.latency.add((sent - taken_on_us) / 1000)
+            try:
+                if self._connection is None or self._connection.is_closed():
+                    self._connection = await self._connect()
+                await self._poll_once()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                # Someone restarted PostgreSQL (the machine is shared): note it, carry on.
+                log.warning("commit probe lost its connection (%s); reconnecting", error)
+                self._connection = None
+                await asyncio.sleep(0.5)
             await asyncio.sleep(POLL_S)
+
+    async def _poll_once(self) -> None:
+        assert self._connection is not None
+        ids = list(self._after)
+        sent = now_us()
+        rows = await self._connection.fetch(_NEWER, ids, [self._after[i] for i in ids])
+        for sensor_id, taken_on_us, seq in rows:
+            if taken_on_us > self._after[sensor_id]:
+                self._after[sensor_id] = taken_on_us
+            if seq > self.last_seq[sensor_id]:
+                self.last_seq[sensor_id] = seq
+            if self._window.holds(taken_on_us):
+                self.latency.add((sent - taken_on_us) / 1000)
 
 
 class ViewerProbe:

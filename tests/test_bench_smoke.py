@@ -1,0 +1,55 @@
+"""The benchmark harness runs end to end on a tiny load and writes the figures it promises.
+
+No figure is asserted: performance is shown by running the benchmark, not by timed tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
+
+PIPELINE_KEYS = {
+    "readings_per_s",
+    "commit_p50_ms",
+    "commit_p99_ms",
+    "viewer_p50_ms",
+    "viewer_p99_ms",
+    "cpu_share",
+    "audit_clean",
+    "processes",
+}
+
+
+def test_pipeline_bench_on_a_tiny_load(tmp_path: Path) -> None:
+    figures = tmp_path / "pipeline.json"
+    env = os.environ | {
+        "CONTROLROOM_AMQP_URL": TEST_AMQP_URL,
+        "CONTROLROOM_DATABASE_URL": TEST_DATABASE_URL,
+    }
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "bench", "pipeline",
+            "--sensors", "20", "--freq", "10", "--gateways", "1",
+            "--warmup", "1", "--duration", "3", "--no-ceiling",
+            "--json", str(figures),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "== pipeline ==" in result.stdout
+    document = orjson.loads(figures.read_bytes())
+    assert document.keys() >= PIPELINE_KEYS
+    assert document["audit_clean"] is True
+    assert document["readings_per_s"] > 0
+    assert set(document["processes"]) == {"coordinator", "datamanager", "sensors-g1"}
+    assert document["machine"]["cpus"] >= 1
