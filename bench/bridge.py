@@ -216,7 +216,7 @@ async def _stalled_client(address: str) -> AsyncIterator[None]:
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     await reader.readuntil(b"\r\n\r\n")
-    writer.write(b"\x81\x94" + b"\x00" * 4 + b'{"type":"discover"} ')  # masked with zeros
+    writer.write(b"\x81\x93" + b"\x00" * 4 + b'{"type":"discover"}')  # mask of zeros
     try:
         yield
     finally:

@@ -29,7 +29,15 @@ async def stalled_client(address: str, path: str = "/ws") -> asyncio.StreamWrite
     await writer.drain()
     status = await reader.readuntil(b"\r\n\r\n")
     assert status.startswith(b"HTTP/1.1 101"), status
+    writer.write(masked_text('{"type":"discover"}'))  # so that readings come its way
     return writer
+
+
+def masked_text(text: str) -> bytes:
+    """A client's text frame (clients must mask; a zero mask leaves the payload as is)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + b"\x00" * 4 + payload
 
 
 async def raw_http(address: str, request: bytes) -> bytes:

@@ -25,6 +25,7 @@ async def test_bad_frames_close_only_their_sender(
 ) -> None:
     bridge = await start_bridge("--max-frame", "1024")
     async with Browser.open(bridge.ws_url) as watcher:
+        await watcher.send({"type": "discover"})
         cases = [
             ("not json {", 1008),
             ('["a", "list"]', 1008),

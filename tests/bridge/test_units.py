@@ -72,12 +72,14 @@ async def test_a_state_backlog_past_its_bound_ends_the_client() -> None:
 
 def test_hub_fans_out_to_every_client_independently() -> None:
     hub = Hub(max_readings=2, max_state=10)
-    fast, slow = hub.join("fast"), hub.join("slow")
+    fast, slow, silent = hub.join("fast"), hub.join("slow"), hub.join("silent")
+    fast.listening = slow.listening = True  # silent never said discover or hello
     hub.readings([b"1"])
     fast.queue.readings.clear()  # fast drained its queue; slow did not
     hub.readings([b"2", b"3"])
     assert list(fast.queue.readings) == [b"2", b"3"] and fast.queue.dropped == 0
     assert list(slow.queue.readings) == [b"2", b"3"] and slow.queue.dropped == 1
+    assert not silent.queue.readings
     hub.leave(slow)
     hub.readings([b"4"])
     assert list(slow.queue.readings) == [b"2", b"3"]

@@ -94,7 +94,9 @@ class Client:
     peer: str
     queue: ClientQueue
     batch: bool = False
-    discovered: bool = False
+    # Readings start once the client has asked (discover or hello), so it has had the chance
+    # to learn the sensors first: the original client expects a source before its readings.
+    listening: bool = False
     sent: int = 0
     logged_drop_at: float = field(default=-DROP_LOG_INTERVAL_S, repr=False)
 
@@ -117,6 +119,8 @@ class Hub:
     def readings(self, datas: list[bytes]) -> None:
         self.readings_in += len(datas)
         for client in self.clients:
+            if not client.listening:
+                continue
             dropped = client.queue.put_readings(datas)
             if dropped:
                 now = time.monotonic()

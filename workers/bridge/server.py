@@ -168,11 +168,12 @@ class Bridge:
                     await self._reject(ws, client, error.code, error.reason)
                     return
                 if isinstance(message, protocol.Discover):
-                    client.discovered = True
                     self.hub.state(self.view.discover(), to=client)
+                    client.listening = True
                     self.feed.request_snapshot()
                 elif isinstance(message, protocol.Hello):
                     client.batch = message.batch
+                    client.listening = True
                     client.queue.put_reply(protocol.hello(self.plant, message.batch))
                     client.queue.put_reply(protocol.broker(self.feed.connected))
                 else:
