@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 PREFETCH = 512
 # At most one snapshot request per interval: a burst of unknown sensors asks once.
 SNAPSHOT_INTERVAL_S = 2.0
+MAX_ASKED = 10_000
 EVENT_PATTERNS = ("reading.#", "source.#", "status.#", "alarm.#")
 
 
@@ -56,6 +57,7 @@ class Feed:
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
         self._wanted = asyncio.Event()
+        self._asked: set[str] = set()
 
     async def start(self) -> None:
         """Connect and subscribe; raises BrokerUnreachable if the broker is not there."""
@@ -107,15 +109,19 @@ class Feed:
             self.invalid += 1
             log.warning("ignoring an invalid event (%s): %s", message.routing_key, error)
             return
+        try:
+            self._apply(event)
+        except Exception:  # a bug here must cost one event, not the view
+            log.exception("could not handle a %s event", type(event).__name__)
+
+    def _apply(self, event: object) -> None:
         if isinstance(event, Frame):
             self.hub.readings(protocol.frame_readings(event))
-            if not all(self.view.knows(name) for name in set(event.names)):
-                self.request_snapshot()
+            self._ask_about(event.names)
         elif isinstance(event, SourceState):
             self.hub.state(self.view.apply_source(event))
         elif isinstance(event, StatusChange):
-            if not self.view.knows(event.sensor):
-                self.request_snapshot()
+            self._ask_about([event.sensor])
             self.hub.state(self.view.apply_status(event))
         elif isinstance(event, AlarmEvent):
             self.hub.state(self.view.apply_alarm(event))
@@ -127,6 +133,17 @@ class Feed:
         else:
             log.debug("ignoring a %s event", type(event).__name__)
 
+    def _ask_about(self, names: list[str]) -> None:
+        """Request a snapshot for sensors never heard of; once per name, so a sensor the
+        coordinator does not describe costs one request, not one per reading."""
+        view = self.view
+        if all(name in view.sources or name in self._asked for name in names):
+            return
+        if len(self._asked) > MAX_ASKED:
+            self._asked.clear()
+        self._asked.update(name for name in names if name not in view.sources)
+        self.request_snapshot()
+
     def _lost(self, connection: object, error: BaseException | None = None) -> None:
         if self.connected:
             self.connected = False
@@ -134,5 +151,6 @@ class Feed:
 
     def _reconnected(self, connection: object) -> None:
         self.connected = True
+        self._asked.clear()
         self.hub.everyone(protocol.broker(True))
         self.request_snapshot()
