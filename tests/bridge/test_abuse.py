@@ -53,7 +53,9 @@ async def test_bad_frames_close_only_their_sender(
             closed = await curious.wait_closed()
             assert closed.rcvd is not None and closed.rcvd.code == 1008
 
-        # Garbage that is not even HTTP.
+        # Other HTTP methods, and garbage that is not even HTTP.
+        posted = await raw_http(bridge.address, b"POST / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert posted.startswith(b"HTTP/1.1 405")
         answer = await raw_http(bridge.address, b"\x16\x03\x01 TLS hello?\r\n\r\n")
         assert answer == b"" or answer.startswith(b"HTTP/1.1 4")
 

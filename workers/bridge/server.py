@@ -90,6 +90,10 @@ class Bridge:
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Serve the page and its files; let only acceptable handshakes through to /ws."""
         path = urlsplit(request.path).path
+        if request.method != "GET":
+            refused = text_response(http.HTTPStatus.METHOD_NOT_ALLOWED, "only GET\n")
+            refused.headers["Allow"] = "GET"
+            return refused
         try:
             host = _single(request.headers, "Host")
             origin = _single(request.headers, "Origin")
