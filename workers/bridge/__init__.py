@@ -108,7 +108,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         feed=feed,
         access=access,
         assets=assets,
-        limits=Limits(max_clients=args.max_clients, max_frame_bytes=args.max_frame),
+        limits=Limits(max_clients=args.max_clients),
     )
 
     stop = asyncio.Event()

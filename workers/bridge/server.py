@@ -43,7 +43,6 @@ MAX_UNKNOWN_FRAMES = 10
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_clients: int
-    max_frame_bytes: int
 
 
 class TokenBucket:
