@@ -123,8 +123,8 @@
     }
 
     describe(data) {
-      this.el.unit.textContent = data.unitType || "";
-      this.el.serial.textContent = data.serialNo || "";
+      this.el.unit.textContent = data.unitType || "–";
+      this.el.serial.textContent = data.serialNo || "–";
       const min = data.minSafeValue;
       const max = data.maxSafeValue;
       this.el.safe.textContent = typeof min === "number" || typeof max === "number"
