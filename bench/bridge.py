@@ -12,7 +12,9 @@ RSS at start, peak and end of the window (bounded: it must not grow with the sta
     python -m bench.bridge [--duration S] [--batch] [--clients N] [--sensors N] [--freq HZ]
 
 `--batch` has the clients ask for the `readings` extension (many readings per frame) instead of
-the original protocol's one message per reading. See docs/bridge.md for figures.
+the original protocol's one message per reading. `--page` measures the browser page instead: one
+headless Chromium (/usr/bin/chromium) showing SENSORS sensors at FREQ Hz, reporting its frames per
+second and chart render times. See docs/bridge.md for figures.
 """
 
 from __future__ import annotations
@@ -48,6 +50,15 @@ SENSORS = 50
 FREQ_HZ = 4.0
 LATENCY_SAMPLE_EVERY = 50
 DRAIN_TIMEOUT_S = 10.0
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 async def run(
@@ -68,12 +79,7 @@ async def run(
         try:
             channel = await connection.channel()
             events = await plant.topology.events(channel)
-            names = [f"sensor_{i:03}" for i in range(sensors)]
-            for name in names:
-                state = SourceState(SensorInfo(name, f"SN{name}", "u", 10.0, 90.0, 1 / freq))
-                await events.publish(
-                    json_message(encode(state), persistent=False), routing_key=source_key(name)
-                )
+            names = await _announce(events, sensors, freq)
             async with (
                 _client_processes(f"ws://{base}/ws", clients, batch) as pool,
                 _stalled_client(base),
@@ -129,7 +135,66 @@ async def run(
     }
 
 
+async def run_page(
+    duration: float, *, sensors: int = SENSORS, freq: float = 10.0, chromium: str = CHROMIUM
+) -> dict[str, Any]:
+    """The page in headless Chromium under a plant's load: frames/s and chart render cost."""
+    from playwright.async_api import async_playwright
+
+    async with BenchPlant() as plant:
+        port = _free_port()
+        base = f"127.0.0.1:{port}"
+        plant.worker("bridge", "bridge", "--port", str(port))
+        await _wait_health(base, lambda h: True, "the bridge to listen", plant)
+        connection = await aio_pika.connect(plant.settings.amqp_url)
+        try:
+            channel = await connection.channel()
+            events = await plant.topology.events(channel)
+            names = await _announce(events, sensors, freq)
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(
+                    executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+                )
+                try:
+                    page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+                    await page.goto(f"http://{base}/")
+                    load = asyncio.create_task(_publish(events, names, freq, duration + 3))
+                    await asyncio.sleep(3)  # warm-up: the cards exist and have data
+                    before = await page.evaluate("({...window.controlroomStats})")
+                    await asyncio.sleep(duration)
+                    after = await page.evaluate("({...window.controlroomStats})")
+                    cards = await page.locator(".card").count()
+                    await load
+                finally:
+                    await browser.close()
+        finally:
+            await connection.close()
+    delta = {key: after[key] - before[key] for key in before}
+    return {
+        "mode": "page",
+        "sensors": sensors,
+        "cards": cards,
+        "offered_readings_per_s": round(sensors * freq, 1),
+        "page_readings_per_s": round(delta["readings"] / duration, 1),
+        "frames_per_s": round(delta["frames"] / duration, 1),
+        "chart_renders_per_s": round(delta["renders"] / duration, 1),
+        "ms_per_chart_render": round(delta["renderMs"] / max(1, delta["renders"]), 2),
+        "cpus": psutil.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
 # --- load ----------------------------------------------------------------------------------
+
+
+async def _announce(events: aio_pika.abc.AbstractExchange, sensors: int, freq: float) -> list[str]:
+    names = [f"sensor_{i:03}" for i in range(sensors)]
+    for name in names:
+        state = SourceState(SensorInfo(name, f"SN{name}", "u", 10.0, 90.0, 1 / freq))
+        await events.publish(
+            json_message(encode(state), persistent=False), routing_key=source_key(name)
+        )
+    return names
 
 
 async def _publish(
@@ -370,8 +435,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--sensors", type=int, default=SENSORS)
-    parser.add_argument("--freq", type=float, default=FREQ_HZ)
+    parser.add_argument(
+        "--freq", type=float, help=f"Hz per sensor (default {FREQ_HZ}; 10 with --page)"
+    )
     parser.add_argument("--batch", action="store_true")
+    parser.add_argument("--page", action="store_true", help="measure the page in Chromium")
     parser.add_argument("--client-worker", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client_worker:
@@ -380,12 +448,16 @@ def main() -> int:
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiormq").setLevel(logging.CRITICAL)
     logging.getLogger("aio_pika").setLevel(logging.ERROR)
+    if args.page:
+        result = asyncio.run(run_page(args.duration, sensors=args.sensors, freq=args.freq or 10.0))
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
     result = asyncio.run(
         run(
             args.duration,
             clients=args.clients,
             sensors=args.sensors,
-            freq=args.freq,
+            freq=args.freq or FREQ_HZ,
             batch=args.batch,
         )
     )
