@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 
 import asyncpg
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
 from controlroom.amqp import connect as connect_broker
 from controlroom.amqp import describe
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 BATCH_READINGS = 20_000
 BATCH_WAIT_S = 0.02
 PREFETCH = 32
+STOP_TIMEOUT_S = 10.0
 RETRYABLE = (*CONNECTION_ERRORS, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
@@ -77,13 +78,29 @@ class DataManager:
                 tag = await queue.consume(self._inbox.put)
                 log.info("datamanager storing %s with %d writers", queue.name, self.writers)
                 await stopping.wait()
-                await queue.cancel(tag)
+                try:
+                    await asyncio.wait_for(self._finish(queue, tag), STOP_TIMEOUT_S)
+                except TimeoutError:
+                    # The broker or the database is away. What is not stored was not acked:
+                    # the broker delivers it again, to us or another datamanager.
+                    log.warning(
+                        "leaving with unstored messages after %.0f s; the broker will deliver "
+                        "them again",
+                        STOP_TIMEOUT_S,
+                    )
                 batching.cancel()
-                await self._work.join()
                 for writer in writers:
                     writer.cancel()
         log.info("datamanager stopped; %d readings stored in this run", self.stored)
         return 0
+
+    async def _finish(self, queue: AbstractQueue, tag: ConsumerTag) -> None:
+        """Stop taking messages, then store the work gathered so far."""
+        try:
+            await queue.cancel(tag)
+        except Exception as error:  # the channel is gone: its messages are redelivered anyway
+            log.debug("could not cancel the consumer: %s", describe(error))
+        await self._work.join()
 
     async def _gather(self) -> None:
         """Decode messages into units of work of up to BATCH_READINGS readings."""

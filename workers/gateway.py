@@ -17,6 +17,7 @@ import asyncio
 import logging
 import uuid
 from collections import Counter, deque
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 import aio_pika
@@ -47,6 +48,7 @@ DEFAULT_BUFFER_READINGS = 1_000_000
 MAX_MESSAGE_READINGS = 200_000
 CONFIRM_TIMEOUT_S = 15.0
 FLUSH_TIMEOUT_S = 10.0
+LEAVE_TIMEOUT_S = 5.0
 
 
 @dataclass(slots=True)
@@ -188,7 +190,7 @@ class Gateway:
                 await self._flush()
                 publishing.cancel()
                 announcing.cancel()
-                await commands.cancel(self._command_tag)
+                await _bounded(commands.cancel(self._command_tag), "stop listening for commands")
             await self._goodbye(sensors_exchange, [*self.active, *self.leaving])
         return 0
 
@@ -339,13 +341,23 @@ class Gateway:
             },
         )
         try:
-            await exchange.publish(
-                json_message(encode(goodbye), persistent=False), routing_key="", timeout=5.0
+            # Bounded as a whole: a robust channel waits for the broker before it publishes.
+            await asyncio.wait_for(
+                exchange.publish(json_message(encode(goodbye), persistent=False), routing_key=""),
+                LEAVE_TIMEOUT_S,
             )
         except Exception as error:
             log.warning("could not say goodbye (%s)", describe(error))
         else:
             log.info("said goodbye for %d sensors", len(names))
+
+
+async def _bounded(step: Awaitable[object], what: str) -> None:
+    """A step on the way out that needs the broker: bounded in time, and never fatal."""
+    try:
+        await asyncio.wait_for(step, LEAVE_TIMEOUT_S)
+    except Exception as error:
+        log.warning("could not %s (%s)", what, describe(error))
 
 
 async def _first_of(*events: asyncio.Event) -> None:
