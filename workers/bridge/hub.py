@@ -33,6 +33,8 @@ _private_keys = count()
 
 
 class ClientQueue:
+    """One client's backlog: a ring of readings and a map of state messages."""
+
     def __init__(self, max_readings: int, max_state: int) -> None:
         self.readings: deque[bytes] = deque(maxlen=max_readings)
         self.state: dict[tuple[str, str], bytes] = {}
@@ -56,7 +58,8 @@ class ClientQueue:
         return 0
 
     def put_state(self, key: tuple[str, str], payload: bytes) -> None:
-        """Queue a state message; an unsent one with the same key is replaced, in order."""
+        """Queue a state message; an unsent one with the same key is replaced (the newest goes
+        last, so state messages keep the order in which their latest versions came)."""
         self.state.pop(key, None)
         self.state[key] = payload
         if len(self.state) > self.max_state:
