@@ -55,6 +55,8 @@ async def page() -> AsyncIterator[Any]:
             page = await context.new_page()
             page.dialogs = []
             page.errors = []
+            page.requests = []
+            page.on("request", lambda request: page.requests.append(request.url))
             page.on("dialog", lambda dialog: _record_dialog(page, dialog))
             page.on("pageerror", lambda error: page.errors.append(str(error)))
             yield page
@@ -110,6 +112,7 @@ async def test_page_draws_a_live_chart_per_sensor_and_names_stay_text(
         await coordinator.announce(sensor_state(name))
     bridge = await start_bridge()
     await page.goto(bridge.url)
+    origin = bridge.url.rstrip("/")
     async with ticking(coordinator, names):
         await wait_js(
             page, "document.querySelectorAll('.card canvas').length >= 4", "a chart per sensor"
@@ -144,6 +147,11 @@ async def test_page_draws_a_live_chart_per_sensor_and_names_stay_text(
     assert await page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.dialogs == []
     assert page.errors == []
+    # Everything the page needs comes from the bridge: it works with no internet.
+    assert page.requests and all(
+        url.startswith((origin + "/", origin.replace("http", "ws", 1) + "/"))
+        for url in page.requests
+    ), page.requests
     # The control: a dialog that does open is caught, so the empty list above means something.
     await page.evaluate("setTimeout(() => alert('control'), 0)")
     await wait_for(lambda: _dialogs(page), timeout=5, what="the control dialog")
