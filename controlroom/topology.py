@@ -15,6 +15,8 @@ Backlog bounds, and what happens when one is reached:
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +78,7 @@ class Topology:
         return self.name("requests")
 
     def readings_queue(self, source: str) -> str:
-        return self.name(f"readings.{source}")
+        return self.name(f"readings.{queue_token(source)}")
 
     # --- declarations ----------------------------------------------------------------------
 
@@ -167,6 +169,22 @@ class Topology:
             "x-overflow": "reject-publish",
             "x-dead-letter-exchange": self.dead_exchange,
         }
+
+
+# AMQP clients accept only these characters in queue names (pamqp enforces it), while a
+# source may be named with any printable text.
+_QUEUE_SAFE = re.compile(r"[A-Za-z0-9_.:@,+-]+")
+_QUEUE_UNSAFE_CHAR = re.compile(r"[^A-Za-z0-9_.:@,+-]")
+
+
+def queue_token(name: str) -> str:
+    """A name as it may appear in a queue name: itself if it can, else a readable stand-in
+    made unique by a digest of the original (`<img src=x>` -> `_img_src_x_#3c1f0a9e2b`)."""
+    if _QUEUE_SAFE.fullmatch(name):
+        return name
+    readable = _QUEUE_UNSAFE_CHAR.sub("_", name)[:48]
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    return f"{readable}#{digest}"
 
 
 # Routing keys on the events exchange.

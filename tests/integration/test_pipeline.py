@@ -167,3 +167,18 @@ async def test_two_coordinators_and_two_datamanagers_store_once_in_order(
     assert len(seqs) == 23
     for name, observed in seqs.items():
         assert observed == sorted(set(observed)), f"viewer events of {name} out of order"
+
+
+async def test_names_with_markup_sql_and_unicode_travel_end_to_end(
+    settings: Settings, db: asyncpg.Connection, start_worker: Callable[..., Worker]
+) -> None:
+    names = ["<img src=x onerror=alert(1)>", "'); DROP TABLE sensor; --", "température ☃"]
+    start_worker("coordinator")
+    start_worker("datamanager")
+    for name in names:
+        start_worker(*sensor_args(name))
+
+    async def all_stored() -> bool:
+        return set(names) <= set(await stored_per_sensor(db))
+
+    await wait_for(all_stored, what="readings of oddly named sensors")
