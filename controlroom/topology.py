@@ -10,7 +10,8 @@ Backlog bounds, and what happens when one is reached:
   its input) and the backlog propagates upstream instead of losing confirmed readings.
 - dead: drop-head. The oldest dead letters go first; each one was logged when it arrived.
 - viewer queues and requests: drop-head. A viewer that falls behind loses old live readings,
-  never anything that is stored.
+  never anything that is stored. Requests carry a dead-letter exchange like every queue a
+  worker validates, so a refused (or expired, or overflowed) request ends in dead too.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ class Topology:
         )
 
     async def requests(self, channel: AbstractChannel) -> AbstractQueue:
+        """Viewers' requests; one the coordinator refuses is dead-lettered, as everywhere."""
+        await self.dead(channel)
         return await channel.declare_queue(
             self.requests_queue,
             durable=False,
@@ -137,6 +140,7 @@ class Topology:
                 "x-max-length": REQUESTS_MAX_LENGTH,
                 "x-overflow": "drop-head",
                 "x-message-ttl": REQUESTS_TTL_MS,
+                "x-dead-letter-exchange": self.dead_exchange,
             },
         )
 
