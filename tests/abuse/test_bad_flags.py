@@ -1,0 +1,88 @@
+"""Bad flags and config at every worker's command line: one line on stderr, exit 2, no traceback.
+
+The processes are started together and then awaited, so the whole table costs about as much
+as its slowest case.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
+
+SENSOR = ["sensor", "--name", "s1"]
+
+# (command line, a word the one line must contain)
+CASES: list[tuple[list[str], str]] = [
+    ([*SENSOR, "--min", "5", "--max", "1"], "--min"),
+    ([*SENSOR, "--freq", "0"], "--freq"),
+    ([*SENSOR, "--freq", "-3"], "--freq"),
+    ([*SENSOR, "--min", "nan"], "finite"),
+    ([*SENSOR, "--step", "0"], "--step"),
+    ([*SENSOR, "--buffer", "0"], "--buffer"),
+    ([*SENSOR, "--safe-min", "9", "--safe-max", "1"], "--safe-min"),
+    (["sensor", "--name", ""], "name"),
+    (["sensor", "--name", "x" * 65], "name"),
+    (["sensor", "--name", "bell\x07"], "name"),
+    (["sensor"], "--name"),
+    ([*SENSOR, "--frequency", "3"], "unrecognized"),
+    ([*SENSOR, "--freq", "fast"], "--freq"),
+    (["sensors", "--count", "0"], "--count"),
+    (["sensors", "--count", "3", "--freq", "0"], "--freq"),
+    (["sensors", "--preset", "nowhere"], "--preset"),
+    ([*SENSOR, "--amqp-url", "amqp://guest:guest@127.0.0.1:1/"], "broker"),
+    ([*SENSOR, "--amqp-url", "http://127.0.0.1:5672/"], "amqp://"),
+    ([*SENSOR, "--amqp-url", "amqp://guest:guest@127.0.0.1:99999/"], "malformed"),
+    ([*SENSOR, "--amqp-url", "amqp:///"], "host"),
+    ([*SENSOR, "--amqp-url", "amqp://guest:guest@no-such-host.invalid/"], "broker"),
+    (["coordinator", "--amqp-url", "amqp://guest:guest@127.0.0.1:1/"], "broker"),
+    (["coordinator", "--persist-interval", "-1"], "--persist-interval"),
+    (["datamanager", "--database-url", "postgresql://postgres@127.0.0.1:1/x"], "database"),
+    (["datamanager", "--database-url", "mysql://localhost/x"], "postgresql://"),
+    (["datamanager", "--writers", "0"], "--writers"),
+    (["audit", "--since", "the day before yesterday"], "--since"),
+    ([*SENSOR, "--plant", "Bad Plant!"], "plant"),
+]
+
+
+def test_bad_flags_and_config() -> None:
+    env = os.environ | {
+        "CONTROLROOM_AMQP_URL": TEST_AMQP_URL,
+        "CONTROLROOM_DATABASE_URL": TEST_DATABASE_URL,
+        "CONTROLROOM_PLANT": "t_badflags",
+    }
+    running = [
+        (
+            args,
+            word,
+            subprocess.Popen(
+                [sys.executable, "-m", "workers.cli", *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                text=True,
+            ),
+        )
+        for args, word in CASES
+    ]
+    failures = []
+    for args, word, process in running:
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+        lines = stderr.splitlines()
+        verdict = (
+            process.returncode == 2
+            and len(lines) == 1
+            and "Traceback" not in stderr
+            and word.lower() in lines[0].lower()
+            and not stdout
+        )
+        if not verdict:
+            failures.append(f"{args!r}: exit {process.returncode}, stderr {stderr!r}")
+    assert not failures, "\n".join(failures)
