@@ -6,7 +6,10 @@ coordinators published, so any coordinator can acknowledge any alarm and answer 
 
 from __future__ import annotations
 
+import math
 import uuid
+from itertools import repeat
+from operator import le
 
 from controlroom.alarms import SafeRange
 from controlroom.messages import Alarm, Condition
@@ -25,6 +28,11 @@ class AlarmMonitor:
         self._bus = bus
         self._ranges: dict[str, SafeRange] = {}
         self._conditions: dict[str, Condition] = {}
+        # For the fast path: sensors not NORMAL, and each sensor's limits (a NORMAL sensor
+        # changes only when a value leaves [low, high]).
+        self._abnormal: set[str] = set()
+        self._lows: dict[str, float] = {}
+        self._highs: dict[str, float] = {}
         self._active: dict[str, Alarm] = {}  # by sensor: this coordinator's raised alarms
         self.book: dict[str, Alarm] = {}  # by id: active or unacknowledged alarms
         bus.subscribe(SourceAnnounced, self._on_announced)
@@ -37,16 +45,31 @@ class AlarmMonitor:
 
     def _on_announced(self, event: SourceAnnounced) -> None:
         for info in event.announce.sensors:
+            self._lows.pop(info.name, None)
+            self._highs.pop(info.name, None)
             if info.safe_min is None and info.safe_max is None:
                 self._ranges.pop(info.name, None)
-            else:
-                self._ranges[info.name] = SafeRange(info.safe_min, info.safe_max)
+                continue
+            self._ranges[info.name] = SafeRange(info.safe_min, info.safe_max)
+            if info.safe_min is not None:
+                self._lows[info.name] = info.safe_min
+            if info.safe_max is not None:
+                self._highs[info.name] = info.safe_max
 
     def _on_frame(self, event: FrameReceived) -> None:
+        fresh = event.fresh
+        names, values = fresh.names, fresh.values
+        # Fast path, C loops only: nobody in this frame is in alarm and every value is inside
+        # its range, so no reading can raise, clear or move a peak.
+        if (
+            self._abnormal.isdisjoint(names)
+            and all(map(le, map(self._lows.get, names, repeat(-math.inf)), values))
+            and all(map(le, values, map(self._highs.get, names, repeat(math.inf))))
+        ):
+            return
         ranges = self._ranges
         conditions = self._conditions
-        fresh = event.fresh
-        for name, value, taken_on in zip(fresh.names, fresh.values, fresh.taken_on, strict=True):
+        for name, value, taken_on in zip(names, values, fresh.taken_on, strict=True):
             safe = ranges.get(name)
             if safe is None:
                 continue
@@ -57,6 +80,10 @@ class AlarmMonitor:
                     self._track_peak(name, value)
                 continue
             conditions[name] = after
+            if after is Condition.NORMAL:
+                self._abnormal.discard(name)
+            else:
+                self._abnormal.add(name)
             if before is not Condition.NORMAL:
                 self._clear(name, taken_on)
             if after is not Condition.NORMAL:

@@ -7,6 +7,8 @@ source's queue has one active consumer, and only that one knows whether the sour
 
 from __future__ import annotations
 
+from itertools import repeat
+
 from controlroom.messages import Liveness, now_us
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
@@ -27,6 +29,7 @@ class LivenessMonitor:
         self._periods_us: dict[str, int] = {}
         self._last_heard: dict[str, int] = {}
         self._liveness: dict[str, Liveness] = {}
+        self._live: set[str] = set()  # the sensors whose liveness is LIVE
         self._checked_at = 0
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, self._on_frame)
@@ -41,12 +44,12 @@ class LivenessMonitor:
 
     def _on_frame(self, event: FrameReceived) -> None:
         now = now_us()
-        heard = self._last_heard
-        liveness = self._liveness
-        for name in event.fresh.names:
-            heard[name] = now
-            if liveness.get(name) is not Liveness.LIVE:
-                self._set(name, Liveness.LIVE, now)
+        names = event.fresh.names
+        self._last_heard.update(zip(names, repeat(now)))
+        if not self._live.issuperset(names):  # C loops only while every sensor is LIVE
+            for name in names:
+                if name not in self._live:
+                    self._set(name, Liveness.LIVE, now)
 
     def _on_tick(self, event: ClockTicked) -> None:
         now = event.now_us
@@ -70,4 +73,8 @@ class LivenessMonitor:
         if self._liveness.get(sensor) is liveness:
             return
         self._liveness[sensor] = liveness
+        if liveness is Liveness.LIVE:
+            self._live.add(sensor)
+        else:
+            self._live.discard(sensor)
         self._bus.emit(LivenessChanged(sensor, liveness, at))

@@ -17,37 +17,53 @@ from workers.coordinator.events import (
 class Registry:
     def __init__(self, bus: MessageBus) -> None:
         self._bus = bus
-        self.sources: dict[str, SourceState] = {}
+        self._sources: dict[str, SourceState] = {}
+        # Each sensor's latest (value, taken_on), applied to its state only when someone looks:
+        # at 10 readings/s per sensor that saves most of the work.
+        self._latest: dict[str, tuple[float, int]] = {}
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, self._on_frame)
         bus.subscribe(LivenessChanged, self._on_liveness)
         bus.subscribe(AlarmChanged, lambda event: self._on_alarm(event.alarm))
         bus.subscribe(AlarmObserved, lambda event: self._on_alarm(event.alarm))
 
+    @property
+    def sources(self) -> dict[str, SourceState]:
+        """Every known sensor's state, up to date."""
+        if self._latest:
+            sources = self._sources
+            for name, (value, taken_on) in self._latest.items():
+                state = sources.get(name)
+                if state is not None:
+                    state.value = value
+                    state.taken_on = taken_on
+            self._latest.clear()
+        return self._sources
+
     def _on_announced(self, event: SourceAnnounced) -> None:
+        sources = self.sources  # readings that came before the announcement are not shown
         for info in event.announce.sensors:
-            state = self.sources.get(info.name)
+            state = sources.get(info.name)
             if state is None:
-                state = self.sources[info.name] = SourceState(sensor=info)
+                state = sources[info.name] = SourceState(sensor=info)
+            elif state.sensor == info:
+                continue  # announced again (discovery, reconnect): viewers know it already
             else:
                 state.sensor = info
             self._bus.emit(SourceUpdated(state))
 
     def _on_frame(self, event: FrameReceived) -> None:
-        sources = self.sources
         fresh = event.fresh
-        for name, value, taken_on in zip(fresh.names, fresh.values, fresh.taken_on, strict=True):
-            state = sources.get(name)
-            if state is not None:
-                state.value = value
-                state.taken_on = taken_on
+        self._latest.update(
+            zip(fresh.names, zip(fresh.values, fresh.taken_on, strict=True), strict=True)
+        )
 
     def _on_liveness(self, event: LivenessChanged) -> None:
-        state = self.sources.get(event.sensor)
+        state = self._sources.get(event.sensor)
         if state is not None:
             state.liveness = event.liveness
 
     def _on_alarm(self, alarm: Alarm) -> None:
-        state = self.sources.get(alarm.sensor)
+        state = self._sources.get(alarm.sensor)
         if state is not None:
             state.condition = alarm.kind if alarm.active else Condition.NORMAL
