@@ -21,10 +21,15 @@ from controlroom.messages import (
 
 @dataclass(frozen=True, slots=True)
 class FrameReceived:
-    """A source's frame: `frame` as received (to store), `fresh` without readings seen before."""
+    """A source's frame: `frame` as received (to store), `fresh` without readings seen before.
+
+    `body` is the message the frame was decoded from (and validated): where a frame goes on
+    unchanged, its bytes are sent again instead of encoding it anew.
+    """
 
     frame: Frame
     fresh: Frame
+    body: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

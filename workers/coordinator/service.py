@@ -34,7 +34,6 @@ from controlroom.messages import (
     Goodbye,
     InvalidMessage,
     Message,
-    PersistBatch,
     Snapshot,
     SnapshotRequest,
     decode,
@@ -211,9 +210,9 @@ class Coordinator:
             for source in new_sources:
                 await self._consume_source(source)
             await self._publish_events(events, events_channel, replies)
-            persist = self.persister.take()
+            persist, body = self.persister.take_encoded()
             if persist:
-                pending = self._publish_persist(tasks, persist_channel, persist, handled)
+                pending = self._publish_persist(tasks, persist_channel, body, handled)
                 await settle.put(pending)
             else:
                 for message in handled:
@@ -249,7 +248,7 @@ class Coordinator:
     ) -> None:
         decoded = decode(message.body)
         if kind is Inbound.READINGS and isinstance(decoded, Frame):
-            self.bus.handle(FrameReceived(decoded, self.sequence.fresh(decoded)))
+            self.bus.handle(FrameReceived(decoded, self.sequence.fresh(decoded), message.body))
         elif kind is Inbound.SENSORS and isinstance(decoded, Announce):
             new_sources.append(decoded.source)
             self.bus.handle(SourceAnnounced(decoded))
@@ -274,9 +273,9 @@ class Coordinator:
         replies: list[tuple[AbstractIncomingMessage, Message]],
     ) -> None:
         try:
-            for routing_key, event in self.viewers.take():
+            for routing_key, event in self.viewers.take_encoded():
                 await events.publish(
-                    json_message(encode(event), persistent=False, app_id=self.instance),
+                    json_message(event, persistent=False, app_id=self.instance),
                     routing_key=routing_key,
                 )
             for request, reply in replies:
@@ -294,10 +293,9 @@ class Coordinator:
         self,
         tasks: asyncio.TaskGroup,
         channel: AbstractChannel,
-        batch: PersistBatch,
+        body: bytes,
         messages: list[AbstractIncomingMessage],
     ) -> Pending:
-        body = encode(batch)
         # The task reports a failed publish instead of raising it: a task of the group that
         # raised would tear the whole coordinator down, though _settle retries the batch.
         confirm = tasks.create_task(self._try_persist(channel, body))
