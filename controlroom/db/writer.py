@@ -24,9 +24,9 @@ SELECT sensor_id, timestamptz 'epoch' + taken_on_us * interval '1 microsecond', 
 FROM reading_staging
 ON CONFLICT DO NOTHING
 """
-_UPSERT_SENSOR = """
+_UPSERT_SENSORS = """
 INSERT INTO sensor (name, serial_no, unit_type, min_safe_value, max_safe_value, period_s)
-VALUES ($1, $2, $3, $4, $5, $6)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[])
 ON CONFLICT (name) DO UPDATE SET
     serial_no = excluded.serial_no, unit_type = excluded.unit_type,
     min_safe_value = excluded.min_safe_value, max_safe_value = excluded.max_safe_value,
@@ -84,9 +84,9 @@ class BatchWriter:
         connection = self._connection
         readings = 0
         async with connection.transaction():
-            for batch in batches:
-                for sensor in batch.sensors:
-                    await self._upsert_sensor(sensor)
+            announced = [sensor for batch in batches for sensor in batch.sensors]
+            if announced:
+                await self._upsert_sensors(announced)
             frames = [frame for batch in batches for frame in batch.frames]
             if frames:
                 readings = await self._write_frames(frames)
@@ -152,15 +152,22 @@ class BatchWriter:
             self._run_ids[run] = run_id
         return run_id
 
-    async def _upsert_sensor(self, sensor: SensorInfo) -> None:
+    async def _upsert_sensors(self, sensors: Sequence[SensorInfo]) -> None:
+        """All announced sensors in one statement: a gateway announces thousands at once.
+
+        The latest announcement of a name wins, as if each were upserted in turn; sorted by
+        name, so two writers lock the same rows in the same order.
+        """
+        latest = {sensor.name: sensor for sensor in sensors}
+        ordered = [latest[name] for name in sorted(latest)]
         await self._connection.execute(
-            _UPSERT_SENSOR,
-            sensor.name,
-            sensor.serial_no,
-            sensor.unit,
-            sensor.safe_min,
-            sensor.safe_max,
-            sensor.period_s,
+            _UPSERT_SENSORS,
+            [s.name for s in ordered],
+            [s.serial_no for s in ordered],
+            [s.unit for s in ordered],
+            [s.safe_min for s in ordered],
+            [s.safe_max for s in ordered],
+            [s.period_s for s in ordered],
         )
 
     async def _upsert_alarm(self, alarm: Alarm) -> None:
