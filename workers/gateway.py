@@ -5,10 +5,12 @@ publishes one frame per tick carrying all its sensors' readings, which is how te
 fast. A lone sensor is a gateway of one.
 
 Delivery: each frame goes to the source's durable queue as a persistent message, and counts as
-delivered only when the broker confirms it. One message is in flight at a time, so frames arrive
-in order; whatever piled up meanwhile (a slow confirm, a broker outage) is merged into the next
-message. Readings taken while the broker is away wait in a bounded buffer; when it is full the
-oldest readings are dropped, counted, logged, and reported in the goodbye.
+delivered only when the broker confirms it. It is published mandatory: a frame no queue took
+(the queue was deleted) comes back, the queue is declared again and the frame is retried.
+One message is in flight at a time, so frames arrive in order; whatever piled up meanwhile
+(a slow confirm, a broker outage) is merged into the next message. Readings taken while the
+broker is away wait in a bounded buffer; when it is full the oldest readings are dropped,
+counted, logged, and reported in the goodbye.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aiormq.abc import DeliveredMessage
 
 from controlroom.amqp import connect, describe
 from controlroom.config import Settings
@@ -49,6 +52,10 @@ MAX_MESSAGE_READINGS = 200_000
 CONFIRM_TIMEOUT_S = 15.0
 FLUSH_TIMEOUT_S = 10.0
 LEAVE_TIMEOUT_S = 5.0
+
+
+class Unroutable(Exception):
+    """The broker confirmed a message that no queue took: it is not delivered."""
 
 
 @dataclass(slots=True)
@@ -183,7 +190,7 @@ class Gateway:
             )
             async with asyncio.TaskGroup() as tasks:
                 ticking = tasks.create_task(self._tick())
-                publishing = tasks.create_task(self._publish(channel, queue.name))
+                publishing = tasks.create_task(self._publish(channel, queue))
                 announcing = tasks.create_task(self._announce(sensors_exchange))
                 await _first_of(stopping, self._all_stopped)
                 ticking.cancel()
@@ -233,7 +240,10 @@ class Gateway:
 
     # --- publishing ------------------------------------------------------------------------
 
-    async def _publish(self, channel: aio_pika.abc.AbstractChannel, queue_name: str) -> None:
+    async def _publish(
+        self, channel: aio_pika.abc.AbstractChannel, queue: aio_pika.abc.AbstractQueue
+    ) -> None:
+        queue_name = queue.name
         backoff = Backoff()
         failing = False
         while True:
@@ -241,11 +251,16 @@ class Gateway:
             frames = self.buffer.take(MAX_MESSAGE_READINGS)
             frame = frames[0] if len(frames) == 1 else Frame.merge(frames)
             try:
-                await channel.default_exchange.publish(
+                result = await channel.default_exchange.publish(
                     json_message(encode(frame), persistent=True),
                     routing_key=queue_name,
+                    mandatory=True,
                     timeout=CONFIRM_TIMEOUT_S,
                 )
+                if isinstance(result, DeliveredMessage):
+                    # Returned, then confirmed: no queue took it (someone deleted ours).
+                    await queue.declare()
+                    raise Unroutable(f"no queue {queue_name} on the broker; declared it again")
             except asyncio.CancelledError:
                 self.buffer.put_back(frames)
                 raise
