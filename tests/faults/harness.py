@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import aio_pika
@@ -134,19 +135,29 @@ class Plant:
     async def queue_depth(self, queue: str) -> int:
         return await queue_depth(self.settings.amqp_url, queue)
 
+    async def delete_queue(self, queue: str) -> None:
+        connection = await aio_pika.connect(self.settings.amqp_url)
+        try:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)
+        finally:
+            await connection.close()
+
     def stop_sources(self, *sources: Worker) -> None:
         """SIGTERM each source: it flushes, says goodbye and must exit 0."""
         for source in sources:
             status = source.stop(timeout=30.0)
             assert status == 0, f"{source.args[:3]} exited with {status}:\n{source.log()[-3000:]}"
 
-    async def audited(self, *, reports: int, timeout: float = 60.0) -> AuditReport:
+    async def audited(
+        self, *, reports: int, timeout: float = 60.0, since: datetime | None = None
+    ) -> AuditReport:
         """Wait until `reports` sensor runs said goodbye and the audit is clean; return it."""
         last: list[AuditReport] = []
 
         async def clean() -> list[AuditReport]:
             try:
-                report = await audit(await self.connection())
+                report = await audit(await self.connection(), since)
             except (*DB_ERRORS, DatabaseUnavailable):
                 self._db = None
                 return []

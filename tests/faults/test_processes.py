@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from tests.faults.harness import Plant, assert_complete
-from tests.support import wait_for
+from tests.faults.harness import Plant, assert_complete, logged
+from tests.support import wait_for, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -89,5 +91,32 @@ async def test_kill_sensor(plant: Plant) -> None:
     s1_runs = [run for run in report.runs if run.sensor == "s1"]
     assert len(s1_runs) == 2
     assert sorted(run.confirmed_seq is None for run in s1_runs) == [False, True]
+    plant.assert_alive(coordinator, datamanager)
+    plant.assert_no_tracebacks()
+
+
+async def test_readings_queue_deleted(plant: Plant) -> None:
+    """Someone deletes a source's queue (and what was in it): the sensor declares it again, and
+    nothing it publishes afterwards is lost."""
+    sensor = plant.sensor("s1", freq=50)
+    coordinator = plant.coordinator()
+    datamanager = plant.datamanager()
+    await plant.wait_flowing(100)
+    # Without a consumer on it, nothing else declares the queue again behind the sensor's back.
+    assert coordinator.stop() == 0
+
+    await plant.delete_queue(plant.topology.readings_queue("s1"))
+    deleted_at = datetime.now(UTC)
+    wait_until(logged(sensor, "declared it again"), what="the sensor to declare its queue again")
+    before = await plant.stored_of("s1")
+    coordinator = plant.coordinator()
+
+    async def resumed() -> bool:
+        return await plant.stored_of("s1") >= before + 100
+
+    await wait_for(resumed, what="readings stored after the queue came back")
+    plant.stop_sources(sensor)
+    report = await plant.audited(reports=1, since=deleted_at + timedelta(seconds=1))
+    assert_complete(report, sensors=1)
     plant.assert_alive(coordinator, datamanager)
     plant.assert_no_tracebacks()
