@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aio_pika
@@ -118,6 +118,10 @@ def rejections(worker: Worker) -> int:
     return sum("rejected" in line for line in worker.log().splitlines())
 
 
+def rejected_at_least(worker: Worker, count: int) -> Callable[[], bool]:
+    return lambda: rejections(worker) >= count
+
+
 async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel) -> None:
     topology = plant.topology
     sensor = plant.sensor("s1", freq=20)
@@ -169,7 +173,7 @@ async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel)
     for worker in (sensor, coordinator, datamanager):
         want = before[worker.pid] + expected[worker.pid]
         wait_until(
-            lambda w=worker, n=want: rejections(w) >= n,
+            rejected_at_least(worker, want),
             what=f"{worker.args[0]} to log {expected[worker.pid]} rejections",
         )
 
