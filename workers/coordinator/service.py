@@ -22,6 +22,7 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractRobustConnection,
 )
+from aiormq.abc import DeliveredMessage
 
 from controlroom.amqp import connect, describe
 from controlroom.config import Settings
@@ -66,6 +67,10 @@ TICK_S = 0.25
 CONFIRMS_IN_FLIGHT = 8
 CONFIRM_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+
+
+class Unroutable(Exception):
+    """The broker confirmed a batch that no queue took: it is not delivered."""
 
 
 class Inbound(Enum):
@@ -308,12 +313,17 @@ class Coordinator:
             return error
         return None
 
-    async def _send_persist(self, channel: AbstractChannel, body: bytes) -> object:
-        return await channel.default_exchange.publish(
+    async def _send_persist(self, channel: AbstractChannel, body: bytes) -> None:
+        result = await channel.default_exchange.publish(
             json_message(body, persistent=True),
             routing_key=self.topology.persist_queue,
+            mandatory=True,
             timeout=CONFIRM_TIMEOUT_S,
         )
+        if isinstance(result, DeliveredMessage):
+            # Returned, then confirmed: no queue took it (someone deleted persist). Not stored.
+            await self.topology.persist(channel)
+            raise Unroutable(f"no queue {self.topology.persist_queue}; declared it again")
 
     async def _settle(self, channel: AbstractChannel, settle: asyncio.Queue[Pending]) -> None:
         """Wait for each batch's confirm (retrying until the broker takes it), then ack."""
