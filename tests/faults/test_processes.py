@@ -120,3 +120,25 @@ async def test_readings_queue_deleted(plant: Plant) -> None:
     assert_complete(report, sensors=1)
     plant.assert_alive(coordinator, datamanager)
     plant.assert_no_tracebacks()
+
+
+async def test_persist_queue_deleted(plant: Plant) -> None:
+    """The same for the persist queue: the coordinator declares it again and retries."""
+    sensor = plant.sensor("s1", freq=50)
+    coordinator = plant.coordinator()
+    datamanager = plant.datamanager()
+    await plant.wait_flowing(100)
+    assert datamanager.stop() == 0
+
+    await plant.delete_queue(plant.topology.persist_queue)
+    deleted_at = datetime.now(UTC)
+    wait_until(
+        logged(coordinator, "declared it again"), what="the coordinator to declare persist again"
+    )
+    datamanager = plant.datamanager()
+    await plant.wait_flowing(100)
+    plant.stop_sources(sensor)
+    report = await plant.audited(reports=1, since=deleted_at + timedelta(seconds=1))
+    assert_complete(report, sensors=1)
+    plant.assert_alive(coordinator, datamanager)
+    plant.assert_no_tracebacks()
