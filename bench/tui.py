@@ -25,6 +25,7 @@ import os
 import random
 import secrets
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -189,9 +190,6 @@ class UI:
             check=True,
         ).stdout
 
-    def press(self, key: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.session, key], check=True)
-
     def counters(self) -> dict[str, float]:
         lines = self.stats.read_bytes().splitlines() if self.stats.exists() else []
         return json.loads(lines[-1]) if lines else {}
@@ -209,30 +207,28 @@ async def _ui(settings: Settings, workdir: Path) -> AsyncIterator[UI]:
         f"--stats-file {shlex.quote(str(stats))}"
     )
     width, height = TERMINAL
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height),
-         command],
-        check=True,
-    )  # fmt: skip
+    await _tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
     ui: UI | None = None
     try:
-        pid = int(
-            subprocess.run(
-                ["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.split()[0]
-        )
+        pid = int((await _tmux("list-panes", "-t", session, "-F", "#{pane_pid}")).split()[0])
         ui = UI(session, pid, stats)
         yield ui
     finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        await _tmux("send-keys", "-t", session, "q", check=False)
         if ui is not None:
             with contextlib.suppress(psutil.Error):
                 await asyncio.to_thread(ui.process.wait, 15)  # it closes its connections first
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+        await _tmux("kill-session", "-t", session, check=False)
+
+
+async def _tmux(*args: str, check: bool = True) -> str:
+    process = await asyncio.create_subprocess_exec(
+        "tmux", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await process.communicate()
+    if check and process.returncode != 0:
+        raise RuntimeError(f"tmux {args[0]} failed: {err.decode().strip()}")
+    return out.decode()
 
 
 async def _wait_ready(ui: UI, publisher: Publisher) -> None:
@@ -350,7 +346,7 @@ async def _delete_topology(settings: Settings) -> None:
 
 
 def _have_tmux() -> bool:
-    return subprocess.run(["tmux", "-V"], capture_output=True, check=False).returncode == 0
+    return shutil.which("tmux") is not None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -95,7 +95,9 @@ def run_ui(
 ) -> int:
     from controlroom.tui import ControlRoom  # Textual loads only when the UI runs
 
-    ControlRoom(settings, operator=operator, log_dir=log_dir, stats_path=stats_file).run()
+    ControlRoom(
+        settings, operator=operator, log_dir=log_dir, stats_path=stats_file, handle_signals=True
+    ).run()
     return 0
 
 

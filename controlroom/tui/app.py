@@ -11,6 +11,9 @@ import asyncio
 import getpass
 import itertools
 import logging
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -56,6 +59,7 @@ DATABASE_CHECK_S = 5.0
 FEED_RETRY_S = 2.0
 RECENT_PER_SENSOR = 120
 RECENT_SINCE_S = 15 * 60
+HANG_UP_GRACE_S = 10.0
 FROZEN_POINTS = 200  # a paused row keeps what a sparkline can show, not the whole buffer
 MAIN_SCREEN_ACTIONS = frozenset(
     {"spawn", "stop", "detail", "ack", "pause", "filter", "help", "quit_room"}
@@ -68,7 +72,7 @@ class ControlRoom(App[None]):
     TITLE = "controlroom"
     CSS = """
     Screen { layout: vertical; }
-    #filter { dock: bottom; display: none; height: 1; border: none; }
+    #filter { display: none; height: 1; border: none; }
     #filter.-shown { display: block; }
     """
 
@@ -92,8 +96,11 @@ class ControlRoom(App[None]):
         live: bool = True,
         clock: Callable[[], datetime] | None = None,
         stats_path: Path | None = None,
+        handle_signals: bool = False,
     ) -> None:
-        """stats_path: append a JSON line of rendering counters every second (for bench/tui.py)."""
+        """stats_path: append a JSON line of rendering counters every second (bench/tui.py).
+        handle_signals: on SIGHUP or SIGTERM (terminal closed, process stopped), stop the
+        sensors this session started and leave, as quitting with "stop them" would."""
         super().__init__()
         self.settings = settings
         self.operator = operator or getpass.getuser()
@@ -107,6 +114,7 @@ class ControlRoom(App[None]):
         self.filter_text = ""
         self.frames = 0
         self._stats_path = stats_path
+        self._handle_signals = handle_signals
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -137,6 +145,10 @@ class ControlRoom(App[None]):
         self.set_interval(FRAME_S, self._frame)
         self.set_interval(HEADER_S, self._update_header)
         self.set_interval(HEADER_S, self._watch_children)
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(signum, self._hang_up, signum)
         if self.live:
             self.run_worker(self._follow(), name="feed", group="feed")
             self.run_worker(self._load_history(), name="history", group="history")
@@ -403,6 +415,16 @@ class ControlRoom(App[None]):
             ),
             answered,
         )
+
+    def _hang_up(self, signum: int) -> None:
+        log.info("%s: stopping the sensors this session started", signal.Signals(signum).name)
+        self.run_worker(self._stop_children_and_exit(), group="quit", exclusive=True)
+        # After a hang-up the terminal is gone and writing to it can block the event loop for
+        # good, so the deadline runs on a thread of its own. A process that must leave leaves
+        # (and `controlroom up`'s plant follows its parent out).
+        deadline = threading.Timer(HANG_UP_GRACE_S, os._exit, (128 + signum,))
+        deadline.daemon = True
+        deadline.start()
 
     async def _stop_children_and_exit(self) -> None:
         self.notify("stopping the sensors this session started…")

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import aio_pika
 from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractRobustChannel,
@@ -76,7 +77,7 @@ class LiveFeed:
             assert self._channel is not None
             self._queue = await self._topology.viewer(self._channel, "#")  # type: ignore[assignment]
             assert self._queue is not None
-            await self._topology.requests(self._channel)
+            await self._declare_requests(self._connection)
             await self._queue.consume(self._deliver, no_ack=True)
             self._connection.reconnect_callbacks.add(self._reconnected)
             self._connection.close_callbacks.add(self._closed)
@@ -91,6 +92,20 @@ class LiveFeed:
                     log.warning("snapshot request failed: %s", amqp.describe(error))
         finally:
             await self._close()
+
+    async def _declare_requests(self, connection: AbstractRobustConnection) -> None:
+        """The coordinator's request queue, declared so a request waits for a coordinator that
+        starts later. On a channel of its own: a declaration that differs from the broker's
+        closes the channel it is made on, and live events must not depend on it."""
+        try:
+            channel = await connection.channel()
+            try:
+                await self._topology.requests(channel)
+            finally:
+                if not channel.is_closed:
+                    await channel.close()
+        except aio_pika.exceptions.AMQPError as error:
+            log.warning("could not declare the requests queue: %s", amqp.describe(error))
 
     async def request_snapshot(self) -> None:
         if self._queue is None:

@@ -82,7 +82,7 @@ class LineList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if y == 0:
             self.paints += 1
-            return Strip(self.render_header(width), width).adjust_cell_length(width)
+            return Strip(self.render_header(width)).adjust_cell_length(width)
         index = int(self.scroll_y) + y - 1
         if index >= self.row_count():
             return Strip.blank(width)

@@ -57,9 +57,13 @@ class AlarmPanel(LineList):
         self.border_title = "Alarms"
 
     def show(self, alarms: Sequence[Alarm]) -> None:
-        selected = self.selected
+        # The operator's selection stays put while they work in the panel; otherwise the
+        # cursor rests on the most urgent alarm, at the top.
+        selected = self.selected if self.has_focus else None
         self.alarms = alarms
-        if selected is not None:
+        if selected is None:
+            self.cursor = 0
+        else:
             for index, alarm in enumerate(alarms):
                 if alarm.id == selected.id:
                     self.cursor = index

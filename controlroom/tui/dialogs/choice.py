@@ -40,7 +40,7 @@ class ChoiceDialog(ModalScreen[str | None]):
             with Horizontal():
                 for index, (key, label, value) in enumerate(self._answers):
                     yield Button(
-                        f"{label} [{key}]" if key else label,
+                        f"{label} ({key})" if key else label,
                         id=f"answer-{value}",
                         variant="primary" if index == 0 else "default",
                     )

@@ -12,24 +12,25 @@ from textual.widgets import Static
 
 HELP = """\
 [b]Main screen[/b]
-  ↑ ↓ PgUp PgDn Home End   move in the sensor table (or the alarm panel)
-  tab                      switch between the sensor table and the alarm panel
-  enter                    detail screen: the selected sensor's history and live chart
-  n                        start a sensor (reference preset or custom)
-  x                        stop the selected sensor (asks first; works wherever it runs)
-  a                        acknowledge the selected alarm (or the selected sensor's alarm)
-  p                        pause / resume the live view (data keeps arriving)
-  /                        filter sensors by name (escape clears)
-  ctrl+p                   command palette
-  ?                        this help
-  q                        quit (asks whether to stop the sensors this session started)
+  ↑ ↓ PgUp PgDn   move in the table (or the alarm panel)
+  tab             switch between sensor table and alarm panel
+  enter           detail: history and live chart (or double-click)
+  n               start a sensor (a reference preset or custom)
+  x               stop the selected sensor, wherever it runs
+  a               acknowledge the selected alarm, or the
+                  selected sensor's alarm
+  p               pause / resume the view (alarms stay live)
+  /               filter sensors by name (escape clears)
+  ctrl+p          command palette
+  q               quit (asks about sensors this session started)
 
 [b]Detail screen[/b]
-  1 2 3 4                  window: 1 minute, 15 minutes, 1 hour, 24 hours
-  escape                   back
+  1 2 3 4         window: 1 min, 15 min, 1 h, 24 h
+  escape          back
 
-[b]States[/b]  ● NORMAL   ▲ HIGH   ▼ LOW   ◌ STALE (silent for 3 periods)   ✕ OFFLINE
-[b]Alarms[/b]  "! ... NOT ACKED" stands out until someone acknowledges it.
+[b]States[/b]  ● NORMAL  ▲ HIGH  ▼ LOW  ◌ STALE  ✕ OFFLINE
+  STALE: silent for 3 periods. OFFLINE: said goodbye or stopped.
+[b]Alarms[/b]  "! … NOT ACKED" stands out until acknowledged.
 """
 
 
@@ -37,7 +38,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 90; max-width: 100%; height: auto; max-height: 100%;
+        width: 66; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
     """
