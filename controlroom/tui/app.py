@@ -110,6 +110,10 @@ class ControlRoom(App[None]):
         self._clock = clock or (lambda: datetime.now().astimezone())
         self.history: History | None = History(settings) if live else None
         self.feed = LiveFeed(settings, self.model.apply, self._broker_state)
+        # Held, not queried: timers may fire while the screen is being taken down.
+        self.header = StatusHeader(id="header")
+        self.table = SensorTable(id="sensors")
+        self.alarm_panel = AlarmPanel(id="alarms")
         self.paused = False
         self.filter_text = ""
         self.frames = 0
@@ -119,23 +123,11 @@ class ControlRoom(App[None]):
     # --- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(id="header")
-        yield SensorTable(id="sensors")
-        yield AlarmPanel(id="alarms")
+        yield self.header
+        yield self.table
+        yield self.alarm_panel
         yield Input(placeholder="filter sensors by name (escape clears)", id="filter")
         yield Footer()
-
-    @property
-    def table(self) -> SensorTable:
-        return self.query_one(SensorTable)
-
-    @property
-    def alarm_panel(self) -> AlarmPanel:
-        return self.query_one(AlarmPanel)
-
-    @property
-    def header(self) -> StatusHeader:
-        return self.query_one(StatusHeader)
 
     def on_mount(self) -> None:
         self.header.plant = self.settings.plant
