@@ -7,9 +7,25 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 
 from controlroom.config import Settings
+from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
 from tests.faults.harness import Broker, Database, Plant, host_port
 from tests.faults.proxy import Proxy
 from tests.support import Worker
+
+# Other suites on this machine stop and start the services for their own fault cases (and
+# restart them at once). A case waits for both to answer before it builds its plant; a service
+# still down after that wait was abandoned by someone, and is started.
+SERVICE_WAIT_S = 60.0
+
+
+@pytest.fixture(autouse=True)
+async def _services_up() -> None:
+    broker = Broker(TEST_AMQP_URL)
+    if not await broker.wait_running(SERVICE_WAIT_S):
+        await broker.start()
+    database = Database(TEST_DATABASE_URL)
+    if not await database.wait_running(SERVICE_WAIT_S):
+        await database.ensure_running()
 
 
 @pytest.fixture

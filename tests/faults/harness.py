@@ -26,7 +26,7 @@ from tests.support import Worker, wait_for
 from workers.audit import format_report
 
 SERVICE_TIMEOUT_S = 90.0
-DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 
 
 # --- the plant ---------------------------------------------------------------------------------
@@ -257,6 +257,14 @@ class Broker:
         await wait_for(self._answers, timeout=SERVICE_TIMEOUT_S, what="RabbitMQ to answer")
         self.stopped = False
 
+    async def wait_running(self, timeout: float) -> bool:
+        """Wait (without starting anything) until RabbitMQ answers; False if it did not."""
+        try:
+            await wait_for(self._answers, timeout=timeout, what="RabbitMQ")
+        except AssertionError:
+            return False
+        return True
+
     async def _answers(self) -> bool:
         try:
             connection = await aio_pika.connect(self.amqp_url, timeout=2)
@@ -301,6 +309,14 @@ class Database:
     def stop(self) -> None:
         result = _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "stop")
         assert result.returncode == 0, result.stderr
+
+    async def wait_running(self, timeout: float) -> bool:
+        """Wait (without starting anything) until PostgreSQL answers; False if it did not."""
+        try:
+            await wait_for(self._answers, timeout=timeout, what="PostgreSQL")
+        except AssertionError:
+            return False
+        return True
 
     async def ensure_running(self) -> None:
         if not await self._answers():
