@@ -148,12 +148,13 @@ class DetailScreen(Screen[None]):
         view = self._model.sensors.get(self.sensor)
         about = Text(no_wrap=True, overflow="ellipsis")
         about.append(f" {self.sensor} ", style="bold reverse")
-        if view is not None:
+        if view is not None:  # most important first: narrow terminals cut the end
             info = view.info
-            about.append(f"  serial {info.serial_no or '—'}  unit {info.unit or '—'}")
-            about.append(f"  safe {format_range(info.safe_min, info.safe_max)}")
-            about.append(f"  value {format_value(view.value)}  ")
+            about.append(" ")
             about.append(state_label(view.state), style=state_style(view.state))
+            about.append(f"  {format_value(view.value)} {info.unit}")
+            about.append(f"  safe {format_range(info.safe_min, info.safe_max)}")
+            about.append(f"  serial {info.serial_no or '—'}")
         about.append(f"  window {self.window.label}")
         self.query_one("#about", Static).update(about)
         self.query_one(HistoryChart).draw(self.chart_data())
