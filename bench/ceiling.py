@@ -4,9 +4,9 @@
   and one consumer process (manual acks), one hop through a durable queue.
 - copy_rows_per_s: asyncpg COPY of (sensor_id, taken_on_us, value) rows in batches of 10,000
   into an unindexed scratch table, one connection: what PostgreSQL ingests at best.
-- keyed_rows_per_s: the datamanager's own SQL path without a broker or decoding: COPY into the
-  staging table, INSERT ... ON CONFLICT DO NOTHING into sensor_reading (primary key), commit,
-  on two connections at once. This is the limit every reading stored is bounded by.
+- keyed_rows_per_s: the datamanager's own storage (BatchWriter) without a broker or decoding:
+  transactions of 20,000 readings into sensor_reading (primary key), on two connections at
+  once. This is the limit every reading stored is bounded by.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Any
 import orjson
 
 from bench.harness import BenchPlant, Child
+from bench.prefill import sensor_names
 from controlroom.db import connect
-from controlroom.db.writer import _FROM_STAGING, _STAGING
-from controlroom.messages import now_us
+from controlroom.db.writer import BatchWriter
+from controlroom.messages import Frame, PersistBatch, now_us
 
 log = logging.getLogger(__name__)
 
@@ -97,26 +98,31 @@ async def copy_rows(plant: BenchPlant, duration: float) -> dict[str, Any]:
 
 
 async def keyed_rows(plant: BenchPlant, duration: float) -> dict[str, Any]:
-    """The writer's staging path on KEYED_WRITERS connections, each batch its own transaction."""
-    connections = [await connect(plant.settings) for _ in range(KEYED_WRITERS)]
-    counter = {"offset": 0, "rows": 0}
+    """The datamanager's own storage (BatchWriter) on KEYED_WRITERS connections, no broker."""
+    names = sensor_names("ceil", 1000)
+    ticks = KEYED_BATCH // len(names)
+    counter = {"tick": 0, "rows": 0}
+    start_us = now_us() - 3_600_000_000
     started = time.monotonic()
 
-    async def write(connection: Any) -> None:
-        await connection.execute(_STAGING)
-        while time.monotonic() - started < duration:
-            offset = counter["offset"]
-            counter["offset"] += KEYED_BATCH
-            records = _rows(KEYED_BATCH, offset)
-            async with connection.transaction():
-                await connection.copy_records_to_table("reading_staging", records=records)
-                await connection.execute(_FROM_STAGING)
-            counter["rows"] += KEYED_BATCH
-
-    try:
-        await asyncio.gather(*(write(c) for c in connections))
-        seconds = time.monotonic() - started
-    finally:
-        for connection in connections:
+    async def write() -> None:
+        connection = await connect(plant.settings)
+        try:
+            writer = BatchWriter(connection)
+            await writer.prepare()
+            while time.monotonic() - started < duration:
+                first = counter["tick"]
+                counter["tick"] += ticks
+                frames = [_tick(names, t, start_us) for t in range(first, first + ticks)]
+                counter["rows"] += await writer.write([PersistBatch(frames=frames)])
+        finally:
             await connection.close()
+
+    await asyncio.gather(*(write() for _ in range(KEYED_WRITERS)))
+    seconds = time.monotonic() - started
     return {"keyed_rows_per_s": round(counter["rows"] / seconds)}
+
+
+def _tick(names: list[str], tick: int, start_us: int) -> Frame:
+    size = len(names)
+    return Frame("ceil", "run", names, [tick + 1] * size, [start_us + tick] * size, [50.0] * size)
