@@ -210,11 +210,13 @@ class ControlRoom(App[None]):
 
     @on(BrokerChanged)
     def _show_broker(self, event: BrokerChanged) -> None:
-        changed = self.header.broker is not None and self.header.broker != event.connected
+        was = self.header.broker
         self.header.broker = event.connected
-        if not event.connected and event.detail:
-            self.notify(event.detail, title="Broker", severity="error", timeout=8)
-        elif changed:
+        if was is event.connected:
+            return  # retries repeat the state; the header shows it, one toast says it
+        if not event.connected:
+            self.notify(event.detail or "broker unreachable", title="Broker", severity="error")
+        elif was is False:
             self.notify("broker connection restored", title="Broker")
 
     async def _load_history(self) -> None:

@@ -111,3 +111,11 @@ kill -TERM "$pumps"; wait "$pumps" || true      # the gateway says goodbye: its 
 wait_for "OFFLINE" 30; sleep 1
 shot many-120x40-offline
 keys q; wait_for "controlroom exited" 60
+tmux kill-session -t "$session"
+
+# Neither broker nor database reachable: the header says so, and the UI keeps trying.
+tmux new-session -d -s "$session" -x 80 -y 24 \
+    "$bin/controlroom --amqp-url amqp://guest:guest@127.0.0.1:1/ --database-url postgresql://postgres@127.0.0.1:1/controlroom --log-dir $logs; sleep 600"
+wait_for "DOWN, reconnecting" 30; wait_for "database ✕ DOWN" 30; sleep 1
+shot outage
+keys q; sleep 1
