@@ -16,7 +16,14 @@ from typing import Any
 
 import aio_pika
 
-from bench.harness import BenchPlant, ResourceSampler, ready_count
+from bench.harness import (
+    BenchPlant,
+    Reconnecting,
+    ResourceSampler,
+    ready_count,
+    server_delta,
+    server_stats,
+)
 from bench.prefill import frames, persist_bodies, publish_all, sensor_names
 from controlroom.db.audit import audit
 
@@ -43,7 +50,7 @@ async def run(fill: Fill) -> dict[str, Any]:
         names = sensor_names("dm", fill.sensors)
         total = fill.ticks * fill.sensors
         connection = await aio_pika.connect(plant.settings.amqp_url)
-        db = await plant.database()
+        db = Reconnecting(plant)
         try:
             channel = await connection.channel()
             queue = plant.topology.persist_queue
@@ -65,10 +72,12 @@ async def run(fill: Fill) -> dict[str, Any]:
             sampler = ResourceSampler(dict(plant.children))
             async with sampler:
                 started = await _first_taken(plant, channel, queue, messages)
+                server_before = await server_stats(db)
                 sampler.start_window()
                 finished = await _all_stored(plant, db, names[0], fill.ticks, total)
                 sampler.end_window()
-            report = await audit(db)
+                server = server_delta(server_before, await server_stats(db), total)
+            report = await db.run(audit)
         finally:
             await db.close()
             await connection.close()
@@ -82,7 +91,9 @@ async def run(fill: Fill) -> dict[str, Any]:
         "readings_per_s": round(total / seconds),
         "audit_clean": report.clean,
         "audit_stored": report.stored,
+        "disturbed": bool(plant.disturbances),
         **sampler.report(total),
+        **server,
     }
 
 
@@ -98,7 +109,9 @@ async def _first_taken(
     raise RuntimeError("the datamanager never took a message")
 
 
-async def _all_stored(plant: BenchPlant, db: Any, probe: str, ticks: int, total: int) -> float:
+async def _all_stored(
+    plant: BenchPlant, db: Reconnecting, probe: str, ticks: int, total: int
+) -> float:
     """The moment the last reading is committed: the probe's last tick, then the full count."""
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:

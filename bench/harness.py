@@ -228,6 +228,9 @@ class BenchPlant:
     )
     children: dict[str, Child] = field(default_factory=dict)
     extra_queues: list[str] = field(default_factory=list)
+    # Times the harness lost PostgreSQL (other suites on a shared machine restart it): a run
+    # that saw any is reported as disturbed, its figures not comparable.
+    disturbances: int = 0
 
     @property
     def topology(self) -> Topology:
@@ -274,7 +277,7 @@ class Reconnecting:
     its connection is retried on a new one, so a benchmark is noisy rather than broken.
     """
 
-    RETRIES = 20
+    RETRIES = 180  # a second apart
 
     def __init__(self, plant: BenchPlant) -> None:
         self._plant = plant
@@ -294,7 +297,9 @@ class Reconnecting:
                 asyncpg.AdminShutdownError,
                 DatabaseUnavailable,
             ) as error:
-                log.warning("harness query failed (%s); retrying (%d)", error, attempt + 1)
+                if attempt % 10 == 0:
+                    log.warning("harness query failed (%s); retrying", error)
+                self._plant.disturbances += 1
                 self._connection = None
                 await asyncio.sleep(1.0)
         raise RuntimeError("the database stayed unavailable")
@@ -308,6 +313,28 @@ class Reconnecting:
     async def close(self) -> None:
         if self._connection is not None and not self._connection.is_closed():
             await self._connection.close()
+
+
+_SERVER_STATS = """
+SELECT (SELECT wal_bytes FROM pg_stat_wal)::float8 AS wal_bytes,
+       (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS checkpoints
+"""
+
+
+async def server_stats(db: Reconnecting) -> dict[str, float]:
+    """PostgreSQL's WAL written and checkpoints so far (server-wide: other plants count too)."""
+    row = await db.run(lambda c: c.fetchrow(_SERVER_STATS))
+    return {"wal_bytes": float(row["wal_bytes"]), "checkpoints": float(row["checkpoints"])}
+
+
+def server_delta(
+    before: dict[str, float], after: dict[str, float], readings: int
+) -> dict[str, Any]:
+    wal = after["wal_bytes"] - before["wal_bytes"]
+    return {
+        "wal_bytes_per_reading": round(wal / readings) if readings else None,
+        "checkpoints": int(after["checkpoints"] - before["checkpoints"]),
+    }
 
 
 async def delete_topology(settings: Settings, queues: Sequence[str]) -> None:

@@ -17,7 +17,14 @@ from typing import Any
 
 import aio_pika
 
-from bench.harness import BenchPlant, Reconnecting, ResourceSampler, ready_count
+from bench.harness import (
+    BenchPlant,
+    Reconnecting,
+    ResourceSampler,
+    ready_count,
+    server_delta,
+    server_stats,
+)
 from bench.probes import CommitProbe, ViewerProbe, Window
 from controlroom.db.audit import AuditReport, audit
 
@@ -90,12 +97,14 @@ async def run(load: Load) -> dict[str, Any]:
             async with sampler:
                 await _sleep_checking(plant, load.warmup)
                 before = _stored(commit, ids, gateways)
+                server_before = await server_stats(db)
                 window.open()
                 sampler.start_window()
                 await _sleep_checking(plant, load.duration)
                 window.close()
                 sampler.end_window()
                 after = _stored(commit, ids, gateways)
+                server = server_delta(server_before, await server_stats(db), after - before)
                 backlog = await _backlog(plant, gateways)
                 stopped_at = time.monotonic()
                 for gateway in gateways:
@@ -120,12 +129,14 @@ async def run(load: Load) -> dict[str, Any]:
         **viewer.latency.summary("viewer"),
         **backlog,
         "drain_s": round(drain_s, 1),
+        "disturbed": bool(plant.disturbances or commit.disturbances),
         "audit_clean": report.clean,
         "audit_stored": report.stored,
         "audit_missing": report.missing,
         "audit_duplicates": report.duplicates,
         "audit_dropped": report.dropped,
         **sampler.report(readings),
+        **server,
     }
 
 

@@ -105,6 +105,7 @@ class CommitProbe:
         self._connect = connect
         self._connection: asyncpg.Connection | None = None
         self._window = window
+        self.disturbances = 0
         self._after: dict[int, int] = {}
         self.last_seq: dict[int, int] = {}
         self.latency = Latencies()
@@ -132,7 +133,9 @@ class CommitProbe:
                 await self._poll_once()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 # Someone restarted PostgreSQL (the machine is shared): note it, carry on.
-                log.warning("commit probe lost its connection (%s); reconnecting", error)
+                if not self.disturbances:
+                    log.warning("commit probe lost its connection (%s); reconnecting", error)
+                self.disturbances += 1
                 self._connection = None
                 await asyncio.sleep(0.5)
             await asyncio.sleep(POLL_S)
