@@ -61,6 +61,9 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
+    parser.add_argument(
+        "--no-bridge", action="store_true", help="up: do not start the browser bridge"
+    )
     parser.add_argument("--stats-file", type=Path, help=argparse.SUPPRESS)  # bench/tui.py
     add_arguments(parser)
     return parser
@@ -86,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s controlroom[%(process)d] %(name)s: %(message)s",
     )
     if args.command == "up":
-        return up(settings, args.operator, log_dir)
+        return up(settings, args.operator, log_dir, bridge=not args.no_bridge)
     return run_ui(settings, args.operator, log_dir, args.stats_file)
 
 
@@ -101,7 +104,7 @@ def run_ui(
     return 0
 
 
-def up(settings: Settings, operator: str | None, log_dir: Path) -> int:
+def up(settings: Settings, operator: str | None, log_dir: Path, *, bridge: bool = True) -> int:
     """The plant as a child process, the UI in front; the plant goes when the UI goes."""
     from controlroom.tui.processes import Children
 
@@ -118,9 +121,8 @@ def up(settings: Settings, operator: str | None, log_dir: Path) -> int:
             f"(log {init.log_path})\n"
         )
         return EXIT_USAGE
-    child = plant.start(
-        "plant", ["plant", "--exit-with-parent", "--log-dir", str(log_dir / "plant")]
-    )
+    plant_args = ["plant", "--exit-with-parent", "--log-dir", str(log_dir / "plant")]
+    child = plant.start("plant", plant_args + ([] if bridge else ["--no-bridge"]))
     print(f"{PROG} up: plant started (pid {child.pid}); log {child.log_path}", file=sys.stderr)
     try:
         return run_ui(settings, operator, log_dir)

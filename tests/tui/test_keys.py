@@ -57,7 +57,7 @@ async def test_double_click_opens_the_detail_screen() -> None:
 async def test_actions_without_a_broker_say_why() -> None:
     app = demo_app()
     notes: list[str] = []
-    app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign,assignment]
+    app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("down", "a")  # boiler_temp_out has an unacknowledged alarm
         await pilot.pause()

@@ -131,7 +131,7 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored(
             )
 
         row = await wait_for(stored, what="the acknowledgement in PostgreSQL")
-        assert row["acked_by"] == OPERATOR
+        assert row is not None and row["acked_by"] == OPERATOR
         logged = await db.fetchval(
             "SELECT count(*) FROM action_log WHERE operator = $1 AND action = 'ack'", OPERATOR
         )

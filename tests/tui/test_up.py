@@ -1,0 +1,89 @@
+"""`controlroom up` in a real pseudo-terminal: the plant starts, the UI shows it, `q` stops both."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+import threading
+from pathlib import Path
+
+import psutil
+
+from controlroom.config import Settings
+from tests.support import wait_until
+
+
+class Terminal:
+    """A pty whose output a thread keeps reading, so the app never blocks on a full buffer."""
+
+    def __init__(self, columns: int = 100, rows: int = 30) -> None:
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self.output = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.output += chunk
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> None:
+        os.close(self.slave)
+        os.close(self.master)
+
+
+def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path: Path) -> None:
+    terminal = Terminal()
+    env = os.environ | settings.as_env() | {"TERM": "xterm-256color"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "controlroom.cli", "up", "--no-bridge", "--log-dir", str(tmp_path)],
+        stdin=terminal.slave,
+        stdout=terminal.slave,
+        stderr=terminal.slave,
+        env=env,
+        start_new_session=True,
+    )
+    log = tmp_path / "controlroom.log"
+    try:
+
+        def plant_pid() -> int | None:
+            found = log.exists() and re.search(r"started plant \(pid (\d+)\)", log.read_text())
+            return int(found[1]) if found else None
+
+        plant = psutil.Process(wait_until(plant_pid, timeout=30, what="the plant started"))
+        wait_until(
+            lambda: b"turbine_temp_out" in terminal.output, timeout=60, what="the sensors shown"
+        )
+        wait_until(
+            lambda: b"NORMAL" in terminal.output or b"HIGH" in terminal.output,
+            timeout=60,
+            what="a live state on the screen",
+        )
+        terminal.type("q")
+        assert process.wait(timeout=60) == 0
+        wait_until(
+            lambda: not plant.is_running() or plant.status() == psutil.STATUS_ZOMBIE,
+            timeout=30,
+            what="the plant gone",
+        )
+        assert b"stopping the plant" in terminal.output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        terminal.close()
