@@ -148,6 +148,8 @@ class Coordinator:
                 "queued for the next coordinator",
                 STOP_TIMEOUT_S,
             )
+            while not settle.empty():  # publishes still waiting for a confirm end here too
+                settle.get_nowait().confirm.cancel()
 
     async def _open(self, connection: AbstractRobustConnection) -> None:
         channel = await connection.channel(publisher_confirms=False)
