@@ -6,8 +6,9 @@ the sender: the coordinator keeps its input unacked, a sensor keeps readings in 
 buffer and, when that is full, drops the oldest, counts them, logs it and reports the count in
 its goodbye. The audit then finds every missing reading explained by a drop, nothing else.
 
-The real bounds are hundreds of megabytes; a policy lowers them for this plant's queues only
-(RabbitMQ applies the smaller of a policy's and a queue argument's max-length-bytes).
+The real bounds are hundreds of megabytes; policies bound this plant's queues to a few messages
+(RabbitMQ applies a policy's max-length together with the queue's own byte bound, and the
+queue's `reject-publish` overflow).
 """
 
 from __future__ import annotations
@@ -21,23 +22,35 @@ from tests.support import wait_for, wait_until
 
 pytestmark = pytest.mark.faults
 
-QUEUE_BOUND_BYTES = 256 * 1024
+# Bounds in messages, not bytes: a message larger than a byte bound could never be accepted,
+# even by an empty queue, and a sensor's merged backlog or a coordinator's batch can be large.
+# (The real byte bounds are over fifty times the largest message either can send.)
+READINGS_BOUND_MESSAGES = 2000
+PERSIST_BOUND_MESSAGES = 20
 SENSOR_BUFFER_READINGS = 3000
 
 
 @pytest.fixture
-async def small_bound(plant: Plant, broker: Broker) -> AsyncIterator[str]:
-    """A policy that bounds this plant's readings and persist queues to QUEUE_BOUND_BYTES."""
-    name = f"{plant.settings.plant}-flood"
-    pattern = f"^{plant.settings.plant}\\.(readings\\..*|persist)$"
-    broker.set_policy(name, pattern, f'{{"max-length-bytes": {QUEUE_BOUND_BYTES}}}')
+async def small_bounds(plant: Plant, broker: Broker) -> AsyncIterator[None]:
+    """Policies that bound this plant's readings and persist queues to a few messages."""
+    plant_name = plant.settings.plant
+    policies = {
+        f"{plant_name}-readings": (
+            f"^{plant_name}\\.readings\\.",
+            READINGS_BOUND_MESSAGES,
+        ),
+        f"{plant_name}-persist": (f"^{plant_name}\\.persist$", PERSIST_BOUND_MESSAGES),
+    }
+    for name, (pattern, bound) in policies.items():
+        broker.set_policy(name, pattern, f'{{"max-length": {bound}}}')
     try:
-        yield name
+        yield
     finally:
-        broker.clear_policy(name)
+        for name in policies:
+            broker.clear_policy(name)
 
 
-async def test_flood_until_the_readings_queue_is_full(plant: Plant, small_bound: str) -> None:
+async def test_flood_until_the_readings_queue_is_full(plant: Plant, small_bounds: None) -> None:
     # No coordinator yet: nothing drains the sensor's queue.
     sensor = plant.sensor("flood", freq=1000, buffer=str(SENSOR_BUFFER_READINGS))
     readings = plant.topology.readings_queue("flood")
@@ -63,10 +76,10 @@ async def test_flood_until_the_readings_queue_is_full(plant: Plant, small_bound:
     plant.assert_no_tracebacks()
 
 
-async def test_flood_until_the_persist_queue_is_full(plant: Plant, small_bound: str) -> None:
+async def test_flood_until_the_persist_queue_is_full(plant: Plant, small_bounds: None) -> None:
     # No datamanager yet: the persist queue fills, the coordinator's publishes are refused.
-    sensor = plant.sensor("s1", freq=500)
-    gateway = plant.gateway(count=20, freq=50)
+    sensor = plant.sensor("s1", freq=200)
+    gateway = plant.gateway(count=10, freq=20)
     coordinator = plant.coordinator()
     persist = plant.topology.persist_queue
     wait_until(
@@ -90,10 +103,10 @@ async def test_flood_until_the_persist_queue_is_full(plant: Plant, small_bound: 
     assert "leaving with persist batches unconfirmed" in coordinator.log()
     coordinator = plant.coordinator()
     datamanager = plant.datamanager()
-    await plant.wait_flowing(1000, timeout=60)
+    await plant.wait_flowing(500, timeout=60)
 
     plant.stop_sources(sensor, gateway)
-    report = await plant.audited(reports=21, timeout=90)
-    assert_complete(report, sensors=21)
+    report = await plant.audited(reports=11, timeout=90)
+    assert_complete(report, sensors=11)
     plant.assert_alive(coordinator, datamanager)
     plant.assert_no_tracebacks()

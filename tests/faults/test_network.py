@@ -8,7 +8,7 @@ import pytest
 
 from tests.faults.harness import Plant, assert_complete, logged
 from tests.faults.proxy import Proxy
-from tests.support import Worker, wait_until
+from tests.support import Worker, wait_for, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -92,7 +92,11 @@ async def test_every_process_stops_while_cut_off(proxy: Proxy, plant: Plant) -> 
     coordinator = plant.coordinator()
     datamanager = plant.datamanager()
     gateway = plant.gateway(count=2, freq=20)
-    await plant.wait_flowing(50)
+
+    async def gateway_stored() -> bool:
+        return await plant.stored_of("g-1") >= 20
+
+    await wait_for(gateway_stored, what="the new gateway's readings")
     plant.stop_sources(gateway)
     report = await plant.audited(reports=2)
     assert_complete(report, sensors=3)

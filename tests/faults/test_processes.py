@@ -103,7 +103,7 @@ async def test_readings_queue_deleted(plant: Plant) -> None:
     datamanager = plant.datamanager()
     await plant.wait_flowing(100)
     # Without a consumer on it, nothing else declares the queue again behind the sensor's back.
-    assert coordinator.stop() == 0
+    assert coordinator.stop(timeout=30) == 0
 
     await plant.delete_queue(plant.topology.readings_queue("s1"))
     deleted_at = datetime.now(UTC)
@@ -128,7 +128,7 @@ async def test_persist_queue_deleted(plant: Plant) -> None:
     coordinator = plant.coordinator()
     datamanager = plant.datamanager()
     await plant.wait_flowing(100)
-    assert datamanager.stop() == 0
+    assert datamanager.stop(timeout=30) == 0
 
     await plant.delete_queue(plant.topology.persist_queue)
     deleted_at = datetime.now(UTC)
