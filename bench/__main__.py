@@ -15,8 +15,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aio_pika
+
 from bench import ceiling, coordinator, datamanager, pipeline
 from bench.report import add_ratios, machine, table, write_json
+from controlroom.db import DatabaseUnavailable
 
 log = logging.getLogger("bench")
 
@@ -95,6 +98,22 @@ def plugged(case: str, duration: float) -> Callable[[], Awaitable[dict[str, Any]
     return run
 
 
+SERVICE_ERRORS = (OSError, aio_pika.exceptions.AMQPError, DatabaseUnavailable)
+
+
+async def run_once(runner: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """Run a case; if the broker or the database went away under it, wait and run it again."""
+    for attempt in range(3):
+        try:
+            return await runner()
+        except SERVICE_ERRORS as error:
+            if attempt == 2:
+                raise
+            log.warning("a service went away during the run (%s); running it again", error)
+            await asyncio.sleep(5.0)
+    raise AssertionError("unreachable")
+
+
 async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
     runner = case_runner(args)
     results = []
@@ -102,9 +121,9 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
         limits = None
         if args.case in ("pipeline", "datamanager", "coordinator") and not args.no_ceiling:
             log.info("measuring the raw limits first")
-            limits = await ceiling.run()
+            limits = await run_once(ceiling.run)
         log.info("running %s (%d of %d)", args.case, run + 1, args.runs)
-        result = await runner()
+        result = await run_once(runner)
         add_ratios(result, limits)
         print(table(result), flush=True)
         results.append(result)

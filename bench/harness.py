@@ -38,6 +38,25 @@ SAMPLE_INTERVAL_S = 0.5
 STOP_TIMEOUT_S = 30.0
 
 
+async def wait_for_services(settings: Settings, timeout: float = 300.0) -> None:
+    """Wait until RabbitMQ and PostgreSQL both answer: other suites restart them on purpose."""
+    deadline = time.monotonic() + timeout
+    told = False
+    while True:
+        try:
+            connection = await aio_pika.connect(settings.amqp_url, timeout=5)
+            await connection.close()
+            await ensure_database(settings)
+            return
+        except (OSError, aio_pika.exceptions.AMQPError, DatabaseUnavailable) as error:
+            if time.monotonic() > deadline:
+                raise
+            if not told:
+                log.warning("waiting for the broker and the database (%s)", error)
+                told = True
+            await asyncio.sleep(2.0)
+
+
 def bench_settings() -> Settings:
     """A fresh namespace on the broker and database named by the environment (or the defaults)."""
     return Settings(
@@ -123,6 +142,7 @@ class ResourceSampler:
         self._task: asyncio.Task[None] | None = None
         self.window_s = 0.0
         self._started = 0.0
+        self._started_wall = 0.0
 
     def add(self, name: str, child: Child) -> None:
         self.children[name] = child
@@ -149,6 +169,7 @@ class ResourceSampler:
 
     def start_window(self) -> None:
         self._started = time.monotonic()
+        self._started_wall = time.time()
         for name, child in self.children.items():
             self.usage[name].start_cpu = _cpu(child.ps)
         self._servers = {}
@@ -171,6 +192,12 @@ class ResourceSampler:
             end = _cpu(process)
             if end is not None:
                 self.server_cpu_s[kind] += end - start
+        # Server processes born in the window (a PostgreSQL backend per new connection).
+        for process in psutil.process_iter(["name", "create_time"]):
+            kind = _server_kind(process.info["name"] or "")
+            born = process.info["create_time"] or 0
+            if kind and process.pid not in self._servers and born >= self._started_wall:
+                self.server_cpu_s[kind] += _cpu(process) or 0.0
         self.machine_busy_s = _machine_busy() - self._machine_start
 
     def report(self, readings: float) -> dict[str, Any]:
@@ -237,7 +264,7 @@ class BenchPlant:
         return Topology(self.settings.plant)
 
     async def __aenter__(self) -> BenchPlant:
-        await ensure_database(self.settings)
+        await wait_for_services(self.settings)
         await migrate(self.settings)
         log.info("plant %s ready (logs in %s)", self.settings.plant, self.log_dir)
         return self
