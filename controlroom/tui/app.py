@@ -297,7 +297,8 @@ class ControlRoom(App[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value
-        self.table.show(self._filtered(self.model.ordered()))
+        rows = self._filtered(self.model.ordered())
+        self.table.show([_frozen(row) for row in rows] if self.paused else rows)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
