@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import pty
 import re
@@ -17,6 +18,8 @@ import psutil
 
 from controlroom.config import Settings
 from tests.support import wait_until
+
+log = logging.getLogger(__name__)
 
 
 class Terminal:
@@ -58,11 +61,12 @@ def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path:
         env=env,
         start_new_session=True,
     )
-    log = tmp_path / "controlroom.log"
+    log_file = tmp_path / "controlroom.log"
     try:
 
         def plant_pid() -> int | None:
-            found = log.exists() and re.search(r"started plant \(pid (\d+)\)", log.read_text())
+            text = log_file.read_text() if log_file.exists() else ""
+            found = re.search(r"started plant \(pid (\d+)\)", text)
             return int(found[1]) if found else None
 
         plant = psutil.Process(wait_until(plant_pid, timeout=30, what="the plant started"))
@@ -82,6 +86,11 @@ def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path:
             what="the plant gone",
         )
         assert b"stopping the plant" in terminal.output
+    except AssertionError:
+        # What the operator would have seen, and what the control room logged.
+        log.error("terminal output (tail): %r", bytes(terminal.output[-3000:]))
+        log.error("controlroom.log:\n%s", log_file.read_text() if log_file.exists() else "-")
+        raise
     finally:
         if process.poll() is None:
             process.kill()

@@ -60,6 +60,7 @@ class DetailScreen(Screen[None]):
         self._queried_at = 0
         self.history_error: str | None = None
         self.history_loaded = False
+        self.stored_readings = 0  # in the window, before down-sampling
 
     def compose(self) -> ComposeResult:
         yield Static(id="about")
@@ -100,7 +101,7 @@ class DetailScreen(Screen[None]):
                     self._buckets, self._alarms, self._queried_at = buckets, alarms, until
                     self.history_error = None
                     self.history_loaded = True
-                    stored = sum(b.count for b in buckets)
+                    stored = self.stored_readings = sum(b.count for b in buckets)
                     binned = " (down-sampled)" if any(b.count > 1 for b in buckets) else ""
                     status.update(
                         f"{window.label}: {stored:,} stored readings from PostgreSQL{binned}"
