@@ -269,11 +269,13 @@ class ControlRoom(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Sensor detail", "History and live chart", self.action_detail)
         yield SystemCommand("Start a sensor", "Open the spawn form", self.action_spawn)
         yield SystemCommand("Stop the selected sensor", "Remote stop", self.action_stop)
         yield SystemCommand("Acknowledge alarm", "The selected alarm", self.action_ack)
         yield SystemCommand("Pause / resume", "Freeze the live view", self.action_pause)
         yield SystemCommand("Filter sensors", "By name", self.action_filter)
+        yield SystemCommand("Control room help", "Every key", self.action_help)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

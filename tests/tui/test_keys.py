@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from textual.command import CommandList
 from textual.widgets import Input
 
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.help import HelpScreen
 from controlroom.tui.spawn.spawn_form import SpawnForm, SpawnRequest
+from tests.support import wait_for
 from tests.tui.demo import NOW_US, demo_app
 
 
@@ -90,3 +92,20 @@ async def test_the_spawn_form_refuses_bad_fields_and_builds_the_command() -> Non
         ]  # fmt: skip
         await pilot.press("escape")
         assert not isinstance(app.screen, SpawnForm)
+
+
+async def test_the_command_palette_offers_the_actions() -> None:
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Sensor detail", "Start a sensor", "Acknowledge alarm"} <= set(titles)
+        await pilot.press("ctrl+p", *"sensor detail")
+        commands = app.screen.query_one(CommandList)
+
+        async def listed() -> bool:  # the palette searches in a worker of its own
+            return commands.option_count > 0
+
+        await wait_for(listed, what="the command in the palette")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
