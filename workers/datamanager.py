@@ -35,7 +35,14 @@ BATCH_READINGS = 20_000
 BATCH_WAIT_S = 0.02
 PREFETCH = 32
 STOP_TIMEOUT_S = 10.0
-RETRYABLE = (*CONNECTION_ERRORS, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+# InternalClientError: a connection whose operation the server cut short (a shutdown) can be
+# left mid-protocol ("cannot switch to state ..."); a new connection is the cure.
+RETRYABLE = (
+    *CONNECTION_ERRORS,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.InternalClientError,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
