@@ -22,7 +22,7 @@ from controlroom.db import connect
 from controlroom.db.audit import AuditReport, audit
 from controlroom.db.connection import DatabaseUnavailable
 from controlroom.topology import Topology
-from tests.support import Worker, wait_for
+from tests.support import Worker, wait_for, wait_until
 from workers.audit import format_report
 
 SERVICE_TIMEOUT_S = 90.0
@@ -203,6 +203,17 @@ class Plant:
 def logged(worker: Worker, text: str, times: int = 1) -> Callable[[], bool]:
     """A probe: has the worker logged `text` at least `times` times?"""
     return lambda: worker.log().count(text) >= times
+
+
+def wait_logged(
+    worker: Worker, text: str, *, times: int = 1, timeout: float = 20.0, what: str
+) -> None:
+    """Wait until the worker logged `text`; on timeout the failure shows the worker's log."""
+    try:
+        wait_until(logged(worker, text, times), timeout=timeout, what=what)
+    except AssertionError as error:
+        tail = f"--- {worker.log_path.name} ---\n{worker.log()[-3000:]}"
+        raise AssertionError(f"{error}\n{tail}") from None
 
 
 def assert_complete(report: AuditReport, *, sensors: int, dropped: int = 0) -> None:

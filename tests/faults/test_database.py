@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.harness import Database, Plant, assert_complete
-from tests.support import wait_for, wait_until
+from tests.faults.harness import Database, Plant, assert_complete, wait_logged
+from tests.support import wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -18,9 +18,8 @@ async def test_database_restarted_while_writing(plant: Plant, database: Database
     await plant.wait_flowing(200)
 
     database.stop()
-    wait_until(
-        lambda: "database unavailable" in datamanager.log(),
-        what="the datamanager to notice PostgreSQL is gone",
+    wait_logged(
+        datamanager, "database unavailable", what="the datamanager to notice PostgreSQL is gone"
     )
     persist = plant.topology.persist_queue
 
@@ -29,11 +28,7 @@ async def test_database_restarted_while_writing(plant: Plant, database: Database
 
     await wait_for(backlog, what="a persist backlog while PostgreSQL is down")
     await database.ensure_running()
-    wait_until(
-        lambda: "database back" in datamanager.log(),
-        timeout=30,
-        what="the datamanager to write again",
-    )
+    wait_logged(datamanager, "database back", timeout=30, what="the datamanager to write again")
     await plant.wait_flowing(200)
 
     plant.stop_sources(sensor, gateway)
