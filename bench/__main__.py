@@ -1,6 +1,6 @@
 """`python -m bench CASE [--duration S] [--json FILE] [--runs N] [--no-ceiling] ...`
 
-Cases: pipeline, datamanager, coordinator, ceiling, and tui and bridge (from their own
+Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge and soak (from their own
 modules, once they exist). See bench/README.md.
 """
 
@@ -23,7 +23,8 @@ from controlroom.db import DatabaseUnavailable
 
 log = logging.getLogger("bench")
 
-PLUGGED = {"tui": "bench.tui", "bridge": "bench.bridge"}
+PLUGGED = {"tui": "bench.tui", "bridge": "bench.bridge", "soak": "bench.soak"}
+PLUGGED_DURATION_S = {"tui": 30.0, "bridge": 30.0, "soak": 600.0}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +80,7 @@ def case_runner(args: argparse.Namespace) -> Callable[[], Awaitable[dict[str, An
         return lambda: coordinator.run(co_fill)
     if args.case == "ceiling":
         return lambda: ceiling.run(args.duration or ceiling.PHASE_S)
-    return plugged(args.case, args.duration or 30.0)
+    return plugged(args.case, args.duration or PLUGGED_DURATION_S[args.case])
 
 
 def plugged(case: str, duration: float) -> Callable[[], Awaitable[dict[str, Any]]]:
@@ -98,19 +99,20 @@ def plugged(case: str, duration: float) -> Callable[[], Awaitable[dict[str, Any]
     return run
 
 
+RERUNS = 6
 SERVICE_ERRORS = (OSError, aio_pika.exceptions.AMQPError, DatabaseUnavailable)
 
 
 async def run_once(runner: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
     """Run a case; if the broker or the database went away under it, wait and run it again."""
-    for attempt in range(3):
+    for attempt in range(RERUNS):
         try:
             return await runner()
         except SERVICE_ERRORS as error:
-            if attempt == 2:
+            if attempt == RERUNS - 1:
                 raise
             log.warning("a service went away during the run (%s); running it again", error)
-            await asyncio.sleep(5.0)
+            await asyncio.sleep(15.0)
     raise AssertionError("unreachable")
 
 

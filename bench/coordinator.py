@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.02
 SETTLED_S = 1.0
-TIMEOUT_S = 600.0
+TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
