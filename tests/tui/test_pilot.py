@@ -18,9 +18,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from controlroom.config import Settings
+from controlroom.messages import Alarm, AlarmEvent
 from controlroom.tui import ControlRoom
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
+from controlroom.tui.feed import LiveFeed
 from controlroom.tui.messages import AckRequested, SensorSpawned, StopRequested
 from controlroom.tui.spawn.spawn_form import SpawnForm
 from tests.support import Worker, wait_for
@@ -98,7 +100,7 @@ async def test_a_spawned_sensor_appears_and_a_stopped_one_turns_offline(
         app.children_processes.stop_all()
 
 
-async def test_an_alarm_shows_and_its_acknowledgement_is_stored(
+async def test_an_alarm_shows_and_its_acknowledgement_is_stored_and_seen_by_others(
     settings: Settings,
     pipeline: None,
     start_worker: Callable[..., Worker],
@@ -110,12 +112,24 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored(
         "--freq", "5", "--unit", "C", "--safe-min", "0", "--safe-max", "5",
     )  # fmt: skip
     said: list[Message] = []
+    # Another viewer (as a second control room or the bridge would be) on the same plant.
+    heard: list[Alarm] = []
+    other = LiveFeed(
+        settings,
+        lambda event: heard.append(event.alarm) if isinstance(event, AlarmEvent) else None,
+        lambda state: None,
+    )
     app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
-    async with app.run_test(size=SIZE, message_hook=said.append) as pilot:
+    async with (
+        app.run_test(size=SIZE, message_hook=said.append) as pilot,
+        asyncio.TaskGroup() as group,
+    ):
+        other_task = group.create_task(other.run())
         await until(
             lambda: any(a.sensor == "hot_probe" for a in app.alarm_panel.alarms),
             "the alarm in the panel",
         )
+        await until(lambda: other.connected, "the other viewer connected")
         alarm = app.alarm_panel.alarms[0]
         assert alarm.kind.value == "HIGH" and alarm.acked_at is None
         assert row_state(app, "hot_probe") == "HIGH"
@@ -143,6 +157,11 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored(
         )
         await pilot.pause()
         assert "acked by pilot-test" in app.alarm_panel.render_line(1).text
+        await until(
+            lambda: any(a.id == alarm.id and a.acked_by == OPERATOR for a in heard),
+            "the acknowledgement at the other viewer",
+        )
+        other_task.cancel()
 
 
 async def test_the_detail_screen_shows_stored_history(
