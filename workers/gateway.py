@@ -48,7 +48,9 @@ from workers.lifecycle import Backoff
 log = logging.getLogger(__name__)
 
 DEFAULT_BUFFER_READINGS = 1_000_000
-MAX_MESSAGE_READINGS = 200_000
+# A backlog (a slow confirm, an outage) is merged into messages of at most this many readings
+# (one tick's frame may be larger): about 1 MB, so whoever prefetches them holds bounded memory.
+MAX_MESSAGE_READINGS = 20_000
 CONFIRM_TIMEOUT_S = 15.0
 FLUSH_TIMEOUT_S = 10.0
 LEAVE_TIMEOUT_S = 5.0

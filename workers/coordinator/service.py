@@ -61,7 +61,10 @@ from workers.lifecycle import Backoff
 
 log = logging.getLogger(__name__)
 
-PREFETCH = 256
+# Unacknowledged messages per consumer (per source queue). A gateway's message can carry a
+# merged backlog of up to MAX_MESSAGE_READINGS readings (about 1 MB), so this bounds the memory
+# a catching-up coordinator holds; 32 frames is still seconds of a 10 Hz gateway in flight.
+PREFETCH = 32
 ROUND_MAX_READINGS = 50_000
 TICK_S = 0.25
 CONFIRMS_IN_FLIGHT = 8
