@@ -21,6 +21,7 @@ from controlroom.config import ConfigError, Settings, add_arguments
 PROG = "controlroom"
 EXIT_USAGE = 2
 DB_INIT_TIMEOUT_S = 60.0
+DEFAULT_BRIDGE_PORT = 3000
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,18 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--no-bridge", action="store_true", help="up: do not start the browser bridge"
     )
+    parser.add_argument(
+        "--bridge-port",
+        type=int,
+        default=DEFAULT_BRIDGE_PORT,
+        metavar="PORT",
+        help=f"up: the browser bridge's port (default {DEFAULT_BRIDGE_PORT})",
+    )
+    parser.add_argument(
+        "--browser-url",
+        metavar="URL",
+        help="the browser view to show in the footer (up: the bridge it starts)",
+    )
     parser.add_argument("--stats-file", type=Path, help=argparse.SUPPRESS)  # bench/tui.py
     add_arguments(parser)
     return parser
@@ -88,23 +101,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         filename=log_dir / "controlroom.log",
         format="%(asctime)s %(levelname)s controlroom[%(process)d] %(name)s: %(message)s",
     )
+    if not 1 <= args.bridge_port <= 65535:
+        parser.exit(EXIT_USAGE, f"{PROG}: error: --bridge-port must be between 1 and 65535\n")
     if args.command == "up":
-        return up(settings, args.operator, log_dir, bridge=not args.no_bridge)
-    return run_ui(settings, args.operator, log_dir, args.stats_file)
+        bridge_port = None if args.no_bridge else args.bridge_port
+        return up(settings, args.operator, log_dir, bridge_port=bridge_port)
+    return run_ui(settings, args.operator, log_dir, args.stats_file, args.browser_url)
 
 
 def run_ui(
-    settings: Settings, operator: str | None, log_dir: Path, stats_file: Path | None = None
+    settings: Settings,
+    operator: str | None,
+    log_dir: Path,
+    stats_file: Path | None = None,
+    browser_url: str | None = None,
 ) -> int:
     from controlroom.tui import ControlRoom  # Textual loads only when the UI runs
 
     ControlRoom(
-        settings, operator=operator, log_dir=log_dir, stats_path=stats_file, handle_signals=True
+        settings,
+        operator=operator,
+        log_dir=log_dir,
+        stats_path=stats_file,
+        handle_signals=True,
+        browser_url=browser_url,
     ).run()
     return 0
 
 
-def up(settings: Settings, operator: str | None, log_dir: Path, *, bridge: bool = True) -> int:
+def up(
+    settings: Settings,
+    operator: str | None,
+    log_dir: Path,
+    *,
+    bridge_port: int | None = DEFAULT_BRIDGE_PORT,
+) -> int:
     """The plant as a child process, the UI in front; the plant goes when the UI goes."""
     from controlroom.tui.processes import Children
 
@@ -122,10 +153,15 @@ def up(settings: Settings, operator: str | None, log_dir: Path, *, bridge: bool 
         )
         return EXIT_USAGE
     plant_args = ["plant", "--exit-with-parent", "--log-dir", str(log_dir / "plant")]
-    child = plant.start("plant", plant_args + ([] if bridge else ["--no-bridge"]))
+    if bridge_port is None:
+        plant_args.append("--no-bridge")
+    else:
+        plant_args += ["--bridge-port", str(bridge_port)]
+    child = plant.start("plant", plant_args)
     print(f"{PROG} up: plant started (pid {child.pid}); log {child.log_path}", file=sys.stderr)
     try:
-        return run_ui(settings, operator, log_dir)
+        browser_url = None if bridge_port is None else f"http://127.0.0.1:{bridge_port}/"
+        return run_ui(settings, operator, log_dir, browser_url=browser_url)
     finally:
         print(f"{PROG} up: stopping the plant…", file=sys.stderr)
         plant.stop_all()

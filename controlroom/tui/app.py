@@ -25,7 +25,7 @@ from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from controlroom.config import Settings
 from controlroom.db.connection import DatabaseUnavailable
@@ -36,6 +36,7 @@ from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
 from controlroom.tui.dialogs.help import HelpScreen
 from controlroom.tui.feed import BrokerState, LiveFeed, NotConnected
+from controlroom.tui.footer.plant_footer import PlantFooter
 from controlroom.tui.header.status_header import StatusHeader
 from controlroom.tui.messages import (
     AckRequested,
@@ -97,6 +98,7 @@ class ControlRoom(App[None]):
         clock: Callable[[], datetime] | None = None,
         stats_path: Path | None = None,
         handle_signals: bool = False,
+        browser_url: str | None = None,
     ) -> None:
         """stats_path: append a JSON line of rendering counters every second (bench/tui.py).
         handle_signals: on SIGHUP or SIGTERM (terminal closed, process stopped), stop the
@@ -119,6 +121,7 @@ class ControlRoom(App[None]):
         self.frames = 0
         self._stats_path = stats_path
         self._handle_signals = handle_signals
+        self.browser_url = browser_url
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -127,7 +130,7 @@ class ControlRoom(App[None]):
         yield self.table
         yield self.alarm_panel
         yield Input(placeholder="filter sensors by name (escape clears)", id="filter")
-        yield Footer()
+        yield PlantFooter(self.browser_url)
 
     def on_mount(self) -> None:
         self.header.plant = self.settings.plant

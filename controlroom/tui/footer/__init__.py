@@ -1,0 +1,1 @@
+"""footer area of the screen."""
