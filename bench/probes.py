@@ -17,6 +17,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import asyncpg
@@ -32,15 +33,15 @@ log = logging.getLogger(__name__)
 POLL_S = 0.01
 
 _NEWER = """
-SELECT p.id, r.taken_on_us, r.seq
-FROM unnest($1::int[], $2::int8[]) AS p(id, after_us)
-CROSS JOIN LATERAL (
-    SELECT (extract(epoch FROM s.taken_on) * 1000000)::int8 AS taken_on_us, s.seq
-    FROM sensor_reading s
-    WHERE s.sensor_id = p.id
-      AND s.taken_on > timestamptz 'epoch' + p.after_us * interval '1 microsecond'
-) r
+SELECT p.id, (extract(epoch FROM s.taken_on) * 1000000)::int8 AS taken_on_us, s.seq
+FROM unnest($1::int[], $2::timestamptz[]) AS p(id, after)
+JOIN sensor_reading s ON s.sensor_id = p.id AND s.taken_on > p.after
 """
+# Each poll must be an index range scan of the few new rows. A generic plan (what a prepared
+# statement gets after five runs) may scan every row of the probe sensors instead, which costs
+# PostgreSQL a core by the end of a long run: insist on plans made for the actual values.
+_PROBE_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -130,6 +131,8 @@ class CommitProbe:
             try:
                 if self._connection is None or self._connection.is_closed():
                     self._connection = await self._connect()
+                    for name, value in _PROBE_SETTINGS.items():
+                        await self._connection.execute(f"SET {name} = {value}")
                 await self._poll_once()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 # Someone restarted PostgreSQL (the machine is shared): note it, carry on.
@@ -143,8 +146,9 @@ class CommitProbe:
     async def _poll_once(self) -> None:
         assert self._connection is not None
         ids = list(self._after)
+        after = [_EPOCH + timedelta(microseconds=self._after[i]) for i in ids]
         sent = now_us()
-        rows = await self._connection.fetch(_NEWER, ids, [self._after[i] for i in ids])
+        rows = await self._connection.fetch(_NEWER, ids, after)
         for sensor_id, taken_on_us, seq in rows:
             if taken_on_us > self._after[sensor_id]:
                 self._after[sensor_id] = taken_on_us
