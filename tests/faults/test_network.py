@@ -61,6 +61,7 @@ async def test_slow_network(proxy: Proxy, plant: Plant, role: str) -> None:
     proxy.rate = 64 * 1024  # bytes per second each way
     sensor, gateway, coordinator, datamanager = start_plant(plant, role, proxy.url())
     await plant.wait_flowing(400, timeout=60)
+    assert proxy.connections >= 1, "the worker talks to the broker through the slow proxy"
 
     proxy.latency = 0.0
     proxy.rate = None
