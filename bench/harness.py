@@ -366,25 +366,9 @@ def server_delta(
 
 async def delete_topology(settings: Settings, queues: Sequence[str]) -> None:
     """Delete the plant's fixed queues and exchanges plus the named (per-source) queues."""
-    topology = Topology(settings.plant)
     connection = await aio_pika.connect(settings.amqp_url)
     try:
-        channel = await connection.channel()
-        for queue in (
-            topology.persist_queue,
-            topology.dead_queue,
-            topology.requests_queue,
-            *queues,
-        ):
-            await channel.queue_delete(queue)
-        for exchange in (
-            topology.sensors_exchange,
-            topology.discovery_exchange,
-            topology.control_exchange,
-            topology.events_exchange,
-            topology.dead_exchange,
-        ):
-            await channel.exchange_delete(exchange)
+        await Topology(settings.plant).delete(await connection.channel(), queues)
     finally:
         await connection.close()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,28 @@ class Topology:
     @property
     def requests_queue(self) -> str:
         return self.name("requests")
+
+    @property
+    def fixed_queues(self) -> tuple[str, ...]:
+        """The queues every plant has (readings queues come and go with their sources)."""
+        return (self.persist_queue, self.dead_queue, self.requests_queue)
+
+    @property
+    def exchanges(self) -> tuple[str, ...]:
+        return (
+            self.sensors_exchange,
+            self.discovery_exchange,
+            self.control_exchange,
+            self.events_exchange,
+            self.dead_exchange,
+        )
+
+    async def delete(self, channel: AbstractChannel, readings_queues: Sequence[str] = ()) -> None:
+        """Remove the plant from the broker (tests and benchmarks clean up with this)."""
+        for queue in (*self.fixed_queues, *readings_queues):
+            await channel.queue_delete(queue)
+        for exchange in self.exchanges:
+            await channel.exchange_delete(exchange)
 
     def readings_queue(self, source: str) -> str:
         return self.name(f"readings.{queue_token(source)}")

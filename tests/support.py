@@ -95,25 +95,9 @@ class Worker:
 
 async def delete_plant_topology(settings: Settings, extra_queues: Sequence[str] = ()) -> None:
     """Remove a plant's fixed exchanges and queues (and any named extra queues)."""
-    topology = Topology(settings.plant)
     connection = await aio_pika.connect(settings.amqp_url)
     try:
-        channel = await connection.channel()
-        for queue in (
-            topology.persist_queue,
-            topology.dead_queue,
-            topology.requests_queue,
-            *extra_queues,
-        ):
-            await channel.queue_delete(queue)
-        for exchange in (
-            topology.sensors_exchange,
-            topology.discovery_exchange,
-            topology.control_exchange,
-            topology.events_exchange,
-            topology.dead_exchange,
-        ):
-            await channel.exchange_delete(exchange)
+        await Topology(settings.plant).delete(await connection.channel(), extra_queues)
     finally:
         await connection.close()
 
