@@ -167,9 +167,7 @@ class Coordinator:
         await mirror.consume(self._receiver(Inbound.ALARMS))
         self._discovery = await self.topology.discovery(channel)
 
-    def _receiver(
-        self, kind: Inbound
-    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+    def _receiver(self, kind: Inbound) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
         async def receive(message: AbstractIncomingMessage) -> None:
             self._inbox.put_nowait((kind, message))
 
