@@ -186,6 +186,17 @@ class Frame:
             values=[float(v) for v in values] if int in value_types else values,
         )
 
+    def subset(self, indexes: list[int]) -> Frame:
+        """The readings at `indexes`, in that order (what a filter keeps of a frame)."""
+        return Frame(
+            self.source,
+            self.run,
+            [self.names[i] for i in indexes],
+            [self.seqs[i] for i in indexes],
+            [self.taken_on[i] for i in indexes],
+            [self.values[i] for i in indexes],
+        )
+
     @classmethod
     def merge(cls, frames: list[Frame]) -> Frame:
         """Frames of one source run joined in order, so a backlog travels as one message."""

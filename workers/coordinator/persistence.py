@@ -70,14 +70,7 @@ class Persister:
             if taken_on - last.get(name, 0) >= self._interval_us:
                 last[name] = taken_on
                 keep.append(index)
-        return Frame(
-            frame.source,
-            frame.run,
-            [frame.names[i] for i in keep],
-            [frame.seqs[i] for i in keep],
-            [frame.taken_on[i] for i in keep],
-            [frame.values[i] for i in keep],
-        )
+        return frame.subset(keep)
 
     def _on_announced(self, event: SourceAnnounced) -> None:
         self._batch.sensors.extend(event.announce.sensors)

@@ -70,11 +70,4 @@ class SequenceFilter:
                 keep.append(index)
         if keep is None:
             return frame
-        return Frame(
-            frame.source,
-            run,
-            [frame.names[i] for i in keep],
-            [frame.seqs[i] for i in keep],
-            [frame.taken_on[i] for i in keep],
-            [frame.values[i] for i in keep],
-        )
+        return frame.subset(keep)
