@@ -39,6 +39,12 @@ def new_plant_settings() -> Settings:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _test_database() -> None:
+    """The test database exists before any case runs (a fresh machine has none)."""
+    asyncio.run(ensure_database(Settings(TEST_AMQP_URL, TEST_DATABASE_URL, "t_setup")))
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _remove_leftover_test_queues() -> Iterator[None]:
     """Durable per-source queues outlive a test; sweep this session's once, at its end."""
     yield
