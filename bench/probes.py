@@ -182,16 +182,18 @@ class ViewerProbe:
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         received = now_us()
         try:
-            taken_on = orjson.loads(message.body)["taken_on"]
+            frame = orjson.loads(message.body)
+            taken_on, readings = frame["taken_on"], len(frame["names"])
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return
-        if not taken_on:
+        if not readings:
             return
-        oldest = min(taken_on)
+        # A frame's column of times is one number when every reading shares it.
+        oldest = taken_on if isinstance(taken_on, int) else min(taken_on)
         self.frames += 1
-        self.readings += len(taken_on)
+        self.readings += readings
         if self._window.holds(oldest):
-            self.latency.add((received - oldest) / 1000, len(taken_on))
+            self.latency.add((received - oldest) / 1000, readings)
 
 
 def ratio(value: float | None, limit: float | None) -> float | None:

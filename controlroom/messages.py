@@ -121,6 +121,12 @@ class Frame:
 
     `run` identifies one run of the source process; `seqs` count each sensor's readings within
     that run from 1, so the audit can find gaps and duplicates.
+
+    On the wire, a column whose readings all share one value (the seq and the time of a tick
+    of sensors that tick together) is that one integer instead of a list: it halves a frame.
+    In memory every column is a list. A source's frames repeat the same names tick after tick,
+    so a decoded frame whose names equal the previous frame's of that source reuses that very
+    list (checked once, and `is` tells a handler it has seen this layout before).
     """
 
     TYPE: ClassVar[str] = "frame"
@@ -140,51 +146,47 @@ class Frame:
             "source": self.source,
             "run": self.run,
             "names": self.names,
-            "seqs": self.seqs,
-            "taken_on": self.taken_on,
+            "seqs": _shared_or_column(self.seqs),
+            "taken_on": _shared_or_column(self.taken_on),
             "values": self.values,
         }
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Frame:
         names = obj.get("names")
-        seqs = obj.get("seqs")
-        taken_on = obj.get("taken_on")
         values = obj.get("values")
-        if not (
-            type(names) is list
-            and type(seqs) is list
-            and type(taken_on) is list
-            and type(values) is list
-        ):
-            raise InvalidMessage("frame needs the lists names, seqs, taken_on and values")
-        if not (len(names) == len(seqs) == len(taken_on) == len(values)):
+        if type(names) is not list or type(values) is not list:
+            raise InvalidMessage("frame needs the lists names and values")
+        count = len(names)
+        if len(values) != count:
             raise InvalidMessage("frame columns differ in length")
+        source = check_sensor_name(obj.get("source"))
+        seqs = _int_column(obj.get("seqs"), count, 1, None, "frame seqs must be positive integers")
+        taken_on = _int_column(
+            obj.get("taken_on"),
+            count,
+            EARLIEST_TAKEN_ON_US,
+            now_us() + MAX_CLOCK_SKEW_US,
+            "frame taken_on must be microseconds between 2000 and now",
+        )
         # Column checks as C loops (set of types, min, max): a frame carries thousands.
-        if not _known_names.issuperset(names):
-            for name in names:
-                if name not in _known_names:
-                    _remember_name(name)
-        if names and (set(map(type, seqs)) != _INT or min(seqs) <= 0):
-            raise InvalidMessage("frame seqs must be positive integers")
-        latest = now_us() + MAX_CLOCK_SKEW_US
-        if names and (
-            set(map(type, taken_on)) != _INT
-            or min(taken_on) < EARLIEST_TAKEN_ON_US
-            or max(taken_on) > latest
-        ):
-            raise InvalidMessage("frame taken_on must be microseconds between 2000 and now")
         value_types = set(map(type, values))
         if not value_types <= _NUMBER:
             raise InvalidMessage("frame values must be numbers")
         return cls(
-            source=check_sensor_name(obj.get("source")),
+            source=source,
             run=_run_id(obj.get("run")),
-            names=names,
+            names=_layouts.checked(source, names),
             seqs=seqs,
             taken_on=taken_on,
             values=[float(v) for v in values] if int in value_types else values,
         )
+
+    def repeats(self, layout: list[str]) -> int:
+        """How many ticks of `layout` (names seen before) this frame holds, or 0: its names
+        are `layout` that many times over, in order (a merged backlog). The common case, the
+        very same list again, costs nothing."""
+        return _ticks_of(self.names, layout)
 
     def subset(self, indexes: list[int]) -> Frame:
         """The readings at `indexes`, in that order (what a filter keeps of a frame)."""
@@ -212,16 +214,82 @@ class Frame:
 
 _INT = {int}
 _NUMBER = {int, float}
-_known_names: set[str] = set()
-_KNOWN_NAMES_LIMIT = 100_000
 
 
-def _remember_name(name: object) -> None:
-    """Check a name once; frames repeat the same names every tick."""
-    checked = check_sensor_name(name)
-    if len(_known_names) >= _KNOWN_NAMES_LIMIT:
-        _known_names.clear()
-    _known_names.add(checked)
+def _shared_or_column(column: list[int]) -> list[int] | int:
+    """One integer for a column whose readings all share it, else the column."""
+    if column and column.count(column[0]) == len(column):
+        return column[0]
+    return column
+
+
+def _int_column(value: Any, count: int, low: int, high: int | None, error: str) -> list[int]:
+    """A column of integers in [low, high], sent as a list or as the one value all share."""
+    if type(value) is int:
+        if value < low or (high is not None and value > high):
+            raise InvalidMessage(error)
+        return [value] * count
+    if type(value) is not list:
+        raise InvalidMessage(error)
+    if len(value) != count:
+        raise InvalidMessage("frame columns differ in length")
+    if value and (set(map(type, value)) != _INT or min(value) < low):
+        raise InvalidMessage(error)
+    if value and high is not None and max(value) > high:
+        raise InvalidMessage(error)
+    return value
+
+
+def _ticks_of(names: list[str], layout: list[str]) -> int:
+    if names is layout:
+        return 1
+    width = len(layout)
+    if not width or len(names) % width:
+        return 0
+    for start in range(0, len(names), width):
+        if names[start : start + width] != layout:
+            return 0
+    return len(names) // width
+
+
+class _Layouts:
+    """The names of each source's latest frame, checked once.
+
+    A frame whose names equal its source's previous ones gets that same list back: no name is
+    checked again, and its strings already carry their hashes for every dictionary downstream.
+    A merged backlog (the same names several times over) is recognised too.
+    """
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._by_source: dict[str, list[str]] = {}
+        self._known_names: set[str] = set()
+
+    def checked(self, source: str, names: list[str]) -> list[str]:
+        known = self._by_source.get(source)
+        if known is not None:
+            if names == known:
+                return known
+            ticks = _ticks_of(names, known)
+            if ticks:
+                return known * ticks
+        for name in names:
+            if name not in self._known_names:
+                self._remember(name)
+        if len(self._by_source) >= self.LIMIT:
+            self._by_source.clear()
+        self._by_source[source] = names
+        return names
+
+    def _remember(self, name: object) -> None:
+        checked = check_sensor_name(name)
+        if len(self._known_names) >= 10 * self.LIMIT:
+            self._known_names.clear()
+        self._known_names.add(checked)
+
+
+_layouts = _Layouts()
 
 
 # --- sensor <-> coordinator ------------------------------------------------------------------

@@ -41,7 +41,7 @@ from controlroom.messages import (
     now_us,
 )
 from controlroom.presets import SimulatedSensor
-from controlroom.simulation import RandomWalk
+from controlroom.simulation import RandomWalks
 from controlroom.topology import Topology, json_message
 from workers.lifecycle import Backoff
 
@@ -61,15 +61,78 @@ class Unroutable(Exception):
 
 
 @dataclass(slots=True)
-class SensorState:
-    """One simulated sensor inside a gateway."""
+class Cohort:
+    """The sensors of a gateway that tick together (one frequency): one frame per tick.
 
-    info: SensorInfo
-    walk: RandomWalk
+    They share a seq (each sensor's count of its readings in this run) and a time, so their
+    frames travel with those columns as single numbers, and their walks step as arrays.
+    """
+
     period: float
+    names: list[str]
+    walks: RandomWalks
     next_due: float = 0.0
     seq: int = 0
     last_taken_on: int = 0
+
+    @classmethod
+    def of(cls, sensors: list[SimulatedSensor]) -> Cohort:
+        return cls(
+            period=1.0 / sensors[0].freq_hz,
+            names=[s.info.name for s in sensors],
+            walks=RandomWalks(
+                [s.minimum for s in sensors],
+                [s.maximum for s in sensors],
+                [s.step for s in sensors],
+            ),
+        )
+
+    def take(self, source: str, run: str, now: float) -> Frame:
+        """Every sensor's next reading, and when the next tick is due."""
+        self.seq += 1
+        # Strictly increasing per sensor: (sensor, taken_on) is the stored reading's key.
+        stamp = max(now_us(), self.last_taken_on + 1)
+        self.last_taken_on = stamp
+        count = len(self.names)
+        self.next_due += self.period
+        if self.next_due < now:  # fell behind: skip missed ticks rather than burst
+            self.next_due = now + self.period
+        return Frame(
+            source, run, self.names, [self.seq] * count, [stamp] * count, self.walks.next()
+        )
+
+    def remove(self, name: str) -> None:
+        """A sensor stopped; the others go on (a new list: frames change layout)."""
+        index = self.names.index(name)
+        self.names = self.names[:index] + self.names[index + 1 :]
+        self.walks.remove(index)
+
+
+class Confirmed:
+    """Each sensor's last seq the broker confirmed: what its goodbye reports.
+
+    Frames name the same sensors tick after tick, so the newest confirmed frame is kept as it
+    is until a frame of other sensors comes or the goodbye asks: no work per reading.
+    """
+
+    def __init__(self) -> None:
+        self._seqs: dict[str, int] = {}
+        self._newest: Frame | None = None
+
+    def add(self, frame: Frame) -> None:
+        newest = self._newest
+        if newest is not None and not frame.repeats(newest.names):
+            self._record(newest)
+        self._newest = frame
+
+    def last_seqs(self, names: list[str]) -> dict[str, int]:
+        if self._newest is not None:
+            self._record(self._newest)
+            self._newest = None
+        return {name: self._seqs.get(name, 0) for name in names}
+
+    def _record(self, frame: Frame) -> None:
+        self._seqs.update(zip(frame.names, frame.seqs, strict=True))
 
 
 @dataclass(slots=True)
@@ -160,14 +223,13 @@ class Gateway:
         self.topology = Topology(settings.plant)
         self.source = source
         self.run_id = uuid.uuid4().hex
-        self.active: dict[str, SensorState] = {
-            s.info.name: SensorState(
-                info=s.info, walk=RandomWalk(s.minimum, s.maximum, s.step), period=1.0 / s.freq_hz
-            )
-            for s in sensors
-        }
+        self.active: dict[str, SensorInfo] = {s.info.name: s.info for s in sensors}
+        by_freq: dict[float, list[SimulatedSensor]] = {}
+        for sensor in sensors:
+            by_freq.setdefault(sensor.freq_hz, []).append(sensor)
+        self.cohorts = [Cohort.of(group) for group in by_freq.values()]
         self.buffer = Buffer(limit=buffer_readings)
-        self.confirmed: dict[str, int] = {}
+        self.confirmed = Confirmed()
         self.leaving: list[str] = []
         # None asks for an announcement; a name asks for that sensor's goodbye.
         self._notices: asyncio.Queue[str | None] = asyncio.Queue()
@@ -208,37 +270,16 @@ class Gateway:
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        for state in self.active.values():
-            state.next_due = start
-        while self.active:
+        for cohort in self.cohorts:
+            cohort.next_due = start
+        while self.cohorts:
             now = loop.time()
-            due = [s for s in self.active.values() if s.next_due <= now]
+            due = [cohort for cohort in self.cohorts if cohort.next_due <= now]
             if due:
-                self.buffer.append(self._take_readings(due, now))
-            if not self.active:
-                break
-            wake = min(s.next_due for s in self.active.values())
+                frames = [cohort.take(self.source, self.run_id, now) for cohort in due]
+                self.buffer.append(frames[0] if len(frames) == 1 else Frame.merge(frames))
+            wake = min(cohort.next_due for cohort in self.cohorts)
             await asyncio.sleep(max(0.0, wake - loop.time()))
-
-    def _take_readings(self, due: list[SensorState], now: float) -> Frame:
-        taken = now_us()
-        names: list[str] = []
-        seqs: list[int] = []
-        times: list[int] = []
-        values: list[float] = []
-        for state in due:
-            state.seq += 1
-            # Strictly increasing per sensor: (sensor, taken_on) is the stored reading's key.
-            stamp = taken if taken > state.last_taken_on else state.last_taken_on + 1
-            state.last_taken_on = stamp
-            names.append(state.info.name)
-            seqs.append(state.seq)
-            times.append(stamp)
-            values.append(state.walk.next())
-            state.next_due += state.period
-            if state.next_due < now:  # fell behind: skip missed ticks rather than burst
-                state.next_due = now + state.period
-        return Frame(self.source, self.run_id, names, seqs, times, values)
 
     # --- publishing ------------------------------------------------------------------------
 
@@ -282,7 +323,7 @@ class Gateway:
                 log.info("publishing to %s again", queue_name)
                 failing = False
                 backoff.reset()
-            self.confirmed.update(zip(frame.names, frame.seqs, strict=True))
+            self.confirmed.add(frame)
             self.buffer.confirmed()
 
     async def _flush(self) -> None:
@@ -303,7 +344,7 @@ class Gateway:
                 continue
             if not self.active:
                 continue
-            announce = Announce(self.source, self.run_id, [s.info for s in self.active.values()])
+            announce = Announce(self.source, self.run_id, list(self.active.values()))
             try:
                 await exchange.publish(
                     json_message(encode(announce), persistent=False), routing_key=""
@@ -342,6 +383,10 @@ class Gateway:
         elif command.sensor in self.active:
             log.info("stop requested for %s by %s", command.sensor, command.by or "someone")
             del self.active[command.sensor]
+            for cohort in self.cohorts:
+                if command.sensor in cohort.names:
+                    cohort.remove(command.sensor)
+            self.cohorts = [cohort for cohort in self.cohorts if cohort.names]
             self.leaving.append(command.sensor)
             if self.active:
                 self._notices.put_nowait(command.sensor)
@@ -352,7 +397,7 @@ class Gateway:
         goodbye = Goodbye(
             self.source,
             self.run_id,
-            last_seq={name: self.confirmed.get(name, 0) for name in names},
+            last_seq=self.confirmed.last_seqs(names),
             dropped={
                 name: self.buffer.dropped[name] for name in names if self.buffer.dropped[name]
             },

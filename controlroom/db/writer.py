@@ -3,9 +3,10 @@
 A batch redelivered after a crash writes nothing twice: readings are keyed by
 (sensor_id, taken_on), alarms by their id (merged, whatever the order), sensors by name.
 
-Readings are copied straight into sensor_reading inside a savepoint: the common case, and half
-PostgreSQL's work per row of the alternative. Only when that meets a reading stored before (a
-redelivery) does the batch go through a staging table and INSERT ... ON CONFLICT DO NOTHING.
+Readings are copied straight into sensor_reading inside a savepoint, in the binary COPY format
+(controlroom.db.copy): the common case, and half PostgreSQL's work per row of the alternative.
+Only when that meets a reading stored before (a redelivery) does the batch go through a staging
+table and INSERT ... ON CONFLICT DO NOTHING.
 """
 
 from __future__ import annotations
@@ -13,24 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import asyncpg
+import numpy as np
+import numpy.typing as npt
 import orjson
 
+from controlroom.db.copy import COLUMNS, ReadingRows
 from controlroom.messages import Action, Alarm, Frame, PersistBatch, RunReport, SensorInfo
 
 _STAGING = """
-CREATE TEMP TABLE IF NOT EXISTS reading_staging (
-    sensor_id integer, taken_on_us bigint, value double precision, run_id integer, seq bigint
-) ON COMMIT DELETE ROWS
+CREATE TEMP TABLE IF NOT EXISTS reading_staging (LIKE sensor_reading) ON COMMIT DELETE ROWS
 """
 _FROM_STAGING = """
-INSERT INTO sensor_reading (sensor_id, taken_on, value, run_id, seq)
-SELECT sensor_id, timestamptz 'epoch' + taken_on_us * interval '1 microsecond', value, run_id, seq
-FROM reading_staging
-ON CONFLICT DO NOTHING
+INSERT INTO sensor_reading SELECT * FROM reading_staging ON CONFLICT DO NOTHING
 """
-_READING_COLUMNS = ("sensor_id", "taken_on", "value", "run_id", "seq")
-# PostgreSQL's binary timestamptz is microseconds since 2000-01-01; readings carry them since 1970.
-_EPOCH_2000_US = 946_684_800_000_000
 _UPSERT_SENSORS = """
 INSERT INTO sensor (name, serial_no, unit_type, min_safe_value, max_safe_value, period_s)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[])
@@ -82,22 +78,13 @@ class BatchWriter:
         self._connection = connection
         self._sensor_ids: dict[str, int] = {}
         self._run_ids: dict[str, int] = {}
+        # By source: the names of its latest frame and their ids. A source's frames name the
+        # same sensors tick after tick (the very same list, see messages.Frame).
+        self._layouts: dict[str, tuple[list[str], npt.NDArray[np.int32]]] = {}
 
     async def prepare(self) -> None:
-        """Create the staging table, and send timestamptz as microseconds since 1970.
-
-        The codec lets COPY take a reading's taken_on as it travels (an int) instead of a
-        datetime built per row. It applies to this connection only, which serves nothing else:
-        every other statement here passes times as numbers and converts them in SQL.
-        """
+        """Create the staging table for redeliveries (one per connection)."""
         await self._connection.execute(_STAGING)
-        await self._connection.set_type_codec(
-            "timestamptz",
-            schema="pg_catalog",
-            encoder=_us_to_pg,
-            decoder=_pg_to_us,
-            format="tuple",
-        )
 
     async def write(self, batches: Sequence[PersistBatch]) -> int:
         """Store the batches in one transaction; returns the number of readings offered."""
@@ -107,7 +94,7 @@ class BatchWriter:
             announced = [sensor for batch in batches for sensor in batch.sensors]
             if announced:
                 await self._upsert_sensors(announced)
-            frames = [frame for batch in batches for frame in batch.frames]
+            frames = [frame for batch in batches for frame in batch.frames if len(frame)]
             if frames:
                 readings = await self._write_frames(frames)
             for batch in batches:
@@ -120,32 +107,36 @@ class BatchWriter:
         return readings
 
     async def _write_frames(self, frames: Sequence[Frame]) -> int:
-        await self._resolve_sensors({name for frame in frames for name in frame.names})
-        records: list[tuple[int, int, float, int, int]] = []
-        sensor_ids = self._sensor_ids
+        rows = ReadingRows(sum(map(len, frames)))
         for frame in frames:
-            run_id = await self._run_id(frame.source, frame.run)
-            records.extend(
-                zip(
-                    list(map(sensor_ids.__getitem__, frame.names)),
-                    frame.taken_on,
-                    frame.values,
-                    [run_id] * len(frame),
-                    frame.seqs,
-                    strict=True,
-                )
-            )
+            rows.add(frame, await self._ids_of(frame), await self._run_id(frame.source, frame.run))
+        # A memoryview: asyncpg would take bytes for a file name.
+        payload = memoryview(rows.payload())
         connection = self._connection
         try:
             async with connection.transaction():  # a savepoint: a repeat undoes only the COPY
-                await connection.copy_records_to_table(
-                    "sensor_reading", records=records, columns=_READING_COLUMNS
+                await connection.copy_to_table(
+                    "sensor_reading", source=payload, columns=COLUMNS, format="binary"
                 )
         except asyncpg.UniqueViolationError:
             # Some readings are stored already (a redelivery): store the others, once.
-            await connection.copy_records_to_table("reading_staging", records=records)
+            await connection.copy_to_table(
+                "reading_staging", source=payload, columns=COLUMNS, format="binary"
+            )
             await connection.execute(_FROM_STAGING)
-        return len(records)
+        return rows.count
+
+    async def _ids_of(self, frame: Frame) -> npt.NDArray[np.int32]:
+        """The ids of the frame's sensors, in its order."""
+        known = self._layouts.get(frame.source)
+        if known is not None:
+            ticks = frame.repeats(known[0])
+            if ticks:
+                return known[1] if ticks == 1 else np.tile(known[1], ticks)
+        await self._resolve_sensors(set(frame.names))
+        ids = np.array([self._sensor_ids[name] for name in frame.names], dtype=np.int32)
+        self._layouts[frame.source] = (frame.names, ids)
+        return ids
 
     async def _resolve_sensors(self, names: Iterable[str]) -> None:
         """Ids for sensor names; a name never announced gets a bare row of its own."""
@@ -236,11 +227,3 @@ class BatchWriter:
             action.sensor,
             orjson.dumps(action.detail).decode(),
         )
-
-
-def _us_to_pg(us: int) -> tuple[int]:
-    return (us - _EPOCH_2000_US,)
-
-
-def _pg_to_us(value: tuple[int]) -> int:
-    return value[0] + _EPOCH_2000_US

@@ -9,6 +9,7 @@ from controlroom.messages import (
     Announce,
     Condition,
     Frame,
+    Liveness,
     PersistBatch,
     SensorInfo,
     decode,
@@ -17,8 +18,16 @@ from controlroom.messages import (
 )
 from workers.coordinator.alarms import AlarmMonitor
 from workers.coordinator.bus import MessageBus
-from workers.coordinator.events import AlarmChanged, FrameReceived, SourceAnnounced
+from workers.coordinator.events import (
+    AlarmChanged,
+    ClockTicked,
+    FrameReceived,
+    LivenessChanged,
+    SourceAnnounced,
+)
+from workers.coordinator.liveness import LivenessMonitor
 from workers.coordinator.persistence import Persister
+from workers.coordinator.registry import Registry
 from workers.coordinator.sequencing import SequenceFilter
 from workers.coordinator.viewers import ViewerPublisher
 
@@ -53,7 +62,9 @@ def test_sequence_filter_matches_the_rule_on_random_redeliveries() -> None:
                 run, seqs = f"run{step}", dict.fromkeys(NAMES, 0)
             names = NAMES if rng.random() < 0.8 else rng.sample(NAMES, 2)
             if rng.random() < 0.1:
-                names = [*names, names[0]]  # a merged backlog repeats a sensor
+                names = [*names, names[0]]  # a sensor twice in one frame
+            elif rng.random() < 0.1:
+                names = names * rng.randint(2, 4)  # a merged backlog: several ticks
             stamped = []
             for name in names:
                 seqs[name] += 1
@@ -65,6 +76,19 @@ def test_sequence_filter_matches_the_rule_on_random_redeliveries() -> None:
         fresh = fast.fresh(frame)
         assert fresh.seqs == [frame.seqs[i] for i in expected]
         assert fresh.names == [frame.names[i] for i in expected]
+
+
+def test_sequence_filter_takes_ticks_of_sensors_that_share_a_seq() -> None:
+    sequence = SequenceFilter()
+    now = now_us()
+    tick = Frame("gw", "r", NAMES, [1, 1, 1], [now] * 3, [1.0] * 3)
+    assert sequence.fresh(tick) is tick
+    merged = Frame("gw", "r", NAMES * 2, [2, 2, 2, 3, 3, 3], [now] * 6, [1.0] * 6)
+    assert sequence.fresh(merged) is merged
+    again = Frame("gw", "r", NAMES * 2, [3, 3, 3, 4, 4, 4], [now] * 6, [1.0] * 6)
+    assert sequence.fresh(again).seqs == [4, 4, 4]  # the tick seen before is dropped
+    stuck = Frame("gw", "r", NAMES * 2, [5, 5, 5, 5, 5, 5], [now] * 6, [1.0] * 6)
+    assert sequence.fresh(stuck).seqs == [5, 5, 5]
 
 
 def test_alarm_fast_path_raises_and_clears_as_the_rule_does() -> None:
@@ -115,3 +139,89 @@ def test_frames_are_passed_on_as_the_bytes_they_arrived_as() -> None:
     readings = [event for key, event in viewers.take_encoded() if key.startswith("reading.")]
     assert readings == [body, encode(built)]
     assert persister.take_encoded() == (PersistBatch(), b"")
+
+
+def test_alarm_fast_path_on_merged_ticks_and_changing_layouts() -> None:
+    """Per tick bounds, sensors in alarm and layouts that change: the same as the rule."""
+    rng = random.Random(5)
+    bus = MessageBus()
+    AlarmMonitor(bus)
+    changes: list[str] = []
+    bus.subscribe(AlarmChanged, lambda e: changes.append(f"{e.alarm.sensor}:{e.change}"))
+    names = [f"s{n}" for n in range(6)]
+    ranges = {name: SafeRange(10.0, 20.0) for name in names}
+    ranges["s5"] = SafeRange(None, None)
+    infos = [SensorInfo(n, safe_min=r.low, safe_max=r.high) for n, r in ranges.items()]
+    bus.handle(SourceAnnounced(Announce("gw", "run1", infos)))
+    conditions = dict.fromkeys(ranges, Condition.NORMAL)
+    expected: list[str] = []
+    layout = names
+    for seq in range(1, 1500):
+        if rng.random() < 0.05:
+            layout = rng.sample(names, rng.randint(1, len(names)))  # a sensor stopped, say
+        ticks = 1 if rng.random() < 0.7 else rng.randint(2, 5)
+        frame_names = layout * ticks
+        values = [rng.uniform(5.0, 25.0) if rng.random() < 0.2 else 15.0 for _ in frame_names]
+        for name, value in zip(frame_names, values, strict=True):
+            before = conditions[name]
+            after = ranges[name].evaluate(before, value)
+            if after is not before:
+                if before is not Condition.NORMAL:
+                    expected.append(f"{name}:cleared")
+                if after is not Condition.NORMAL:
+                    expected.append(f"{name}:raised")
+            conditions[name] = after
+        count = len(frame_names)
+        frame = Frame("gw", "run1", frame_names, [seq] * count, [now_us()] * count, values)
+        bus.handle(FrameReceived(frame, frame))
+    assert len(expected) > 100
+    assert changes == expected
+
+
+def test_registry_shows_each_sensors_latest_reading_whatever_the_frames() -> None:
+    rng = random.Random(3)
+    bus = MessageBus()
+    registry = Registry(bus)
+    names = [f"s{n}" for n in range(5)]
+    bus.handle(SourceAnnounced(Announce("gw", "run1", [SensorInfo(n) for n in names])))
+    latest: dict[str, float] = {}
+    layout = names
+    for step in range(2000):
+        if rng.random() < 0.05:
+            layout = rng.sample(names, rng.randint(1, len(names)))
+        frame_names = layout * (1 if rng.random() < 0.8 else rng.randint(2, 3))
+        values = [rng.random() for _ in frame_names]
+        latest.update(zip(frame_names, values, strict=True))
+        count = len(frame_names)
+        frame = Frame("gw", "run1", frame_names, [step + 1] * count, [now_us()] * count, values)
+        bus.handle(FrameReceived(frame, frame))
+        if rng.random() < 0.05:  # somebody asks for a snapshot now and then
+            assert {n: s.value for n, s in registry.sources.items()} == latest
+    assert {n: s.value for n, s in registry.sources.items()} == latest
+
+
+def test_liveness_judges_each_sensor_of_a_gateway_that_ticks() -> None:
+    bus = MessageBus()
+    LivenessMonitor(bus)
+    statuses: list[tuple[str, Liveness]] = []
+    bus.subscribe(LivenessChanged, lambda e: statuses.append((e.sensor, e.liveness)))
+    infos = [SensorInfo(n, period_s=1.0) for n in ("a", "b")]
+    bus.handle(SourceAnnounced(Announce("gw", "run1", infos)))
+    start = now_us()
+    both = ["a", "b"]
+    for seq in range(1, 4):  # the same layout again and again: the cached path
+        frame = Frame("gw", "run1", both, [seq] * 2, [start] * 2, [1.0] * 2)
+        bus.handle(FrameReceived(frame, frame))
+    only_a = ["a"]  # b was stopped somewhere, without a goodbye
+    frame = Frame("gw", "run1", only_a, [4], [start], [1.0])
+    bus.handle(FrameReceived(frame, frame))
+    bus.handle(ClockTicked(now_us() + 2_000_000))
+    assert statuses[-2:] == [("a", Liveness.LIVE), ("b", Liveness.LIVE)]  # nothing stale yet
+    bus.handle(ClockTicked(now_us() + 3_500_000))
+    assert statuses[-2:] == [("a", Liveness.STALE), ("b", Liveness.STALE)]
+    frame = Frame("gw", "run1", only_a, [5], [start], [1.0])
+    bus.handle(FrameReceived(frame, frame))
+    assert statuses[-1] == ("a", Liveness.LIVE)
+    frame = Frame("gw", "run1", only_a, [6], [start], [1.0])
+    bus.handle(FrameReceived(frame, frame))  # cached: a is known LIVE, no event
+    assert statuses[-1] == ("a", Liveness.LIVE) and len(statuses) == 5

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import uuid
-from itertools import repeat
-from operator import le
+from dataclasses import dataclass
+from itertools import compress, count
+from operator import gt, le, or_
 
 from controlroom.alarms import SafeRange
-from controlroom.messages import Alarm, Condition
+from controlroom.messages import Alarm, Condition, Frame
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AckRequested,
@@ -23,16 +24,27 @@ from workers.coordinator.events import (
 )
 
 
+@dataclass(slots=True)
+class _Bounds:
+    """A source's sensors, in the order of its frames, with the values each may take without
+    the rule having anything to do: a NORMAL sensor's safe range; none at all (low above
+    high) for a sensor in alarm, whose every reading may clear it or move its peak."""
+
+    names: list[str]
+    lows: list[float]
+    highs: list[float]
+    version: int
+
+
 class AlarmMonitor:
     def __init__(self, bus: MessageBus) -> None:
         self._bus = bus
         self._ranges: dict[str, SafeRange] = {}
         self._conditions: dict[str, Condition] = {}
-        # For the fast path: sensors not NORMAL, and each sensor's limits (a NORMAL sensor
-        # changes only when a value leaves [low, high]).
         self._abnormal: set[str] = set()
-        self._lows: dict[str, float] = {}
-        self._highs: dict[str, float] = {}
+        self._bounds: dict[str, _Bounds] = {}  # by source
+        # Bumped whenever a range or a condition changes, which makes every _Bounds stale.
+        self._version = 0
         self._active: dict[str, Alarm] = {}  # by sensor: this coordinator's raised alarms
         self.book: dict[str, Alarm] = {}  # by id: active or unacknowledged alarms
         bus.subscribe(SourceAnnounced, self._on_announced)
@@ -45,34 +57,63 @@ class AlarmMonitor:
 
     def _on_announced(self, event: SourceAnnounced) -> None:
         for info in event.announce.sensors:
-            self._lows.pop(info.name, None)
-            self._highs.pop(info.name, None)
             if info.safe_min is None and info.safe_max is None:
                 self._ranges.pop(info.name, None)
-                continue
-            self._ranges[info.name] = SafeRange(info.safe_min, info.safe_max)
-            if info.safe_min is not None:
-                self._lows[info.name] = info.safe_min
-            if info.safe_max is not None:
-                self._highs[info.name] = info.safe_max
+            else:
+                self._ranges[info.name] = SafeRange(info.safe_min, info.safe_max)
+        self._version += 1
 
     def _on_frame(self, event: FrameReceived) -> None:
         fresh = event.fresh
-        names, values = fresh.names, fresh.values
-        # Fast path, C loops only: nobody in this frame is in alarm and every value is inside
-        # its range, so no reading can raise, clear or move a peak.
-        if (
-            self._abnormal.isdisjoint(names)
-            and all(map(le, map(self._lows.get, names, repeat(-math.inf)), values))
-            and all(map(le, values, map(self._highs.get, names, repeat(math.inf))))
-        ):
+        bounds = self._bounds.get(fresh.source)
+        ticks = fresh.repeats(bounds.names) if bounds is not None else 0
+        if not ticks:
+            # Sensors this source has not sent in this order before: the rule, reading by
+            # reading, then bounds for its next frames.
+            self._evaluate(fresh, range(len(fresh)))
+            self._bounds[fresh.source] = self._bounds_of(fresh.names)
             return
+        # Fast path, C loops only: per tick, the readings outside their bounds, usually none.
+        assert bounds is not None
+        width = len(bounds.names)
+        values = fresh.values
+        for start in range(0, len(fresh), width):
+            if bounds.version != self._version:
+                bounds = self._bounds[fresh.source] = self._bounds_of(bounds.names)
+            tick = values[start : start + width] if ticks > 1 else values
+            lows, highs = bounds.lows, bounds.highs
+            if all(map(le, lows, tick)) and all(map(le, tick, highs)):
+                continue
+            outside = map(or_, map(gt, lows, tick), map(gt, tick, highs))
+            self._evaluate(fresh, list(compress(count(start), outside)))
+
+    def _bounds_of(self, names: list[str]) -> _Bounds:
+        ranges, abnormal = self._ranges, self._abnormal
+        lows, highs = [], []
+        for name in names:
+            safe = ranges.get(name)
+            if name in abnormal:
+                lows.append(math.inf)
+                highs.append(-math.inf)
+            elif safe is None:
+                lows.append(-math.inf)
+                highs.append(math.inf)
+            else:
+                lows.append(-math.inf if safe.low is None else safe.low)
+                highs.append(math.inf if safe.high is None else safe.high)
+        return _Bounds(names, lows, highs, self._version)
+
+    def _evaluate(self, frame: Frame, indexes: range | list[int]) -> None:
+        """The safe-range rule for the readings at `indexes`, in order."""
         ranges = self._ranges
         conditions = self._conditions
-        for name, value, taken_on in zip(names, values, fresh.taken_on, strict=True):
+        names, values, taken_on = frame.names, frame.values, frame.taken_on
+        for index in indexes:
+            name = names[index]
             safe = ranges.get(name)
             if safe is None:
                 continue
+            value = values[index]
             before = conditions.get(name, Condition.NORMAL)
             after = safe.evaluate(before, value)
             if after is before:
@@ -80,14 +121,15 @@ class AlarmMonitor:
                     self._track_peak(name, value)
                 continue
             conditions[name] = after
+            self._version += 1
             if after is Condition.NORMAL:
                 self._abnormal.discard(name)
             else:
                 self._abnormal.add(name)
             if before is not Condition.NORMAL:
-                self._clear(name, taken_on)
+                self._clear(name, taken_on[index])
             if after is not Condition.NORMAL:
-                self._raise(name, after, value, taken_on, safe.limit(after))
+                self._raise(name, after, value, taken_on[index], safe.limit(after))
 
     def _track_peak(self, sensor: str, value: float) -> None:
         alarm = self._active.get(sensor)

@@ -30,6 +30,12 @@ class LivenessMonitor:
         self._last_heard: dict[str, int] = {}
         self._liveness: dict[str, Liveness] = {}
         self._live: set[str] = set()  # the sensors whose liveness is LIVE
+        self._changes = 0  # bumped on every change of a sensor's liveness
+        # By source: the names of its latest frame and when it came, not yet in _last_heard
+        # (written out before each check), and the _changes count when all those names were
+        # last seen LIVE. A gateway that ticks costs nothing per reading here.
+        self._unheard: dict[str, tuple[list[str], int]] = {}
+        self._all_live: dict[str, tuple[list[str], int]] = {}
         self._checked_at = 0
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, self._on_frame)
@@ -44,18 +50,32 @@ class LivenessMonitor:
 
     def _on_frame(self, event: FrameReceived) -> None:
         now = now_us()
-        names = event.fresh.names
-        self._last_heard.update(zip(names, repeat(now)))
-        if not self._live.issuperset(names):  # C loops only while every sensor is LIVE
-            for name in names:
+        frame = event.fresh
+        source = frame.source
+        unheard = self._unheard.get(source)
+        if unheard is not None and not frame.repeats(unheard[0]):
+            self._hear(*unheard)
+        self._unheard[source] = (frame.names, now)
+        all_live = self._all_live.get(source)
+        if all_live is not None and all_live[1] == self._changes and frame.repeats(all_live[0]):
+            return
+        if not self._live.issuperset(frame.names):  # C loops only while every sensor is LIVE
+            for name in frame.names:
                 if name not in self._live:
                     self._set(name, Liveness.LIVE, now)
+        self._all_live[source] = (frame.names, self._changes)
+
+    def _hear(self, names: list[str], at: int) -> None:
+        self._last_heard.update(zip(names, repeat(at)))
 
     def _on_tick(self, event: ClockTicked) -> None:
         now = event.now_us
         if now - self._checked_at < CHECK_INTERVAL_US:
             return
         self._checked_at = now
+        for unheard in self._unheard.values():
+            self._hear(*unheard)
+        self._unheard.clear()
         for name, heard in self._last_heard.items():
             period = self._periods_us.get(name, 1_000_000)
             if now - heard > STALE_AFTER_PERIODS * period and (
@@ -65,6 +85,9 @@ class LivenessMonitor:
 
     def _on_left(self, event: SourceLeft) -> None:
         now = now_us()
+        unheard = self._unheard.pop(event.goodbye.source, None)
+        if unheard is not None:
+            self._hear(*unheard)
         for name in event.goodbye.last_seq:
             self._last_heard.pop(name, None)
             self._set(name, Liveness.OFFLINE, now)
@@ -73,6 +96,7 @@ class LivenessMonitor:
         if self._liveness.get(sensor) is liveness:
             return
         self._liveness[sensor] = liveness
+        self._changes += 1
         if liveness is Liveness.LIVE:
             self._live.add(sensor)
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controlroom.messages import Alarm, Condition, SourceState
+from controlroom.messages import Alarm, Condition, Frame, SourceState
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AlarmChanged,
@@ -21,6 +21,9 @@ class Registry:
         # Each sensor's latest (value, taken_on), applied to its state only when someone looks:
         # at 10 readings/s per sensor that saves most of the work.
         self._latest: dict[str, tuple[float, int]] = {}
+        # By source: its newest frame, not yet copied into _latest. A frame of the same sensors
+        # replaces it unread, so a gateway that ticks costs nothing here until a snapshot.
+        self._unread: dict[str, Frame] = {}
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, self._on_frame)
         bus.subscribe(LivenessChanged, self._on_liveness)
@@ -30,6 +33,9 @@ class Registry:
     @property
     def sources(self) -> dict[str, SourceState]:
         """Every known sensor's state, up to date."""
+        for frame in self._unread.values():
+            self._read(frame)
+        self._unread.clear()
         if self._latest:
             sources = self._sources
             for name, (value, taken_on) in self._latest.items():
@@ -54,8 +60,14 @@ class Registry:
 
     def _on_frame(self, event: FrameReceived) -> None:
         fresh = event.fresh
+        unread = self._unread.get(fresh.source)
+        if unread is not None and not fresh.repeats(unread.names):
+            self._read(unread)  # it holds sensors the new frame may not: keep their values
+        self._unread[fresh.source] = fresh
+
+    def _read(self, frame: Frame) -> None:
         self._latest.update(
-            zip(fresh.names, zip(fresh.values, fresh.taken_on, strict=True), strict=True)
+            zip(frame.names, zip(frame.values, frame.taken_on, strict=True), strict=True)
         )
 
     def _on_liveness(self, event: LivenessChanged) -> None:

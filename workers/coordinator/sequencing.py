@@ -15,12 +15,17 @@ from controlroom.messages import Frame
 
 @dataclass(slots=True)
 class _LastFrame:
-    """What a source's previous frame left behind: its run, names and each name's last seq."""
+    """What a source's previous frame left behind: its run, names and each name's last seq.
+
+    `written` says whether the per-name table holds this state too: the fast path only moves
+    the seqs here, and they are written out when a frame of this source needs the slow path.
+    """
 
     run: str
     names: list[str]
     seqs: list[int]
     unique: bool
+    written: bool = True
 
 
 class SequenceFilter:
@@ -31,18 +36,20 @@ class SequenceFilter:
     def fresh(self, frame: Frame) -> Frame:
         """The readings of `frame` this coordinator has not seen, in their order."""
         cached = self._by_source.get(frame.source)
-        # Fast path, C loops only: the same sensors as the source's previous frame, each one
-        # further on. The common case of a gateway that ticks, so it costs no Python per reading.
-        if (
-            cached is not None
-            and cached.unique
-            and cached.run == frame.run
-            and cached.names == frame.names
-            and all(map(gt, frame.seqs, cached.seqs))
-        ):
-            self._last.update(zip(frame.names, zip(repeat(frame.run), frame.seqs), strict=True))
-            cached.seqs = frame.seqs
-            return frame
+        if cached is not None and cached.unique and cached.run == frame.run:
+            # Fast path, C loops only: one or more ticks of the source's previous sensors, each
+            # tick further on than the one before. A gateway that ticks costs nothing per
+            # reading, and neither does the merged backlog of one catching up.
+            ticks = frame.repeats(cached.names)
+            width = len(cached.names)
+            seqs = frame.seqs
+            if ticks and _each_further(seqs, cached.seqs, width):
+                cached.seqs = seqs if ticks == 1 else seqs[-width:]
+                cached.written = False
+                return frame
+        if cached is not None and not cached.written:
+            runs = zip(repeat(cached.run), cached.seqs)
+            self._last.update(zip(cached.names, runs, strict=False))
         fresh = self._filter(frame)
         # Every name of the frame now has this run as its last (a reading is only dropped when
         # it repeats this run), so the cache holds the exact per-name state.
@@ -71,3 +78,12 @@ class SequenceFilter:
         if keep is None:
             return frame
         return frame.subset(keep)
+
+
+def _each_further(seqs: list[int], before: list[int], width: int) -> bool:
+    """Whether each tick of `width` seqs is further on than the tick before it, the first
+    tick than `before`. Sensors that tick together share one seq: then it is one comparison."""
+    first = seqs[0]
+    if seqs.count(first) == len(seqs) and before.count(before[0]) == len(before):
+        return len(seqs) == width and first > before[0]
+    return all(map(gt, seqs, before)) and all(map(gt, seqs[width:], seqs))
