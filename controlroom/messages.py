@@ -2,7 +2,8 @@
 
 One home for what processes say to each other. Readings travel as *frames*: one message per tick
 per source, with the readings in columns (names, seqs, times, values), because one AMQP message per
-reading cannot go fast in Python. A lone sensor sends frames of one reading.
+reading cannot go fast in Python. A lone sensor sends frames of one reading. A column that every
+reading of a frame shares is sent as that one number (see `Frame`).
 
 Times are integer microseconds since the Unix epoch, UTC. `decode` turns bytes into one of the
 classes below or raises `InvalidMessage` with a one-line reason; nothing else escapes it.
