@@ -547,6 +547,37 @@ class StatusChange:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceStates:
+    """Several sensors' states at once: a gateway announces thousands together, and one
+    message for all of them costs a viewer (and the coordinator) what one costs."""
+
+    TYPE: ClassVar[str] = "sources"
+    sources: list[SourceState]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "sources": [s.to_json() for s in self.sources]}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> SourceStates:
+        return cls([SourceState.from_json(_object(s, "source")) for s in _list(obj, "sources")])
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanges:
+    """Several sensors' liveness changed at once (a gateway went silent, or left)."""
+
+    TYPE: ClassVar[str] = "statuses"
+    changes: list[StatusChange]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "changes": [c.to_json() for c in self.changes]}
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> StatusChanges:
+        return cls([StatusChange.from_json(_object(c, "status")) for c in _list(obj, "changes")])
+
+
+@dataclass(frozen=True, slots=True)
 class AlarmEvent:
     """An alarm was raised, cleared or acknowledged; `alarm` is its whole new state."""
 
@@ -663,6 +694,8 @@ Message: TypeAlias = (
     | AckRequest
     | SourceState
     | StatusChange
+    | SourceStates
+    | StatusChanges
     | AlarmEvent
     | Snapshot
     | PersistBatch
@@ -680,6 +713,8 @@ _TYPES: dict[str, Any] = {
         AckRequest,
         SourceState,
         StatusChange,
+        SourceStates,
+        StatusChanges,
         AlarmEvent,
         Snapshot,
         PersistBatch,

@@ -231,6 +231,12 @@ def alarm_key(kind: str) -> str:
     return f"alarm.{kind}"
 
 
+# Several sources' or statuses' changes in one message (SourceStates, StatusChanges): the bare
+# word, which bindings to "source.#" and "status.#" match as well.
+SOURCES_KEY = "source"
+STATUSES_KEY = "status"
+
+
 def json_message(body: bytes, *, persistent: bool, **properties: Any) -> aio_pika.Message:
     """A message as every process sends it."""
     return aio_pika.Message(

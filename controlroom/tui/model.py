@@ -23,7 +23,9 @@ from controlroom.messages import (
     SensorInfo,
     Snapshot,
     SourceState,
+    SourceStates,
     StatusChange,
+    StatusChanges,
     display_state,
 )
 
@@ -169,14 +171,17 @@ class PlantModel:
         if isinstance(message, Frame):
             self._frame(message)
         elif isinstance(message, StatusChange):
-            view = self._sensor(message.sensor)
-            if view.liveness is not message.liveness:
-                view.liveness = message.liveness
-                self.values_changed = True
+            self._status(message)
+        elif isinstance(message, StatusChanges):
+            for change in message.changes:
+                self._status(change)
         elif isinstance(message, AlarmEvent):
             self._merge_alarm(message.alarm)
         elif isinstance(message, SourceState):
             self._source(message)
+        elif isinstance(message, SourceStates):
+            for state in message.sources:
+                self._source(state)
         elif isinstance(message, Snapshot):
             for source in message.sources:
                 self._source(source)
@@ -199,6 +204,12 @@ class PlantModel:
             view.add(taken_on, value)
         self.readings.count(len(frame))
         self.values_changed = True
+
+    def _status(self, change: StatusChange) -> None:
+        view = self._sensor(change.sensor)
+        if view.liveness is not change.liveness:
+            view.liveness = change.liveness
+            self.values_changed = True
 
     def _source(self, state: SourceState) -> None:
         view = self._sensor(state.sensor.name)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from controlroom.messages import Condition, Liveness
+from controlroom.messages import (
+    Condition,
+    Liveness,
+    SourceStates,
+    StatusChange,
+    StatusChanges,
+    encode,
+    now_us,
+)
+from controlroom.topology import SOURCES_KEY, STATUSES_KEY
 from tests.bridge.fakes import Browser, FakeCoordinator, sensor_state
 
 ORIGINAL_SOURCE_FIELDS = {"name", "serialNo", "unitType", "minSafeValue", "maxSafeValue"}
@@ -123,3 +132,23 @@ async def test_bridge_asks_the_coordinator_when_it_hears_of_an_unknown_sensor(
         sources = await browser.wait(lambda b: b.of("source"), "the snapshot's source", 10)
     assert sources[0]["name"] == "old_timer"
     assert coordinator.requests >= 2  # at start, then for the unknown sensor
+
+
+async def test_batched_source_and_status_changes_reach_clients_one_by_one(
+    coordinator: FakeCoordinator, start_bridge
+) -> None:
+    """A gateway's announcement comes as one SourceStates message, its silence as one
+    StatusChanges: the original protocol still gets a message per sensor."""
+    bridge = await start_bridge()
+    names = [f"g-{n}" for n in range(3)]
+    async with Browser.open(bridge.ws_url) as browser:
+        await browser.send({"type": "discover"})
+        states = [sensor_state(name) for name in names]
+        coordinator.sources.update((s.sensor.name, s) for s in states)
+        await coordinator.publish(SOURCES_KEY, encode(SourceStates(states)))
+        sources = await browser.wait(lambda b: len(b.of("source")) == 3 and b.of("source"), "3")
+        changes = [StatusChange(name, Liveness.STALE, now_us()) for name in names[:2]]
+        await coordinator.publish(STATUSES_KEY, encode(StatusChanges(changes)))
+        statuses = await browser.wait(lambda b: len(b.of("status")) == 2 and b.of("status"), "2")
+    assert [s["name"] for s in sources] == names
+    assert [(s["name"], s["state"]) for s in statuses] == [("g-0", "STALE"), ("g-1", "STALE")]

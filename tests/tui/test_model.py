@@ -11,7 +11,9 @@ from controlroom.messages import (
     SensorInfo,
     Snapshot,
     SourceState,
+    SourceStates,
     StatusChange,
+    StatusChanges,
 )
 from controlroom.tui.model import PlantModel, RateMeter
 from controlroom.tui.sensors.sparkline import sparkline
@@ -99,3 +101,12 @@ def test_numbers_read_well() -> None:
     assert format_value(None) == "—"
     assert format_range(580, 625) == "580\u2013625"
     assert format_range(None, None) == "—"
+
+
+def test_batched_source_and_status_changes_apply_to_every_sensor() -> None:
+    model = PlantModel()
+    infos = [SensorInfo(f"s{n}", safe_max=8.0) for n in range(3)]
+    model.apply(SourceStates([SourceState(info, Liveness.LIVE) for info in infos]))
+    assert [v.name for v in model.ordered()] == ["s0", "s1", "s2"]
+    model.apply(StatusChanges([StatusChange(f"s{n}", Liveness.STALE, T0) for n in (0, 2)]))
+    assert [model.sensors[f"s{n}"].state for n in range(3)] == ["STALE", "NORMAL", "STALE"]

@@ -9,7 +9,11 @@ from controlroom.messages import (
     Goodbye,
     Liveness,
     SensorInfo,
+    SourceState,
+    SourceStates,
     StatusChange,
+    StatusChanges,
+    decode,
     now_us,
 )
 from workers.coordinator.alarms import AlarmMonitor
@@ -124,3 +128,31 @@ def test_persist_interval_down_samples() -> None:
     plant.readings(15.0, start=NOW + 1_000_000)
     frames = plant.persister.take().frames
     assert sum(len(f) for f in frames) == 2
+
+
+def test_a_gateways_announcement_reaches_viewers_in_a_few_messages() -> None:
+    """Thousands of source and status changes at once: batched, in order, nothing lost."""
+    bus = MessageBus()
+    Registry(bus)
+    LivenessMonitor(bus)
+    viewers = ViewerPublisher(bus)
+    infos = [SensorInfo(f"s{n}") for n in range(2500)]
+    bus.handle(SourceAnnounced(Announce("big", "run1", infos)))
+    frame = Frame("big", "run1", ["s0"], [1], [NOW], [1.0])
+    bus.handle(FrameReceived(frame, frame))
+    encoded = viewers.take_encoded()
+    decoded = [(key, decode(body)) for key, body in encoded]
+    assert [key for key, _ in decoded] == ["source"] * 3 + ["status"] * 3 + ["reading.big"]
+    sources = [s.sensor.name for _, m in decoded if isinstance(m, SourceStates) for s in m.sources]
+    statuses = [c.sensor for _, m in decoded if isinstance(m, StatusChanges) for c in m.changes]
+    assert sources == statuses == [info.name for info in infos]
+    assert isinstance(decoded[-1][1], Frame)
+
+
+def test_a_lone_change_keeps_its_own_message_and_key() -> None:
+    bus = MessageBus()
+    Registry(bus)
+    viewers = ViewerPublisher(bus)
+    bus.handle(SourceAnnounced(Announce("one", "run1", [SensorInfo("boiler")])))
+    ((key, body),) = viewers.take_encoded()
+    assert key == "source.boiler" and isinstance(decode(body), SourceState)

@@ -27,7 +27,9 @@ from controlroom.messages import (
     Snapshot,
     SnapshotRequest,
     SourceState,
+    SourceStates,
     StatusChange,
+    StatusChanges,
     decode,
     encode,
 )
@@ -120,9 +122,16 @@ class Feed:
             self._ask_about(event.names)
         elif isinstance(event, SourceState):
             self.hub.state(self.view.apply_source(event))
+        elif isinstance(event, SourceStates):
+            for state in event.sources:
+                self.hub.state(self.view.apply_source(state))
         elif isinstance(event, StatusChange):
             self._ask_about([event.sensor])
             self.hub.state(self.view.apply_status(event))
+        elif isinstance(event, StatusChanges):
+            self._ask_about([change.sensor for change in event.changes])
+            for change in event.changes:
+                self.hub.state(self.view.apply_status(change))
         elif isinstance(event, AlarmEvent):
             self.hub.state(self.view.apply_alarm(event))
         elif isinstance(event, Snapshot):
