@@ -25,6 +25,7 @@ from controlroom.db.connection import CONNECTION_ERRORS, DatabaseUnavailable
 from controlroom.db.writer import BatchWriter
 from controlroom.messages import InvalidMessage, PersistBatch, decode_as
 from controlroom.topology import Topology
+from controlroom.waiting import within
 from workers.lifecycle import Backoff, stop_on_signals
 
 HELP = "stores readings, alarms and actions from the persist queue in PostgreSQL"
@@ -86,7 +87,7 @@ class DataManager:
                 log.info("datamanager storing %s with %d writers", queue.name, self.writers)
                 await stopping.wait()
                 try:
-                    await asyncio.wait_for(self._finish(queue, tag), STOP_TIMEOUT_S)
+                    await within(self._finish(queue, tag), STOP_TIMEOUT_S)
                 except TimeoutError:
                     # The broker or the database is away. What is not stored was not acked:
                     # the broker delivers it again, to us or another datamanager.
@@ -121,9 +122,7 @@ class DataManager:
                 if work.readings >= BATCH_READINGS:
                     break
                 try:
-                    message = await asyncio.wait_for(
-                        self._inbox.get(), max(0.0, deadline - loop.time())
-                    )
+                    message = await within(self._inbox.get(), max(0.0, deadline - loop.time()))
                 except TimeoutError:
                     break
             if work.messages:

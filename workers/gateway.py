@@ -43,6 +43,7 @@ from controlroom.messages import (
 from controlroom.presets import SimulatedSensor
 from controlroom.simulation import RandomWalks
 from controlroom.topology import Topology, json_message
+from controlroom.waiting import within
 from workers.lifecycle import Backoff
 
 log = logging.getLogger(__name__)
@@ -329,7 +330,7 @@ class Gateway:
     async def _flush(self) -> None:
         """Give buffered readings a last chance to be confirmed before leaving."""
         try:
-            await asyncio.wait_for(self.buffer.drained.wait(), FLUSH_TIMEOUT_S)
+            await within(self.buffer.drained.wait(), FLUSH_TIMEOUT_S)
         except TimeoutError:
             log.error("leaving with %d readings the broker never confirmed", self.buffer.readings)
 
@@ -404,7 +405,7 @@ class Gateway:
         )
         try:
             # Bounded as a whole: a robust channel waits for the broker before it publishes.
-            await asyncio.wait_for(
+            await within(
                 exchange.publish(json_message(encode(goodbye), persistent=False), routing_key=""),
                 LEAVE_TIMEOUT_S,
             )
@@ -417,7 +418,7 @@ class Gateway:
 async def _bounded(step: Awaitable[object], what: str) -> None:
     """A step on the way out that needs the broker: bounded in time, and never fatal."""
     try:
-        await asyncio.wait_for(step, LEAVE_TIMEOUT_S)
+        await within(step, LEAVE_TIMEOUT_S)
     except Exception as error:
         log.warning("could not %s (%s)", what, describe(error))
 

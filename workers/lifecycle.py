@@ -7,6 +7,8 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
+from controlroom.waiting import within
+
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[asyncio.Event]:
@@ -42,7 +44,7 @@ class Backoff:
 async def wait_or_stop(stopping: asyncio.Event, seconds: float) -> bool:
     """Sleep up to `seconds`; True if the stop event was set meanwhile."""
     try:
-        await asyncio.wait_for(stopping.wait(), seconds)
+        await within(stopping.wait(), seconds)
     except TimeoutError:
         return False
     return True

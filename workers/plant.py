@@ -20,6 +20,7 @@ from pathlib import Path
 
 from controlroom.config import ConfigError, Settings
 from controlroom.db import ensure_database, migrate
+from controlroom.waiting import within
 from workers.lifecycle import Backoff, stop_on_signals, wait_or_stop
 
 HELP = "run a whole plant (coordinator, datamanager, bridge, reference sensors); Ctrl-C stops it"
@@ -149,7 +150,7 @@ class Supervisor:
             return
         process.send_signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+            await within(process.wait(), STOP_TIMEOUT_S)
         except TimeoutError:
             log.error("%s did not stop within %.0f s; killing it", child.name, STOP_TIMEOUT_S)
             process.kill()

@@ -34,6 +34,7 @@ from controlroom.messages import (
     now_us,
 )
 from controlroom.topology import Topology, json_message
+from controlroom.waiting import within
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class LiveFeed:
             self._resync.set()
             while True:  # until cancelled
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._resync.wait(), CHECK_S)
+                    await within(self._resync.wait(), CHECK_S)
                 try:
                     if self._resync.is_set():
                         self._resync.clear()

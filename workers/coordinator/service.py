@@ -42,6 +42,7 @@ from controlroom.messages import (
     now_us,
 )
 from controlroom.topology import Topology, json_message
+from controlroom.waiting import within
 from workers.coordinator.alarms import AlarmMonitor
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
@@ -144,7 +145,7 @@ class Coordinator:
         queues for the next coordinator; nothing is lost.
         """
         try:
-            await asyncio.wait_for(settle.join(), STOP_TIMEOUT_S)
+            await within(settle.join(), STOP_TIMEOUT_S)
         except TimeoutError:
             log.warning(
                 "leaving with persist batches unconfirmed after %.0f s; their readings stay "
@@ -230,7 +231,7 @@ class Coordinator:
         """Whatever has arrived, waiting at most one tick for the first message."""
         batch: list[tuple[Inbound, AbstractIncomingMessage]] = []
         try:
-            first = await asyncio.wait_for(self._inbox.get(), TICK_S)
+            first = await within(self._inbox.get(), TICK_S)
         except TimeoutError:
             return batch
         items = [first]
