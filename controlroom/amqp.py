@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
@@ -38,8 +39,9 @@ async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
         raise BrokerUnreachable(
             f"cannot reach the broker at {settings.amqp_display}: {describe(error)}"
         ) from None
-    connection.reconnect_callbacks.add(_log_reconnect)
-    connection.close_callbacks.add(_log_close)
+    outage = _Outage()
+    connection.reconnect_callbacks.add(outage.ended)
+    connection.close_callbacks.add(outage.began)
     return connection
 
 
@@ -48,14 +50,31 @@ def describe(error: BaseException) -> str:
         return f"unknown host ({error.strerror})"
     if isinstance(error, asyncio.TimeoutError):
         return "timed out"
+    if isinstance(error, aio_pika.exceptions.ChannelInvalidStateError):
+        return "the channel to the broker is closed"  # its text is an object's repr
     text = str(error) or type(error).__name__
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _log_reconnect(connection: object) -> None:
-    log.info("broker connection restored")
+class _Outage:
+    """One log line when the broker goes away and one when it is back, however many
+    reconnection attempts fail in between (each one closes the connection again)."""
 
+    def __init__(self) -> None:
+        self._since: float | None = None
 
-def _log_close(connection: object, error: BaseException | None = None) -> None:
-    if error is not None and not isinstance(error, asyncio.CancelledError):
-        log.warning("broker connection lost: %s", describe(error))
+    def began(self, connection: object, error: BaseException | None = None) -> None:
+        if error is None or isinstance(error, asyncio.CancelledError):
+            return  # closed on purpose
+        if self._since is None:
+            self._since = time.monotonic()
+            log.warning("broker connection lost (%s); reconnecting", describe(error))
+        else:
+            log.debug("reconnecting failed: %s", describe(error))
+
+    def ended(self, connection: object) -> None:
+        if self._since is None:
+            log.info("broker connection restored")
+        else:
+            log.info("broker connection restored after %.1f s", time.monotonic() - self._since)
+        self._since = None

@@ -83,6 +83,9 @@ def configure_logging(level: str, role: str) -> None:
     # one-line account of losing and regaining the broker instead (controlroom.amqp).
     logging.getLogger("aiormq").setLevel(logging.CRITICAL)
     logging.getLogger("aio_pika").setLevel(logging.ERROR)
+    # Its robust channels log an ERROR per channel when the connection drops (a callback that
+    # finds the channel closed already); harmless, and our own line says what happened.
+    logging.getLogger("aio_pika.tools").setLevel(logging.CRITICAL)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

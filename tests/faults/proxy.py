@@ -30,6 +30,7 @@ class Proxy:
         self.rate: float | None = None
         self.port = 0
         self.accepted = 0
+        self.refused = 0  # connection attempts turned away while cut
         self._open = True
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
@@ -94,6 +95,7 @@ class Proxy:
         self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
     ) -> None:
         if not self._open:
+            self.refused += 1
             _abort(client)
             return
         try:

@@ -39,7 +39,8 @@ async def test_network_cut(proxy: Proxy, plant: Plant, role: str) -> None:
 
     proxy.cut()
     # Lost, and at least one reconnect attempt refused: the cable stays out a while.
-    wait_until(logged(behind, "broker connection lost", 2), what=f"the {role} to lose the broker")
+    wait_until(logged(behind, "broker connection lost"), what=f"the {role} to lose the broker")
+    wait_until(lambda: proxy.refused >= 1, what=f"the {role} to try to reconnect")
     proxy.restore()
     wait_until(
         logged(behind, "broker connection restored"),
