@@ -69,7 +69,7 @@ async def run(fill: Fill) -> dict[str, Any]:
                 time.monotonic() - filling,
             )
             plant.worker("datamanager", "datamanager", "--writers", str(fill.writers))
-            sampler = ResourceSampler(dict(plant.children))
+            sampler = ResourceSampler(dict(plant.children), plant.harness_pids)
             async with sampler:
                 started = await _first_taken(plant, channel, queue, messages)
                 server_before = await server_stats(db)

@@ -93,7 +93,7 @@ async def run(load: Load) -> dict[str, Any]:
         try:
             ids = await _probe_ids(plant, db, [g.probe for g in gateways])
             await commit.watch(ids)
-            sampler = ResourceSampler(dict(plant.children))
+            sampler = ResourceSampler(dict(plant.children), plant.harness_pids)
             async with sampler:
                 await _sleep_checking(plant, load.warmup)
                 before = _stored(commit, ids, gateways)
