@@ -53,3 +53,23 @@ def test_pipeline_bench_on_a_tiny_load(tmp_path: Path) -> None:
     assert document["readings_per_s"] > 0
     assert set(document["processes"]) == {"coordinator", "datamanager", "sensors-g1"}
     assert document["machine"]["cpus"] >= 1
+
+
+def test_ceiling_bench_measures_each_limit(tmp_path: Path) -> None:
+    figures = tmp_path / "ceiling.json"
+    env = os.environ | {
+        "CONTROLROOM_AMQP_URL": TEST_AMQP_URL,
+        "CONTROLROOM_DATABASE_URL": TEST_DATABASE_URL,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "ceiling", "--duration", "0.5", "--json", str(figures)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = orjson.loads(figures.read_bytes())
+    for limit in ("amqp_hop_msgs_per_s", "copy_rows_per_s", "keyed_rows_per_s"):
+        assert document[limit] > 0, limit
