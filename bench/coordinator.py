@@ -76,8 +76,8 @@ async def run(fill: Fill) -> dict[str, Any]:
             await sink.start(await connection.channel(), topology.persist_queue)
             discovery = await channel.declare_queue(exclusive=True, auto_delete=True)
             await discovery.bind(await topology.discovery(channel))
-            plant.worker("coordinator", "coordinator")
-            sampler = ResourceSampler(dict(plant.children), plant.harness_pids)
+            coordinator = plant.worker("coordinator", "coordinator")
+            sampler = ResourceSampler({"coordinator": coordinator}, plant.harness_pids)
             async with sampler:
                 await _wait_for_message(plant, discovery)
                 sensors = await topology.sensors(channel)

@@ -196,11 +196,13 @@ class ResourceSampler:
             end = _cpu(process)
             if end is not None:
                 self.server_cpu_s[kind] += end - start
-        # Server processes born in the window (a PostgreSQL backend per new connection).
+        # Server processes born in the window (a PostgreSQL backend per new connection). A
+        # process's start time is only known to the clock tick: one born as the window opened,
+        # after the scan at its start, may seem a little older.
         for process in psutil.process_iter(["name", "create_time"]):
             kind = self._kind(process)
             born = process.info["create_time"] or 0
-            if kind and process.pid not in self._servers and born >= self._started_wall:
+            if kind and process.pid not in self._servers and born >= self._started_wall - 1.0:
                 self.server_cpu_s[kind] += _cpu(process) or 0.0
         self.machine_busy_s = _machine_busy() - self._machine_start
 

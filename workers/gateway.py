@@ -89,7 +89,7 @@ class Cohort:
         )
 
     def take(self, source: str, run: str, now: float) -> Frame:
-        """Every sensor's next reading, and when the next tick is due."""
+        """Every sensor's next reading; the next tick is due a period on."""
         self.seq += 1
         # Strictly increasing per sensor: (sensor, taken_on) is the stored reading's key.
         stamp = max(now_us(), self.last_taken_on + 1)

@@ -129,7 +129,7 @@ def test_frames_are_passed_on_as_the_bytes_they_arrived_as() -> None:
     received = decode(body)
     assert isinstance(received, Frame)
     bus.handle(FrameReceived(received, received, body))
-    built = Frame("gw", "run1", ["a"], [2], [now_us()], [3.0])  # e.g. down-sampled: no body
+    built = Frame("gw2", "run2", ["c"], [2], [now_us()], [3.0])  # e.g. down-sampled: no body
     bus.handle(FrameReceived(built, built))
     batch, encoded = persister.take_encoded()
     stored = decode(encoded)
@@ -139,6 +139,23 @@ def test_frames_are_passed_on_as_the_bytes_they_arrived_as() -> None:
     readings = [event for key, event in viewers.take_encoded() if key.startswith("reading.")]
     assert readings == [body, encode(built)]
     assert persister.take_encoded() == (PersistBatch(), b"")
+
+
+def test_a_sources_frames_of_one_round_reach_viewers_as_one_message() -> None:
+    """One message per frame costs as much as a whole gateway frame: a source sending a
+    reading per message (a lone fast sensor) gets its round's readings merged, in order."""
+    bus = MessageBus()
+    viewers = ViewerPublisher(bus)
+    now = now_us()
+    sent = [Frame("s1", "run1", ["s1"], [seq], [now + seq], [float(seq)]) for seq in (1, 2, 3)]
+    other = Frame("s2", "run1", ["s2"], [1], [now], [9.0])
+    restarted = Frame("s1", "run2", ["s1"], [1], [now + 4], [4.0])
+    for frame in (*sent, other, restarted):
+        bus.handle(FrameReceived(frame, frame, encode(frame)))
+    messages = [(key, decode(body)) for key, body in viewers.take_encoded()]
+    assert [key for key, _ in messages] == ["reading.s1", "reading.s2", "reading.s1"]
+    assert messages[0][1] == Frame.merge(sent)
+    assert [m for _, m in messages[1:]] == [other, restarted]
 
 
 def test_alarm_fast_path_on_merged_ticks_and_changing_layouts() -> None:

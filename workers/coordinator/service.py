@@ -230,10 +230,13 @@ class Coordinator:
     async def _next_round(self) -> list[tuple[Inbound, AbstractIncomingMessage]]:
         """Whatever has arrived, waiting at most one tick for the first message."""
         batch: list[tuple[Inbound, AbstractIncomingMessage]] = []
-        try:
-            first = await within(self._inbox.get(), TICK_S)
-        except TimeoutError:
-            return batch
+        if self._inbox.empty():
+            try:
+                first = await within(self._inbox.get(), TICK_S)
+            except TimeoutError:
+                return batch
+        else:  # busy: no waiting, and none of its cost
+            first = self._inbox.get_nowait()
         items = [first]
         size = 0
         while not self._inbox.empty() and size < ROUND_MAX_READINGS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from controlroom.messages import (
     AlarmEvent,
+    Frame,
     Message,
     SourceState,
     SourceStates,
@@ -51,8 +52,9 @@ class ViewerPublisher:
         return events
 
     def take_encoded(self) -> list[tuple[str, bytes]]:
-        """The round's events as (routing key, body), in order. A run of source changes, or
-        of status changes, goes out as one message (of up to BATCH_MAX)."""
+        """The round's events as (routing key, body), in order. A run of source changes, of
+        status changes, or of frames of one source run, goes out as one message: one message
+        costs the coordinator (and every viewer) about as much as a gateway's whole frame."""
         bodies = self._bodies
         events = self.take()
         encoded: list[tuple[str, bytes]] = []
@@ -60,14 +62,12 @@ class ViewerPublisher:
         while index < len(events):
             key, message = events[index]
             end = index + 1
-            if isinstance(message, SourceState | StatusChange):
-                kind = type(message)
-                while end < len(events) and end - index < BATCH_MAX:
-                    if type(events[end][1]) is not kind:
-                        break
-                    end += 1
+            while end < len(events) and end - index < BATCH_MAX:
+                if not _joins(message, events[end][1]):
+                    break
+                end += 1
             if end - index > 1:
-                encoded.append(_batch([event for _, event in events[index:end]]))
+                encoded.append(_batch(key, [event for _, event in events[index:end]]))
             else:
                 encoded.append((key, bodies.get(index) or encode(message)))
             index = end
@@ -88,8 +88,18 @@ class ViewerPublisher:
         self._events.append((alarm_key(event.change), AlarmEvent(event.alarm)))
 
 
-def _batch(events: list[Message]) -> tuple[str, bytes]:
-    """Source changes, or status changes, as one message."""
+def _joins(first: Message, other: Message) -> bool:
+    """Whether `other` can travel in one message with a run that began with `first`."""
+    if isinstance(first, Frame):
+        return isinstance(other, Frame) and (other.source, other.run) == (first.source, first.run)
+    return isinstance(first, SourceState | StatusChange) and type(other) is type(first)
+
+
+def _batch(key: str, events: list[Message]) -> tuple[str, bytes]:
+    """A run of frames, source changes or status changes as one message."""
+    frames = [event for event in events if isinstance(event, Frame)]
+    if frames:
+        return key, encode(Frame.merge(frames))
     sources = [event for event in events if isinstance(event, SourceState)]
     if sources:
         return SOURCES_KEY, encode(SourceStates(sources))
