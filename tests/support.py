@@ -141,4 +141,15 @@ class EventTap:
             await self._connection.close()
 
     def of_type(self, kind: type[T]) -> list[T]:
-        return [message for _, message in self.received if isinstance(message, kind)]
+        """What was heard of one kind, in order; a batch counts as its parts."""
+        from controlroom.messages import SourceStates, StatusChanges
+
+        heard: list[object] = []
+        for _, message in self.received:
+            if isinstance(message, SourceStates):
+                heard.extend(message.sources)
+            elif isinstance(message, StatusChanges):
+                heard.extend(message.changes)
+            else:
+                heard.append(message)
+        return [event for event in heard if isinstance(event, kind)]

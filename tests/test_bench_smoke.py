@@ -26,24 +26,27 @@ PIPELINE_KEYS = {
 }
 
 
-def test_pipeline_bench_on_a_tiny_load(tmp_path: Path) -> None:
-    figures = tmp_path / "pipeline.json"
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bench ARGS...` on the test broker and database."""
     env = os.environ | {
         "CONTROLROOM_AMQP_URL": TEST_AMQP_URL,
         "CONTROLROOM_DATABASE_URL": TEST_DATABASE_URL,
     }
-    result = subprocess.run(
-        [
-            sys.executable, "-m", "bench", "pipeline",
-            "--sensors", "20", "--freq", "10", "--gateways", "1",
-            "--warmup", "1", "--duration", "3", "--no-ceiling",
-            "--json", str(figures),
-        ],
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
         check=False,
+    )
+
+
+def test_pipeline_bench_on_a_tiny_load(tmp_path: Path) -> None:
+    figures = tmp_path / "pipeline.json"
+    result = _bench(
+        "pipeline", "--sensors", "20", "--freq", "10", "--gateways", "1",
+        "--warmup", "1", "--duration", "3", "--no-ceiling", "--json", str(figures),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "== pipeline ==" in result.stdout
@@ -57,18 +60,7 @@ def test_pipeline_bench_on_a_tiny_load(tmp_path: Path) -> None:
 
 def test_ceiling_bench_measures_each_limit(tmp_path: Path) -> None:
     figures = tmp_path / "ceiling.json"
-    env = os.environ | {
-        "CONTROLROOM_AMQP_URL": TEST_AMQP_URL,
-        "CONTROLROOM_DATABASE_URL": TEST_DATABASE_URL,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "ceiling", "--duration", "0.5", "--json", str(figures)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    result = _bench("ceiling", "--duration", "0.5", "--json", str(figures))
     assert result.returncode == 0, result.stdout + result.stderr
     document = orjson.loads(figures.read_bytes())
     for limit in ("amqp_hop_msgs_per_s", "copy_rows_per_s", "keyed_rows_per_s"):

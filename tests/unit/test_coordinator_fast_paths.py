@@ -91,32 +91,49 @@ def test_sequence_filter_takes_ticks_of_sensors_that_share_a_seq() -> None:
     assert sequence.fresh(stuck).seqs == [5, 5, 5]
 
 
-def test_alarm_fast_path_raises_and_clears_as_the_rule_does() -> None:
-    rng = random.Random(11)
+class _ByTheRule:
+    """The reference: the alarm changes the safe-range rule makes, one reading at a time."""
+
+    def __init__(self, ranges: dict[str, SafeRange]) -> None:
+        self.ranges = ranges
+        self.conditions = dict.fromkeys(ranges, Condition.NORMAL)
+        self.changes: list[str] = []
+
+    def read(self, names: list[str], values: list[float]) -> None:
+        for name, value in zip(names, values, strict=True):
+            before = self.conditions[name]
+            after = self.ranges[name].evaluate(before, value)
+            if after is not before:
+                if before is not Condition.NORMAL:
+                    self.changes.append(f"{name}:cleared")
+                if after is not Condition.NORMAL:
+                    self.changes.append(f"{name}:raised")
+            self.conditions[name] = after
+
+
+def _monitored(ranges: dict[str, SafeRange]) -> tuple[MessageBus, list[str]]:
+    """An alarm monitor that knows the ranges, and the changes it announces."""
     bus = MessageBus()
     AlarmMonitor(bus)
     changes: list[str] = []
     bus.subscribe(AlarmChanged, lambda e: changes.append(f"{e.alarm.sensor}:{e.change}"))
-    ranges = {"a": SafeRange(10.0, 20.0), "b": SafeRange(None, 20.0), "c": SafeRange(None, None)}
     infos = [SensorInfo(n, safe_min=r.low, safe_max=r.high) for n, r in ranges.items()]
     bus.handle(SourceAnnounced(Announce("gw", "run1", infos)))
-    conditions = dict.fromkeys(ranges, Condition.NORMAL)
-    expected = []
+    return bus, changes
+
+
+def test_alarm_fast_path_raises_and_clears_as_the_rule_does() -> None:
+    rng = random.Random(11)
+    ranges = {"a": SafeRange(10.0, 20.0), "b": SafeRange(None, 20.0), "c": SafeRange(None, None)}
+    bus, changes = _monitored(ranges)
+    rule = _ByTheRule(ranges)
     for seq in range(1, 2001):
         values = [rng.uniform(5.0, 25.0) if rng.random() < 0.3 else 15.0 for _ in ranges]
-        for name, value in zip(ranges, values, strict=True):
-            before = conditions[name]
-            after = ranges[name].evaluate(before, value) if name != "c" else before
-            if after is not before:
-                if before is not Condition.NORMAL:
-                    expected.append(f"{name}:cleared")
-                if after is not Condition.NORMAL:
-                    expected.append(f"{name}:raised")
-            conditions[name] = after
+        rule.read(list(ranges), values)
         frame = Frame("gw", "run1", list(ranges), [seq] * 3, [now_us()] * 3, values)
         bus.handle(FrameReceived(frame, frame))
-    assert len(expected) > 100
-    assert changes == expected
+    assert len(rule.changes) > 100
+    assert changes == rule.changes
 
 
 def test_frames_are_passed_on_as_the_bytes_they_arrived_as() -> None:
@@ -161,17 +178,11 @@ def test_a_sources_frames_of_one_round_reach_viewers_as_one_message() -> None:
 def test_alarm_fast_path_on_merged_ticks_and_changing_layouts() -> None:
     """Per tick bounds, sensors in alarm and layouts that change: the same as the rule."""
     rng = random.Random(5)
-    bus = MessageBus()
-    AlarmMonitor(bus)
-    changes: list[str] = []
-    bus.subscribe(AlarmChanged, lambda e: changes.append(f"{e.alarm.sensor}:{e.change}"))
     names = [f"s{n}" for n in range(6)]
     ranges = {name: SafeRange(10.0, 20.0) for name in names}
     ranges["s5"] = SafeRange(None, None)
-    infos = [SensorInfo(n, safe_min=r.low, safe_max=r.high) for n, r in ranges.items()]
-    bus.handle(SourceAnnounced(Announce("gw", "run1", infos)))
-    conditions = dict.fromkeys(ranges, Condition.NORMAL)
-    expected: list[str] = []
+    bus, changes = _monitored(ranges)
+    rule = _ByTheRule(ranges)
     layout = names
     for seq in range(1, 1500):
         if rng.random() < 0.05:
@@ -179,20 +190,12 @@ def test_alarm_fast_path_on_merged_ticks_and_changing_layouts() -> None:
         ticks = 1 if rng.random() < 0.7 else rng.randint(2, 5)
         frame_names = layout * ticks
         values = [rng.uniform(5.0, 25.0) if rng.random() < 0.2 else 15.0 for _ in frame_names]
-        for name, value in zip(frame_names, values, strict=True):
-            before = conditions[name]
-            after = ranges[name].evaluate(before, value)
-            if after is not before:
-                if before is not Condition.NORMAL:
-                    expected.append(f"{name}:cleared")
-                if after is not Condition.NORMAL:
-                    expected.append(f"{name}:raised")
-            conditions[name] = after
+        rule.read(frame_names, values)
         count = len(frame_names)
         frame = Frame("gw", "run1", frame_names, [seq] * count, [now_us()] * count, values)
         bus.handle(FrameReceived(frame, frame))
-    assert len(expected) > 100
-    assert changes == expected
+    assert len(rule.changes) > 100
+    assert changes == rule.changes
 
 
 def test_registry_shows_each_sensors_latest_reading_whatever_the_frames() -> None:
