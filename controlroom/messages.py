@@ -217,11 +217,18 @@ _INT = {int}
 _NUMBER = {int, float}
 
 
-def _shared_or_column(column: list[int]) -> list[int] | int:
-    """One integer for a column whose readings all share it, else the column."""
+def shared_value(column: list[int]) -> int | None:
+    """The one value every reading of a column shares (sensors that tick together share their
+    seq and time), or None. An identity check per element: nearly free."""
     if column and column.count(column[0]) == len(column):
         return column[0]
-    return column
+    return None
+
+
+def _shared_or_column(column: list[int]) -> list[int] | int:
+    """One integer for a column whose readings all share it, else the column."""
+    shared = shared_value(column)
+    return column if shared is None else shared
 
 
 def _int_column(value: Any, count: int, low: int, high: int | None, error: str) -> list[int]:

@@ -3,7 +3,7 @@
 `asyncio.wait_for` in Python 3.11 returns the awaitable's result when a cancellation of the
 caller arrives just as the awaitable finishes, and the cancellation is lost (fixed in 3.12). A
 coordinator's processing loop that waited for its inbox that way could miss the cancellation
-that stops it and run on forever, once in a few dozen stops. `within` waits through
+that stops it and run on forever (seen once; the race is rare). `within` waits through
 `asyncio.wait`, which never cancels the caller on its own, so the caller's cancellation always
 propagates.
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from controlroom.messages import Frame
+from controlroom.messages import Frame, shared_value
 
 COLUMNS = ("sensor_id", "taken_on", "value", "run_id", "seq")
 # Signature, flags (none) and the length of the header extension (none); the trailer is a
@@ -73,7 +73,5 @@ class ReadingRows:
 
 def _shared_or_array(column: list[int]) -> int | npt.NDArray[np.int64]:
     """The one value every reading shares (a broadcast), or the column as an array."""
-    first = column[0]
-    if column.count(first) == len(column):
-        return first
-    return np.array(column, dtype=np.int64)
+    shared = shared_value(column)
+    return np.array(column, dtype=np.int64) if shared is None else shared

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from operator import gt
 
-from controlroom.messages import Frame
+from controlroom.messages import Frame, shared_value
 
 
 @dataclass(slots=True)
@@ -83,7 +83,7 @@ class SequenceFilter:
 def _each_further(seqs: list[int], before: list[int], width: int) -> bool:
     """Whether each tick of `width` seqs is further on than the tick before it, the first
     tick than `before`. Sensors that tick together share one seq: then it is one comparison."""
-    first = seqs[0]
-    if seqs.count(first) == len(seqs) and before.count(before[0]) == len(before):
-        return len(seqs) == width and first > before[0]
+    now, then = shared_value(seqs), shared_value(before)
+    if now is not None and then is not None:
+        return len(seqs) == width and now > then
     return all(map(gt, seqs, before)) and all(map(gt, seqs[width:], seqs))
