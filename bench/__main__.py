@@ -19,7 +19,7 @@ import aio_pika
 
 from bench import ceiling, coordinator, datamanager, pipeline
 from bench.report import add_ratios, machine, table, write_json
-from controlroom.db import DatabaseUnavailable
+from controlroom.errors import DatabaseUnavailable
 
 log = logging.getLogger("bench")
 

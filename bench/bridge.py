@@ -13,8 +13,8 @@ RSS at start, peak and end of the window (bounded: it must not grow with the sta
 
 `--batch` has the clients ask for the `readings` extension (many readings per frame) instead of
 the original protocol's one message per reading. `--page` measures the browser page instead: one
-headless Chromium (/usr/bin/chromium) showing SENSORS sensors at FREQ Hz, reporting its frames per
-second and chart render times. See docs/bridge.md for figures.
+headless Chromium (/usr/bin/chromium) showing SENSORS sensors at FREQ Hz, reporting its paints
+(animation frames) per second and chart render times. See docs/bridge.md for figures.
 """
 
 from __future__ import annotations
@@ -39,8 +39,13 @@ import orjson
 import psutil
 
 from bench.harness import BenchPlant, ResourceSampler
-from controlroom.messages import Frame, SensorInfo, SourceState, encode, now_us
-from controlroom.topology import json_message, reading_key, source_key
+from controlroom.broker.publishing import json_message
+from controlroom.broker.topology import reading_key, source_key
+from controlroom.clock import now_us
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import SensorInfo
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import SourceState
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +93,7 @@ async def run(
                     base, lambda h: h["clients"] == clients + 1, "every client", plant
                 )
                 sampler = ResourceSampler({"bridge": bridge})
-                rss = _RssTrack(bridge.ps)
+                rss = _RssTrack(psutil.Process(bridge.pid))
                 helpers = [psutil.Process(p.pid) for p in pool.processes]
                 helpers_cpu = sum(_cpu_s(p) for p in helpers)
                 async with sampler, rss:
@@ -138,7 +143,7 @@ async def run(
 async def run_page(
     duration: float, *, sensors: int = SENSORS, freq: float = 10.0, chromium: str = CHROMIUM
 ) -> dict[str, Any]:
-    """The page in headless Chromium under a plant's load: frames/s and chart render cost."""
+    """The page in headless Chromium under a plant's load: paints/s and chart render cost."""
     from playwright.async_api import async_playwright
 
     async with BenchPlant() as plant:
@@ -176,7 +181,7 @@ async def run_page(
         "cards": cards,
         "offered_readings_per_s": round(sensors * freq, 1),
         "page_readings_per_s": round(delta["readings"] / duration, 1),
-        "frames_per_s": round(delta["frames"] / duration, 1),
+        "paints_per_s": round(delta["paints"] / duration, 1),
         "chart_renders_per_s": round(delta["renders"] / duration, 1),
         "ms_per_chart_render": round(delta["renderMs"] / max(1, delta["renders"]), 2),
         "cpus": psutil.cpu_count(),

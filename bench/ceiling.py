@@ -23,10 +23,12 @@ import asyncpg
 import numpy as np
 import orjson
 
-from bench.harness import BenchPlant, Child
+from bench.harness import BenchPlant, log_tail
+from controlroom.clock import now_us
 from controlroom.db import connect
 from controlroom.db.copy import COLUMNS, ReadingRows
-from controlroom.messages import Frame, now_us
+from controlroom.plant.readings import Frame
+from controlroom.processes import WorkerProcess
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +49,30 @@ async def run(duration: float = PHASE_S) -> dict[str, Any]:
     return {"case": "ceiling", **hop, **copy, **keyed}
 
 
-def child_result(child: Child) -> dict[str, int]:
+def child_result(child: WorkerProcess) -> dict[str, int]:
     """The JSON line a rawamqp child printed last."""
-    return dict(orjson.loads(child.log_path.read_text().strip().splitlines()[-1]))
+    return dict(orjson.loads(child.last_log_line()))
 
 
-async def wait_exit(child: Child, timeout: float) -> None:
-    if not await child.exited(timeout) or child.process.returncode != 0:
-        raise RuntimeError(f"{child.name} failed:\n{child.log_tail()}")
+async def wait_exit(child: WorkerProcess, timeout: float) -> None:
+    if await child.wait(timeout) != 0:
+        raise RuntimeError(f"{child} failed:\n{log_tail(child)}")
 
 
 async def amqp_hop(plant: BenchPlant, count: int = HOP_MESSAGES) -> dict[str, Any]:
     queue = plant.topology.name("ceiling.hop")
     plant.extra_queues.append(queue)
     url = plant.settings.amqp_url
-    args = ["-m", "bench.rawamqp"]
     consumer = plant.start(
-        "hop-consumer", [*args, "consume", "--url", url, "--queue", queue, "--count", str(count)]
+        "hop-consumer",
+        ["consume", "--url", url, "--queue", queue, "--count", str(count)],
+        module="bench.rawamqp",
     )
     await asyncio.sleep(1.0)  # let the consumer declare the queue and subscribe
     publisher = plant.start(
-        "hop-publisher", [*args, "publish", "--url", url, "--queue", queue, "--count", str(count)]
+        "hop-publisher",
+        ["publish", "--url", url, "--queue", queue, "--count", str(count)],
+        module="bench.rawamqp",
     )
     await wait_exit(publisher, 120)
     await wait_exit(consumer, 120)

@@ -27,8 +27,10 @@ from bench.ceiling import child_result, wait_exit
 from bench.harness import BenchPlant, ResourceSampler
 from bench.prefill import frames, publish_all, sensor_names
 from bench.probes import ratio
-from controlroom.messages import Announce, SensorInfo, encode
-from controlroom.topology import json_message
+from controlroom.broker.publishing import json_message
+from controlroom.plant.sensors import SensorInfo
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import Announce
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +194,6 @@ async def _relay(plant: BenchPlant, channel: aio_pika.abc.AbstractChannel, fill:
     relay = plant.start(
         f"relay-{sum(name.startswith('relay') for name in plant.children) + 1}",
         [
-            "-m",
-            "bench.rawamqp",
             "relay",
             "--url",
             plant.settings.amqp_url,
@@ -204,6 +204,7 @@ async def _relay(plant: BenchPlant, channel: aio_pika.abc.AbstractChannel, fill:
             "--count",
             str(count),
         ],
+        module="bench.rawamqp",
     )
     await wait_exit(relay, TIMEOUT_S)
     timing = child_result(relay)

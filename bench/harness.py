@@ -10,9 +10,6 @@ import asyncio
 import logging
 import os
 import secrets
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,10 +21,12 @@ import aio_pika
 import asyncpg
 import psutil
 
+from controlroom.broker.topology import Topology
 from controlroom.config import ENV_AMQP_URL, ENV_DATABASE_URL, Settings
-from controlroom.db import DatabaseUnavailable, connect, ensure_database, migrate
+from controlroom.db import connect, ensure_database, migrate
 from controlroom.db.migrations import drop_plant
-from controlroom.topology import Topology
+from controlroom.errors import DatabaseUnavailable
+from controlroom.processes import WorkerProcess
 
 log = logging.getLogger(__name__)
 
@@ -66,54 +65,14 @@ def bench_settings() -> Settings:
     )
 
 
-class Child:
-    """A child process (a worker or a raw-limit helper) with its log in a file."""
-
-    def __init__(self, name: str, argv: Sequence[str], settings: Settings, log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("ab")
-        env = os.environ | settings.as_env() | {"PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, *argv], stdout=self._log, stderr=subprocess.STDOUT, env=env
-        )
-        self.ps = psutil.Process(self.process.pid)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self, lines: int = 5) -> str:
-        text = self.log_path.read_text(errors="replace").strip().splitlines()
-        return "\n".join(text[-lines:])
-
-    async def stop(self, timeout: float = STOP_TIMEOUT_S) -> int:
-        """SIGTERM, so the worker flushes and says goodbye; SIGKILL if it overstays."""
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-        if not await self.exited(timeout):
-            log.warning("%s did not stop within %.0fs: killing it", self.name, timeout)
-            self.process.kill()
-        status = self.process.wait()
-        self._log.close()
-        return status
-
-    async def exited(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the process to end; True if it did."""
-        try:
-            await asyncio.to_thread(self.process.wait, timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-
-
-def worker_argv(*args: str) -> list[str]:
+def worker_args(*args: str) -> list[str]:
     """Workers log warnings only (BENCH_WORKER_LOG_LEVEL=INFO to see everything)."""
     level = os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING")
-    return ["-m", "workers.cli", "--log-level", level, *args]
+    return ["--log-level", level, *args]
+
+
+def log_tail(process: WorkerProcess, lines: int = 5) -> str:
+    return "\n".join(process.log_text().strip().splitlines()[-lines:])
 
 
 @dataclass(slots=True)
@@ -133,8 +92,10 @@ class ResourceSampler:
     figure can be read against what else ran meanwhile.
     """
 
-    def __init__(self, children: dict[str, Child], harness_pids: set[int] | None = None) -> None:
-        self.children = children
+    def __init__(
+        self, children: dict[str, WorkerProcess], harness_pids: set[int] | None = None
+    ) -> None:
+        self.children = {name: psutil.Process(child.pid) for name, child in children.items()}
         # PostgreSQL backends serving the harness's own queries (the commit probe polls 100
         # times a second): counted apart, they are the measurement's cost, not the plant's.
         self.harness_pids = harness_pids if harness_pids is not None else set()
@@ -148,8 +109,8 @@ class ResourceSampler:
         self._started = 0.0
         self._started_wall = 0.0
 
-    def add(self, name: str, child: Child) -> None:
-        self.children[name] = child
+    def add(self, name: str, child: WorkerProcess) -> None:
+        self.children[name] = psutil.Process(child.pid)
         self.usage[name] = Usage()
 
     async def __aenter__(self) -> ResourceSampler:
@@ -164,7 +125,7 @@ class ResourceSampler:
         while True:
             for name, child in self.children.items():
                 try:
-                    rss = child.ps.memory_info().rss / 2**20
+                    rss = child.memory_info().rss / 2**20
                 except psutil.Error:
                     continue
                 usage = self.usage[name]
@@ -175,7 +136,7 @@ class ResourceSampler:
         self._started = time.monotonic()
         self._started_wall = time.time()
         for name, child in self.children.items():
-            self.usage[name].start_cpu = _cpu(child.ps)
+            self.usage[name].start_cpu = _cpu(child)
         self._servers = {}
         for process in psutil.process_iter(["name"]):
             kind = self._kind(process)
@@ -189,7 +150,7 @@ class ResourceSampler:
         self.window_s = time.monotonic() - self._started
         for name, child in self.children.items():
             usage = self.usage[name]
-            end = _cpu(child.ps)
+            end = _cpu(child)
             if usage.start_cpu is not None and end is not None:
                 usage.cpu_s = end - usage.start_cpu
         for kind, process, start in self._servers.values():
@@ -263,7 +224,7 @@ class BenchPlant:
     log_dir: Path = field(
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="controlroom-bench-"))
     )
-    children: dict[str, Child] = field(default_factory=dict)
+    children: dict[str, WorkerProcess] = field(default_factory=dict)
     extra_queues: list[str] = field(default_factory=list)
     harness_pids: set[int] = field(default_factory=set)
     # Times the harness lost PostgreSQL (other suites on a shared machine restart it): a run
@@ -282,24 +243,25 @@ class BenchPlant:
 
     async def __aexit__(self, *exc: object) -> None:
         for child in reversed(list(self.children.values())):
-            await child.stop()
+            await child.stopped()
         await drop_plant(self.settings)
         await delete_topology(self.settings, self.extra_queues)
 
-    def start(self, name: str, argv: Sequence[str]) -> Child:
-        child = Child(name, argv, self.settings, self.log_dir)
+    def start(self, name: str, args: Sequence[str], module: str = "workers.cli") -> WorkerProcess:
+        """A child process: `python -m MODULE ARGS`, its log in the plant's log folder."""
+        child = WorkerProcess(
+            args, self.settings, self.log_dir / f"{name}.log", label=name, module=module
+        )
         self.children[name] = child
         return child
 
-    def worker(self, name: str, *args: str) -> Child:
-        return self.start(name, worker_argv(*args))
+    def worker(self, name: str, *args: str) -> WorkerProcess:
+        return self.start(name, worker_args(*args))
 
     def check_alive(self) -> None:
         for child in self.children.values():
-            if not child.alive() and child.process.returncode not in (0, None):
-                raise RuntimeError(
-                    f"{child.name} exited with {child.process.returncode}:\n{child.log_tail()}"
-                )
+            if child.returncode not in (0, None):
+                raise RuntimeError(f"{child} exited with {child.returncode}:\n{log_tail(child)}")
 
     async def database(self) -> asyncpg.Connection:
         """A connection for the harness's own queries; its backend is counted apart."""

@@ -108,7 +108,7 @@ async def run(load: Load) -> dict[str, Any]:
                 backlog = await _backlog(plant, gateways)
                 stopped_at = time.monotonic()
                 for gateway in gateways:
-                    await plant.children[f"sensors-{gateway.prefix}"].stop()
+                    await plant.children[f"sensors-{gateway.prefix}"].stopped()
                 report, drained = await _drain_and_audit(db, commit, ids, load.sensors)
                 drain_s = time.monotonic() - stopped_at
         finally:

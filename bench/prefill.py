@@ -13,8 +13,11 @@ from collections.abc import Iterator
 
 import aio_pika
 
-from controlroom.messages import Frame, PersistBatch, encode, now_us
-from controlroom.topology import json_message
+from controlroom.broker.publishing import json_message
+from controlroom.clock import now_us
+from controlroom.plant.readings import Frame
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import PersistBatch
 
 WINDOW = 64
 

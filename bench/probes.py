@@ -24,9 +24,9 @@ import asyncpg
 import orjson
 from aio_pika.abc import AbstractIncomingMessage
 
+from controlroom.broker.topology import Topology
+from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.messages import now_us
-from controlroom.topology import Topology
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import aio_pika
 import orjson
 from aio_pika.abc import AbstractIncomingMessage
 
-from controlroom.messages import now_us
+from controlroom.clock import now_us
 
 WINDOW = 128
 

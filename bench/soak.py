@@ -123,7 +123,7 @@ async def run(
             await wait_stored(plant, db, 1, STARTUP_TIMEOUT_S)
             series = await sample_for(plant, db, duration, source)
             plant.check_alive()
-            await gateway.stop()
+            await gateway.stopped()
             report = await drained(db, load.sensors, DRAIN_TIMEOUT_S)
         finally:
             await db.close()

@@ -41,11 +41,16 @@ from typing import Any
 import aio_pika
 import psutil
 
+from controlroom.broker.topology import Topology, reading_key, source_key
+from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.db import DatabaseUnavailable, ensure_database, migrate
+from controlroom.db import ensure_database, migrate
 from controlroom.db.migrations import drop_plant
-from controlroom.messages import Frame, Liveness, SensorInfo, SourceState, encode, now_us
-from controlroom.topology import Topology, reading_key, source_key
+from controlroom.errors import DatabaseUnavailable
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Liveness, SensorInfo
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import SourceState
 
 log = logging.getLogger("bench.tui")
 
@@ -296,7 +301,7 @@ async def _measure(ui: UI, duration: float) -> dict[str, Any]:
     return {
         "cpu_share": round(cpu / wall, 3),
         "refreshes_per_s": round((after["paints"] - before["paints"]) / span, 2),
-        "frames_per_s": round((after["frames"] - before["frames"]) / span, 2),
+        "redraws_per_s": round((after["redraws"] - before["redraws"]) / span, 2),
         "ui_readings_per_s": round((after["readings"] - before["readings"]) / span, 1),
         "ui_rss_mb": round(ui.process.memory_info().rss / 2**20, 1),
     }

@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+from controlroom.errors import ConfigError
+
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/"
 DEFAULT_DATABASE_URL = "postgresql:///controlroom"
 DEFAULT_PLANT = "plant"
+DEFAULT_BRIDGE_PORT = 3000  # the browser view, as the original system served it
 
 ENV_AMQP_URL = "CONTROLROOM_AMQP_URL"
 ENV_DATABASE_URL = "CONTROLROOM_DATABASE_URL"
@@ -24,10 +27,6 @@ ENV_PLANT = "CONTROLROOM_PLANT"
 # A plant name prefixes every exchange and queue and names the plant's PostgreSQL schema, so it
 # must be a plain SQL identifier as well as a safe AMQP prefix.
 PLANT_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-
-
-class ConfigError(ValueError):
-    """A configuration value is unusable; the message is one line meant for the operator."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,7 +102,7 @@ ensure_venv() {
 
 ensure_canvasjs() {
     # The browser view's chart library comes from npm at set-up time (see README: licence).
-    [ -f "$ROOT/controlroom/web/vendor/canvasjs.min.js" ] && return 0
+    [ -f "$ROOT/workers/bridge/web/vendor/canvasjs.min.js" ] && return 0
     [ -x "$ROOT/scripts/fetch-canvasjs" ] || return 0
     command -v npm >/dev/null || apt_install npm || true
     "$ROOT/scripts/fetch-canvasjs" || say "could not fetch CanvasJS; the browser view will say how"

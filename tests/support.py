@@ -14,8 +14,10 @@ from typing import TypeVar
 
 import aio_pika
 
+from controlroom.broker.topology import Topology
 from controlroom.config import Settings
-from controlroom.topology import Topology
+from controlroom.wire.codec import Decoder
+from controlroom.wire.envelopes import SourceStates, StatusChanges
 
 T = TypeVar("T")
 
@@ -124,14 +126,13 @@ class EventTap:
         self._connection: aio_pika.abc.AbstractConnection | None = None
 
     async def __aenter__(self) -> EventTap:
-        from controlroom.messages import decode
-
+        decoder = Decoder()
         self._connection = await aio_pika.connect(self.settings.amqp_url)
         channel = await self._connection.channel()
         queue = await Topology(self.settings.plant).viewer(channel, *self.patterns)
 
         async def keep(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            self.received.append((message.routing_key or "", decode(message.body)))
+            self.received.append((message.routing_key or "", decoder.decode(message.body)))
 
         await queue.consume(keep, no_ack=True)
         return self
@@ -142,8 +143,6 @@ class EventTap:
 
     def of_type(self, kind: type[T]) -> list[T]:
         """What was heard of one kind, in order; a batch counts as its parts."""
-        from controlroom.messages import SourceStates, StatusChanges
-
         heard: list[object] = []
         for _, message in self.received:
             if isinstance(message, SourceStates):

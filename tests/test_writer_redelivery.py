@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 
+from controlroom.clock import now_us
 from controlroom.db.writer import BatchWriter
-from controlroom.messages import Frame, PersistBatch, now_us
+from controlroom.plant.readings import Frame
+from controlroom.wire.envelopes import PersistBatch
 
 
 def _frame(run: str, first_seq: int, count: int, start: int) -> Frame:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from controlroom.config import ConfigError, Settings
+from controlroom.config import Settings
 from controlroom.db import connect
 from controlroom.db.audit import AuditReport, RunAudit, audit
+from controlroom.errors import ConfigError
 
 HELP = (
     "compare each sensor run's confirmed readings with what is stored; report gaps and duplicates"

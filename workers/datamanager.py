@@ -17,15 +17,17 @@ from dataclasses import dataclass
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
-from controlroom.amqp import connect as connect_broker
-from controlroom.amqp import describe
-from controlroom.config import ConfigError, Settings
+from controlroom.broker.connection import connect as connect_broker
+from controlroom.broker.topology import Topology
+from controlroom.config import Settings
 from controlroom.db import connect as connect_database
-from controlroom.db.connection import CONNECTION_ERRORS, DatabaseUnavailable
+from controlroom.db.connection import CONNECTION_ERRORS
 from controlroom.db.writer import BatchWriter
-from controlroom.messages import InvalidMessage, PersistBatch, decode_as
-from controlroom.topology import Topology
+from controlroom.errors import ConfigError, DatabaseUnavailable, InvalidMessage, describe
+from controlroom.processes import DRAIN_TIMEOUT_S
 from controlroom.waiting import within
+from controlroom.wire.codec import Decoder
+from controlroom.wire.envelopes import PersistBatch
 from workers.lifecycle import Backoff, stop_on_signals
 
 HELP = "stores readings, alarms and actions from the persist queue in PostgreSQL"
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 BATCH_READINGS = 20_000
 BATCH_WAIT_S = 0.02
 PREFETCH = 32
-STOP_TIMEOUT_S = 10.0
 # InternalClientError: a connection whose operation the server cut short (a shutdown) can be
 # left mid-protocol ("cannot switch to state ..."); a new connection is the cure.
 RETRYABLE = (
@@ -70,6 +71,7 @@ class DataManager:
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._work: asyncio.Queue[Work] = asyncio.Queue(writers)
         self.stored = 0
+        self._decoder = Decoder()
 
     async def run(self, stopping: asyncio.Event) -> int:
         # Fail fast, with one line, if the database is not there at all at start.
@@ -87,14 +89,14 @@ class DataManager:
                 log.info("datamanager storing %s with %d writers", queue.name, self.writers)
                 await stopping.wait()
                 try:
-                    await within(self._finish(queue, tag), STOP_TIMEOUT_S)
+                    await within(self._finish(queue, tag), DRAIN_TIMEOUT_S)
                 except TimeoutError:
                     # The broker or the database is away. What is not stored was not acked:
                     # the broker delivers it again, to us or another datamanager.
                     log.warning(
                         "leaving with unstored messages after %.0f s; the broker will deliver "
                         "them again",
-                        STOP_TIMEOUT_S,
+                        DRAIN_TIMEOUT_S,
                     )
                 batching.cancel()
                 for writer in writers:
@@ -130,7 +132,7 @@ class DataManager:
 
     async def _add(self, work: Work, message: AbstractIncomingMessage) -> None:
         try:
-            batch = decode_as(message.body, PersistBatch)
+            batch = self._decoder.decode_as(message.body, PersistBatch)
         except InvalidMessage as error:
             log.warning("rejected a persist message (dead-lettered): %s", error)
             await message.reject(requeue=False)

@@ -5,8 +5,8 @@ publishes one frame per tick carrying all its sensors' readings, which is how te
 fast. A lone sensor is a gateway of one.
 
 Delivery: each frame goes to the source's durable queue as a persistent message, and counts as
-delivered only when the broker confirms it. It is published mandatory: a frame no queue took
-(the queue was deleted) comes back, the queue is declared again and the frame is retried.
+delivered only when the broker confirms it (`publish_confirmed`: a frame no queue took, the
+queue deleted, comes back; the queue is declared again and the frame is retried).
 One message is in flight at a time, so frames arrive in order; whatever piled up meanwhile
 (a slow confirm, a broker outage) is merged into the next message. Readings taken while the
 broker is away wait in a bounded buffer; when it is full the oldest readings are dropped,
@@ -24,26 +24,21 @@ from dataclasses import dataclass, field
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from aiormq.abc import DeliveredMessage
 
-from controlroom.amqp import connect, describe
+from controlroom.broker.connection import connect
+from controlroom.broker.publishing import json_message, publish_confirmed
+from controlroom.broker.topology import Topology
+from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.messages import (
-    Announce,
-    Discover,
-    Frame,
-    Goodbye,
-    InvalidMessage,
-    SensorInfo,
-    Stop,
-    decode,
-    encode,
-    now_us,
-)
-from controlroom.presets import SimulatedSensor
-from controlroom.simulation import RandomWalks
-from controlroom.topology import Topology, json_message
+from controlroom.errors import InvalidMessage, describe
+from controlroom.plant.readings import Frame, Layout
+from controlroom.plant.sensors import SensorInfo
+from controlroom.processes import DRAIN_TIMEOUT_S
+from controlroom.simulation.sensor import SimulatedSensor
+from controlroom.simulation.walks import RandomWalks
 from controlroom.waiting import within
+from controlroom.wire.codec import Decoder, encode
+from controlroom.wire.envelopes import Announce, Discover, Goodbye, Stop
 from workers.lifecycle import Backoff
 
 log = logging.getLogger(__name__)
@@ -53,12 +48,7 @@ DEFAULT_BUFFER_READINGS = 1_000_000
 # (one tick's frame may be larger): about 1 MB, so whoever prefetches them holds bounded memory.
 MAX_MESSAGE_READINGS = 20_000
 CONFIRM_TIMEOUT_S = 15.0
-FLUSH_TIMEOUT_S = 10.0
 LEAVE_TIMEOUT_S = 5.0
-
-
-class Unroutable(Exception):
-    """The broker confirmed a message that no queue took: it is not delivered."""
 
 
 @dataclass(slots=True)
@@ -70,7 +60,7 @@ class Cohort:
     """
 
     period: float
-    names: list[str]
+    layout: Layout
     walks: RandomWalks
     next_due: float = 0.0
     seq: int = 0
@@ -80,7 +70,7 @@ class Cohort:
     def of(cls, sensors: list[SimulatedSensor]) -> Cohort:
         return cls(
             period=1.0 / sensors[0].freq_hz,
-            names=[s.info.name for s in sensors],
+            layout=Layout([s.info.name for s in sensors]),
             walks=RandomWalks(
                 [s.minimum for s in sensors],
                 [s.maximum for s in sensors],
@@ -94,18 +84,19 @@ class Cohort:
         # Strictly increasing per sensor: (sensor, taken_on) is the stored reading's key.
         stamp = max(now_us(), self.last_taken_on + 1)
         self.last_taken_on = stamp
-        count = len(self.names)
+        count = len(self.layout)
         self.next_due += self.period
         if self.next_due < now:  # fell behind: skip missed ticks rather than burst
             self.next_due = now + self.period
         return Frame(
-            source, run, self.names, [self.seq] * count, [stamp] * count, self.walks.next()
+            source, run, self.layout, [self.seq] * count, [stamp] * count, self.walks.next()
         )
 
     def remove(self, name: str) -> None:
-        """A sensor stopped; the others go on (a new list: frames change layout)."""
-        index = self.names.index(name)
-        self.names = self.names[:index] + self.names[index + 1 :]
+        """A sensor stopped; the others go on (in a new layout)."""
+        names = self.layout.names
+        index = names.index(name)
+        self.layout = Layout(names[:index] + names[index + 1 :])
         self.walks.remove(index)
 
 
@@ -122,7 +113,7 @@ class Confirmed:
 
     def add(self, frame: Frame) -> None:
         newest = self._newest
-        if newest is not None and not frame.repeats(newest.names):
+        if newest is not None and not frame.ticks_of(newest.layout.tick):
             self._record(newest)
         self._newest = frame
 
@@ -236,6 +227,7 @@ class Gateway:
         self._notices: asyncio.Queue[str | None] = asyncio.Queue()
         self._all_stopped = asyncio.Event()
         self._command_tag = ""
+        self._decoder = Decoder()
 
     async def run(self, stopping: asyncio.Event) -> int:
         connection = await connect(self.settings, f"source {self.source}")
@@ -295,16 +287,13 @@ class Gateway:
             frames = self.buffer.take(MAX_MESSAGE_READINGS)
             frame = frames[0] if len(frames) == 1 else Frame.merge(frames)
             try:
-                result = await channel.default_exchange.publish(
-                    json_message(encode(frame), persistent=True),
-                    routing_key=queue_name,
-                    mandatory=True,
+                await publish_confirmed(
+                    channel.default_exchange,
+                    encode(frame),
+                    queue_name,
                     timeout=CONFIRM_TIMEOUT_S,
+                    redeclare=queue.declare,
                 )
-                if isinstance(result, DeliveredMessage):
-                    # Returned, then confirmed: no queue took it (someone deleted ours).
-                    await queue.declare()
-                    raise Unroutable(f"no queue {queue_name} on the broker; declared it again")
             except asyncio.CancelledError:
                 self.buffer.put_back(frames)
                 raise
@@ -330,7 +319,7 @@ class Gateway:
     async def _flush(self) -> None:
         """Give buffered readings a last chance to be confirmed before leaving."""
         try:
-            await within(self.buffer.drained.wait(), FLUSH_TIMEOUT_S)
+            await within(self.buffer.drained.wait(), DRAIN_TIMEOUT_S)
         except TimeoutError:
             log.error("leaving with %d readings the broker never confirmed", self.buffer.readings)
 
@@ -371,7 +360,7 @@ class Gateway:
 
     async def _on_command(self, message: AbstractIncomingMessage) -> None:
         try:
-            command = decode(message.body)
+            command = self._decoder.decode(message.body)
             if not isinstance(command, Discover | Stop):
                 raise InvalidMessage(f"a sensor does not take {type(command).__name__}")
         except InvalidMessage as error:
@@ -385,9 +374,9 @@ class Gateway:
             log.info("stop requested for %s by %s", command.sensor, command.by or "someone")
             del self.active[command.sensor]
             for cohort in self.cohorts:
-                if command.sensor in cohort.names:
+                if command.sensor in cohort.layout.names:
                     cohort.remove(command.sensor)
-            self.cohorts = [cohort for cohort in self.cohorts if cohort.names]
+            self.cohorts = [cohort for cohort in self.cohorts if len(cohort.layout)]
             self.leaving.append(command.sensor)
             if self.active:
                 self._notices.put_nowait(command.sensor)

@@ -13,21 +13,19 @@ import asyncio
 import importlib.util
 import logging
 import os
-import signal
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controlroom.config import ConfigError, Settings
+from controlroom.config import DEFAULT_BRIDGE_PORT, Settings
 from controlroom.db import ensure_database, migrate
-from controlroom.waiting import within
+from controlroom.errors import ConfigError
+from controlroom.processes import STOP_TIMEOUT_S, WorkerProcess
 from workers.lifecycle import Backoff, stop_on_signals, wait_or_stop
 
 HELP = "run a whole plant (coordinator, datamanager, bridge, reference sensors); Ctrl-C stops it"
 
 log = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 20.0
 PARENT_CHECK_S = 0.5
 STABLE_AFTER_S = 30.0
 
@@ -40,7 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bridge-host", default="127.0.0.1", help="bridge address (default 127.0.0.1)"
     )
-    parser.add_argument("--bridge-port", type=int, default=3000, help="bridge port (default 3000)")
+    parser.add_argument(
+        "--bridge-port",
+        type=int,
+        default=DEFAULT_BRIDGE_PORT,
+        help=f"bridge port (default {DEFAULT_BRIDGE_PORT})",
+    )
     parser.add_argument(
         "--coordinators", type=int, default=1, help="coordinators to run (default 1)"
     )
@@ -65,7 +68,7 @@ class Child:
     name: str
     args: list[str]
     stage: int  # stopped in increasing order
-    process: asyncio.subprocess.Process | None = None
+    process: WorkerProcess | None = None
     restarts: int = 0
     backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, most=30.0))
 
@@ -110,8 +113,8 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         while not stopping.is_set():
             started = loop.time()
-            child.process = await self._spawn(child)
-            log.info("started %s (pid %d)", child.name, child.process.pid)
+            child.process = self._spawn(child)
+            log.info("started %s", child.process)
             status = await child.process.wait()
             if stopping.is_set():
                 return
@@ -123,43 +126,16 @@ class Supervisor:
             if await wait_or_stop(stopping, delay):
                 return
 
-    async def _spawn(self, child: Child) -> asyncio.subprocess.Process:
-        output = None
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = (self.log_dir / f"{child.name}.log").open("ab")
-        try:
-            return await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "workers.cli",
-                *child.args,
-                env=_child_env(self.settings),
-                stdout=output,
-                stderr=output,
-                stdin=asyncio.subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C reaches the supervisor, which stops in order
-            )
-        finally:
-            if output is not None:
-                output.close()
+    def _spawn(self, child: Child) -> WorkerProcess:
+        log_path = None if self.log_dir is None else self.log_dir / f"{child.name}.log"
+        return WorkerProcess(child.args, self.settings, log_path, label=child.name)
 
     async def _stop(self, child: Child) -> None:
         process = child.process
-        if process is None or process.returncode is not None:
+        if process is None or not process.running():
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            await within(process.wait(), STOP_TIMEOUT_S)
-        except TimeoutError:
-            log.error("%s did not stop within %.0f s; killing it", child.name, STOP_TIMEOUT_S)
-            process.kill()
-            await process.wait()
+        await process.stopped(STOP_TIMEOUT_S)
         log.info("%s stopped", child.name)
-
-
-def _child_env(settings: Settings) -> dict[str, str]:
-    return os.environ | settings.as_env()
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 
-from controlroom.config import ConfigError, Settings
-from controlroom.messages import InvalidMessage, SensorInfo, check_sensor_name
-from controlroom.presets import PRESETS, SimulatedSensor
+from controlroom.config import Settings
+from controlroom.errors import ConfigError, InvalidMessage
+from controlroom.plant.sensors import SensorInfo
+from controlroom.simulation.presets import PRESETS
+from controlroom.simulation.sensor import SimulatedSensor, check_walk
+from controlroom.wire.fields import check_sensor_name
 from workers.gateway import Gateway
 from workers.lifecycle import stop_on_signals
-from workers.sensor import add_buffer_argument, check_buffer, check_walk
+from workers.sensor import add_buffer_argument, check_buffer
 
 HELP = "many simulated sensors in one process (a gateway): a preset plant or K synthetic ones"
 MAX_COUNT = 100_000

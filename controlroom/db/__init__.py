@@ -4,7 +4,7 @@ Every plant lives in its own schema, named after the plant, so plants and tests 
 database server without seeing each other.
 """
 
-from controlroom.db.connection import DatabaseUnavailable, connect, ensure_database
+from controlroom.db.connection import connect, ensure_database
 from controlroom.db.migrations import migrate
 
-__all__ = ["DatabaseUnavailable", "connect", "ensure_database", "migrate"]
+__all__ = ["connect", "ensure_database", "migrate"]

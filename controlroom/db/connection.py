@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from controlroom.config import Settings
+from controlroom.errors import DatabaseUnavailable, describe
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -20,10 +21,6 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
 )
-
-
-class DatabaseUnavailable(ConnectionError):
-    """The database cannot be reached or used; the text is one line naming the (masked) URL."""
 
 
 def quote_ident(name: str) -> str:
@@ -40,7 +37,7 @@ async def connect(settings: Settings, *, schema: bool = True) -> asyncpg.Connect
         )
     except CONNECTION_ERRORS as error:
         raise DatabaseUnavailable(
-            f"cannot reach the database at {settings.database_display}: {_describe(error)}"
+            f"cannot reach the database at {settings.database_display}: {describe(error)}"
         ) from None
     except asyncpg.InvalidCatalogNameError:
         raise DatabaseUnavailable(
@@ -49,7 +46,7 @@ async def connect(settings: Settings, *, schema: bool = True) -> asyncpg.Connect
         ) from None
     except asyncpg.PostgresError as error:
         raise DatabaseUnavailable(
-            f"database at {settings.database_display} refused us: {_describe(error)}"
+            f"database at {settings.database_display} refused us: {describe(error)}"
         ) from None
 
 
@@ -78,10 +75,3 @@ async def ensure_database(settings: Settings) -> bool:
     finally:
         await connection.close()
     return True
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, asyncio.TimeoutError):
-        return "timed out"
-    text = str(error) or type(error).__name__
-    return text.splitlines()[0]

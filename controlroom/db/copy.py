@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from controlroom.messages import Frame, shared_value
+from controlroom.plant.readings import Frame, shared_value
 
 COLUMNS = ("sensor_id", "taken_on", "value", "run_id", "seq")
 # Signature, flags (none) and the length of the header extension (none); the trailer is a

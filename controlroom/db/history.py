@@ -17,9 +17,12 @@ from typing import TypeVar
 
 import asyncpg
 
+from controlroom.clock import us_to_datetime
 from controlroom.config import Settings
-from controlroom.db.connection import CONNECTION_ERRORS, DatabaseUnavailable, connect
-from controlroom.messages import Alarm, Condition, SensorInfo, us_to_datetime
+from controlroom.db.connection import CONNECTION_ERRORS, connect
+from controlroom.errors import DatabaseUnavailable
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.sensors import Condition, SensorInfo
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,11 @@ import numpy.typing as npt
 import orjson
 
 from controlroom.db.copy import COLUMNS, ReadingRows
-from controlroom.messages import Action, Alarm, Frame, PersistBatch, RunReport, SensorInfo
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.readings import Frame, Layout
+from controlroom.plant.records import Action, RunReport
+from controlroom.plant.sensors import SensorInfo
+from controlroom.wire.envelopes import PersistBatch
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS reading_staging (LIKE sensor_reading) ON COMMIT DELETE ROWS
@@ -78,9 +82,9 @@ class BatchWriter:
         self._connection = connection
         self._sensor_ids: dict[str, int] = {}
         self._run_ids: dict[str, int] = {}
-        # By source: the names of its latest frame and their ids. A source's frames name the
-        # same sensors tick after tick (the very same list, see messages.Frame).
-        self._layouts: dict[str, tuple[list[str], npt.NDArray[np.int32]]] = {}
+        # By source: the (one-tick) layout of its latest frame and its sensors' ids. A source's
+        # frames name the same sensors tick after tick (the very same layout, see Layout).
+        self._layouts: dict[str, tuple[Layout, npt.NDArray[np.int32]]] = {}
 
     async def prepare(self) -> None:
         """Create the staging table for redeliveries (one per connection)."""
@@ -130,13 +134,14 @@ class BatchWriter:
         """The ids of the frame's sensors, in its order."""
         known = self._layouts.get(frame.source)
         if known is not None:
-            ticks = frame.repeats(known[0])
+            ticks = frame.ticks_of(known[0])
             if ticks:
                 return known[1] if ticks == 1 else np.tile(known[1], ticks)
-        await self._resolve_sensors(set(frame.names))
-        ids = np.array([self._sensor_ids[name] for name in frame.names], dtype=np.int32)
-        self._layouts[frame.source] = (frame.names, ids)
-        return ids
+        tick = frame.layout.tick
+        await self._resolve_sensors(set(tick.names))
+        ids = np.array([self._sensor_ids[name] for name in tick.names], dtype=np.int32)
+        self._layouts[frame.source] = (tick, ids)
+        return ids if frame.layout is tick else np.tile(ids, frame.layout.ticks)
 
     async def _resolve_sensors(self, names: Iterable[str]) -> None:
         """Ids for sensor names; a name never announced gets a bare row of its own."""

@@ -1,15 +1,14 @@
 """The control room: the Textual app that ties the model, the live feed and history together.
 
-Events from the broker go straight into the model; a 10 Hz timer moves whatever changed onto
-the screen in one batch. That coalescing is the whole rendering strategy: however fast data
-comes, the screen is redrawn at most ten times a second.
+Events from the broker (the shared viewer feed) go straight into the model; a 10 Hz timer
+moves whatever changed onto the screen in one batch (a redraw). That coalescing is the whole
+rendering strategy: however fast data comes, the screen is redrawn at most ten times a second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
-import itertools
 import logging
 import os
 import signal
@@ -27,15 +26,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
+from controlroom.broker.feed import BrokerState, ViewerFeed
 from controlroom.config import Settings
-from controlroom.db.connection import DatabaseUnavailable
 from controlroom.db.history import History
-from controlroom.messages import Alarm
+from controlroom.errors import DatabaseUnavailable, NotConnected
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.sensors import Liveness
+from controlroom.processes import ProcessGroup
+from controlroom.simulation.sensor import SimulatedSensor
 from controlroom.tui.alarms.alarm_panel import AlarmPanel
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
 from controlroom.tui.dialogs.help import HelpScreen
-from controlroom.tui.feed import BrokerState, LiveFeed, NotConnected
 from controlroom.tui.footer.plant_footer import PlantFooter
 from controlroom.tui.header.status_header import StatusHeader
 from controlroom.tui.messages import (
@@ -48,16 +50,15 @@ from controlroom.tui.messages import (
     StopRequested,
 )
 from controlroom.tui.model import PlantModel, SensorView
-from controlroom.tui.processes import Children
 from controlroom.tui.sensors.sensor_table import SensorTable
-from controlroom.tui.spawn.spawn_form import SpawnForm, SpawnRequest
+from controlroom.tui.spawn.spawn_form import SpawnForm
+from controlroom.wire.codec import Message
 
 log = logging.getLogger(__name__)
 
-FRAME_S = 0.1  # at most 10 redraws a second
+REDRAW_S = 0.1  # at most 10 redraws a second
 HEADER_S = 1.0
 DATABASE_CHECK_S = 5.0
-FEED_RETRY_S = 2.0
 RECENT_PER_SENSOR = 120
 RECENT_SINCE_S = 15 * 60
 HANG_UP_GRACE_S = 10.0
@@ -107,18 +108,18 @@ class ControlRoom(App[None]):
         self.settings = settings
         self.operator = operator or getpass.getuser()
         self.model = PlantModel()
-        self.children_processes = Children(settings, log_dir or Path.cwd() / "logs")
+        self.children_processes = ProcessGroup(settings, log_dir or Path.cwd() / "logs")
         self.live = live
         self._clock = clock or (lambda: datetime.now().astimezone())
         self.history: History | None = History(settings) if live else None
-        self.feed = LiveFeed(settings, self.model.apply, self._broker_state)
+        self.feed = ViewerFeed(settings, "viewer", self._on_event, self._broker_state)
         # Held, not queried: timers may fire while the screen is being taken down.
         self.header = StatusHeader(id="header")
         self.table = SensorTable(id="sensors")
         self.alarm_panel = AlarmPanel(id="alarms")
         self.paused = False
         self.filter_text = ""
-        self.frames = 0
+        self.redraws = 0
         self._stats_path = stats_path
         self._handle_signals = handle_signals
         self.browser_url = browser_url
@@ -135,9 +136,9 @@ class ControlRoom(App[None]):
     def on_mount(self) -> None:
         self.header.plant = self.settings.plant
         self.table.focus()
-        self._frame()
+        self._redraw()
         self._update_header()
-        self.set_interval(FRAME_S, self._frame)
+        self.set_interval(REDRAW_S, self._redraw)
         self.set_interval(HEADER_S, self._update_header)
         self.set_interval(HEADER_S, self._watch_children)
         if self._handle_signals:
@@ -145,7 +146,7 @@ class ControlRoom(App[None]):
             for signum in (signal.SIGHUP, signal.SIGTERM):
                 loop.add_signal_handler(signum, self._hang_up, signum)
         if self.live:
-            self.run_worker(self._follow(), name="feed", group="feed")
+            self.run_worker(self.feed.run(), name="feed", group="feed")
             self.run_worker(self._load_history(), name="history", group="history")
             self.run_worker(self._watch_database(), name="database", group="database")
 
@@ -153,9 +154,9 @@ class ControlRoom(App[None]):
         if self.history is not None:
             await self.history.close()
 
-    # --- the 10 Hz frame ---------------------------------------------------------------------
+    # --- the 10 Hz redraw --------------------------------------------------------------------
 
-    def _frame(self) -> None:
+    def _redraw(self) -> None:
         """Move what changed since the last frame onto the screen, in one batch."""
         sensors, values, alarms = self.model.take_changes()
         with self.batch_update():
@@ -165,7 +166,7 @@ class ControlRoom(App[None]):
                 elif values:
                     self.table.refresh()
                 if sensors or values:
-                    self.frames += 1
+                    self.redraws += 1
             if alarms:  # alarms stay live while the view is paused: they must not be missed
                 self.alarm_panel.show(self.model.alarm_list())
 
@@ -187,7 +188,7 @@ class ControlRoom(App[None]):
         line = orjson.dumps(
             {
                 "t": time.monotonic(),
-                "frames": self.frames,
+                "redraws": self.redraws,
                 "paints": self.table.paints,
                 "readings": self.model.readings.total,
                 "messages": self.model.messages,
@@ -199,14 +200,9 @@ class ControlRoom(App[None]):
 
     # --- live feed, history, database --------------------------------------------------------
 
-    async def _follow(self) -> None:
-        while True:
-            try:
-                await self.feed.run()
-            except Exception as error:  # the broker went away mid-setup: start over
-                log.warning("live feed stopped (%s); reconnecting", error)
-                self._broker_state(BrokerState(False, str(error)))
-                await asyncio.sleep(FEED_RETRY_S)
+    def _on_event(self, message: Message) -> None:
+        if self.model.apply(message).unknown:  # a sensor not yet described: ask about it
+            self.feed.request_snapshot()
 
     def _broker_state(self, state: BrokerState) -> None:
         self.post_message(BrokerChanged(state.connected, state.detail))
@@ -289,10 +285,10 @@ class ControlRoom(App[None]):
         if self.paused:
             # The screen shows the last frame already: only the header changes, so the key's
             # effect is on screen at once, without waiting for a full table redraw.
-            self.table.freeze([_frozen(row) for row in self.table.rows])
+            self.table.freeze([row.frozen(FROZEN_POINTS) for row in self.table.rows])
         else:
             self.model.sensors_changed = True
-            self._frame()
+            self._redraw()
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
@@ -303,7 +299,7 @@ class ControlRoom(App[None]):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value
         rows = self._filtered(self.model.ordered())
-        self.table.show([_frozen(row) for row in rows] if self.paused else rows)
+        self.table.show([row.frozen(FROZEN_POINTS) for row in rows] if self.paused else rows)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
@@ -331,14 +327,21 @@ class ControlRoom(App[None]):
         self.push_screen(DetailScreen(row.name, self.model, self.history, self.now_us))
 
     def action_spawn(self) -> None:
-        self.push_screen(SpawnForm(taken=set(self.model.sensors)), self._spawn)
+        # A name in use by a sensor that is still there is taken; an offline one may return.
+        live = {
+            name
+            for name, view in self.model.sensors.items()
+            if view.liveness is not Liveness.OFFLINE
+        }
+        self.push_screen(SpawnForm(taken=live), self._spawn)
 
-    def _spawn(self, request: SpawnRequest | None) -> None:
-        if request is None:
+    def _spawn(self, chosen: SimulatedSensor | None) -> None:
+        if chosen is None:
             return
-        child = self.children_processes.start(f"sensor-{request.name}", request.argv())
-        self.notify(f"started sensor {request.name} (pid {child.pid}); log {child.log_path}")
-        self.post_message(SensorSpawned(request.name, child.pid, str(child.log_path)))
+        name = chosen.info.name
+        child = self.children_processes.start(f"sensor-{name}", chosen.argv())
+        self.notify(f"started sensor {name} (pid {child.pid}); log {child.log_path}")
+        self.post_message(SensorSpawned(name, child.pid, str(child.log_path)))
 
     def action_stop(self) -> None:
         row = self.table.selected
@@ -442,10 +445,3 @@ class ControlRoom(App[None]):
                     timeout=10,
                 )
             self.post_message(ChildExited(child.label, status, last))
-
-
-def _frozen(row: SensorView) -> SensorView:
-    """A copy that no longer moves, for the paused view."""
-    copy = SensorView(row.info, row.liveness, row.condition, row.value, row.taken_on)
-    copy.recent.extend(itertools.islice(row.recent, max(len(row.recent) - FROZEN_POINTS, 0), None))
-    return copy

@@ -1,8 +1,11 @@
 """What the control room knows about the plant, apart from how it is drawn.
 
-Messages from the events exchange are applied here as they arrive (cheap: a few dict and
-deque operations); the screen reads the model at most ~10 times a second. Keeping the two
-apart is what lets 2,000 readings a second cost one redraw per frame, not one per reading.
+A thin adapter over the one plant picture (`controlroom.plant.picture`), which decides what
+every viewer message means; this adds what only the screen needs: each sensor's recent values
+for its sparkline, the alarms that finished lately, and change flags. Messages are applied as
+they arrive (cheap: a few dict and deque operations); the screen reads the model at most ten
+times a second. Keeping the two apart is what lets 2,000 readings a second cost one redraw per
+tenth of a second, not one per reading.
 """
 
 from __future__ import annotations
@@ -10,24 +13,14 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from controlroom.messages import (
-    Alarm,
-    AlarmEvent,
-    Condition,
-    Frame,
-    Liveness,
-    Message,
-    SensorInfo,
-    Snapshot,
-    SourceState,
-    SourceStates,
-    StatusChange,
-    StatusChanges,
-    display_state,
-)
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.picture import Changes, PlantPicture
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Condition, Liveness, SensorInfo, SensorState
+from controlroom.wire.codec import Message
 
 RECENT_POINTS = 600
 FINISHED_ALARMS_KEPT = 50
@@ -35,22 +28,39 @@ FINISHED_ALARMS_KEPT = 50
 
 @dataclass(slots=True)
 class SensorView:
-    """One sensor as the operator sees it."""
+    """One sensor as the operator sees it: the picture's state, and its recent values."""
 
-    info: SensorInfo
-    liveness: Liveness = Liveness.OFFLINE
-    condition: Condition = Condition.NORMAL
-    value: float | None = None
-    taken_on: int | None = None
+    sensor_state: SensorState
     recent: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=RECENT_POINTS))
 
     @property
     def name(self) -> str:
-        return self.info.name
+        return self.sensor_state.sensor.name
+
+    @property
+    def info(self) -> SensorInfo:
+        return self.sensor_state.sensor
+
+    @property
+    def liveness(self) -> Liveness:
+        return self.sensor_state.liveness
+
+    @property
+    def condition(self) -> Condition:
+        return self.sensor_state.condition
+
+    @property
+    def value(self) -> float | None:
+        return self.sensor_state.value
+
+    @property
+    def taken_on(self) -> int | None:
+        return self.sensor_state.taken_on
 
     @property
     def state(self) -> str:
-        return display_state(self.liveness, self.condition)
+        """The one word an operator sees (NORMAL, HIGH, LOW, STALE, OFFLINE)."""
+        return self.sensor_state.state
 
     def values(self, count: int) -> list[float]:
         """The last `count` values, oldest first."""
@@ -60,10 +70,12 @@ class SensorView:
     def points_since(self, since_us: int) -> list[tuple[int, float]]:
         return [p for p in self.recent if p[0] >= since_us]
 
-    def add(self, taken_on: int, value: float) -> None:
-        if self.taken_on is None or taken_on >= self.taken_on:
-            self.value, self.taken_on = value, taken_on
-        self.recent.append((taken_on, value))
+    def frozen(self, points: int) -> SensorView:
+        """A copy that no longer moves (the paused view), with its last `points` values."""
+        state = SensorState(self.info, self.liveness, self.condition, self.value, self.taken_on)
+        copy = SensorView(state)
+        copy.recent.extend(itertools.islice(self.recent, max(len(self.recent) - points, 0), None))
+        return copy
 
 
 class RateMeter:
@@ -88,11 +100,11 @@ class RateMeter:
 
 
 class PlantModel:
-    """Sensors and alarms, with change flags the screen consumes once per frame."""
+    """Sensors and alarms, with change flags the screen consumes once per redraw."""
 
     def __init__(self) -> None:
-        self.sensors: dict[str, SensorView] = {}
-        self.alarms: dict[str, Alarm] = {}
+        self.picture = PlantPicture()
+        self._views: dict[str, SensorView] = {}
         self.readings = RateMeter()
         self.messages = 0
         self.sensors_changed = True  # the set or the order of rows changed
@@ -102,10 +114,24 @@ class PlantModel:
 
     # --- reading -----------------------------------------------------------------------------
 
+    @property
+    def sensors(self) -> dict[str, SensorView]:
+        """Every known sensor, its latest value included."""
+        _ = self.picture.sensors  # the picture reads the frames it holds
+        return self._views
+
+    @property
+    def alarms(self) -> dict[str, Alarm]:
+        """Open alarms, and the latest few that finished."""
+        closed = self.picture.closed
+        latest = itertools.islice(reversed(closed), FINISHED_ALARMS_KEPT)
+        return {key: closed[key] for key in latest} | self.picture.alarms
+
     def ordered(self) -> list[SensorView]:
-        if self.sensors_changed or len(self._order) != len(self.sensors):
-            self._order = sorted(self.sensors)
-        return [self.sensors[name] for name in self._order]
+        views = self.sensors
+        if self.sensors_changed or len(self._order) != len(views):
+            self._order = sorted(views)
+        return [views[name] for name in self._order]
 
     def alarm_list(self) -> list[Alarm]:
         """Unacknowledged first (active before cleared), then acknowledged active, newest first."""
@@ -120,7 +146,7 @@ class PlantModel:
         return sorted(self.alarms.values(), key=rank)
 
     def unacked(self) -> int:
-        return sum(1 for alarm in self.alarms.values() if alarm.acked_at is None)
+        return sum(1 for alarm in self.picture.alarms.values() if alarm.acked_at is None)
 
     def alarm_for(self, sensor: str) -> Alarm | None:
         """The sensor's alarm most in need of acknowledgement, if any."""
@@ -138,118 +164,59 @@ class PlantModel:
     # --- loading from history ----------------------------------------------------------------
 
     def load_sensors(self, infos: Iterable[SensorInfo]) -> None:
-        for info in infos:
-            view = self.sensors.get(info.name)
-            if view is None:
-                self.sensors[info.name] = SensorView(info)
-                self.sensors_changed = True
-            elif view.info != info and not view.info.serial_no and not view.info.unit:
-                view.info = info
-        self.values_changed = True
+        self.picture.remember(infos)
+        self._add_views()
 
     def load_recent(self, recent: dict[str, list[tuple[int, float]]]) -> None:
         """Stored readings go before whatever arrived live meanwhile."""
         for name, points in recent.items():
-            view = self._sensor(name)
+            view = self._views.get(name)
+            if view is None:
+                continue
             live = list(view.recent)
             first_live = live[0][0] if live else None
             older = [p for p in points if first_live is None or p[0] < first_live]
             view.recent.clear()
             view.recent.extend(older + live)
-            if view.value is None and older:
-                view.taken_on, view.value = older[-1]
+            if view.sensor_state.value is None and older:
+                view.sensor_state.taken_on, view.sensor_state.value = older[-1]
         self.values_changed = True
 
     def load_alarms(self, alarms: Iterable[Alarm]) -> None:
+        changes = Changes()
         for alarm in alarms:
-            self._merge_alarm(alarm)
+            self.picture.alarm(alarm, changes)
+        self._take(changes)
 
     # --- live events -------------------------------------------------------------------------
 
-    def apply(self, message: Message) -> None:
+    def apply(self, message: Message) -> Changes:
         self.messages += 1
-        if isinstance(message, Frame):
-            self._frame(message)
-        elif isinstance(message, StatusChange):
-            self._status(message)
-        elif isinstance(message, StatusChanges):
-            for change in message.changes:
-                self._status(change)
-        elif isinstance(message, AlarmEvent):
-            self._merge_alarm(message.alarm)
-        elif isinstance(message, SourceState):
-            self._source(message)
-        elif isinstance(message, SourceStates):
-            for state in message.sources:
-                self._source(state)
-        elif isinstance(message, Snapshot):
-            for source in message.sources:
-                self._source(source)
-            known = {alarm.id for alarm in message.alarms}
-            for alarm in message.alarms:
-                self._merge_alarm(alarm)
-            # Open alarms the coordinator no longer lists ended while we were not looking.
-            for alarm in list(self.alarms.values()):
-                if alarm.id not in known and (alarm.active or alarm.acked_at is None):
-                    del self.alarms[alarm.id]
-                    self.alarms_changed = True
+        changes = self.picture.apply(message)
+        self._take(changes)
+        return changes
+
+    def _take(self, changes: Changes) -> None:
+        if changes.frame is not None:
+            self._frame(changes.frame)
+        if changes.described:
+            self._add_views()
+        if changes.described or changes.restated:
+            self.values_changed = True
+        if changes.alarms or changes.ended:
+            self.alarms_changed = self.values_changed = True
 
     def _frame(self, frame: Frame) -> None:
-        sensors = self.sensors
+        views = self._views
         for name, taken_on, value in zip(frame.names, frame.taken_on, frame.values, strict=True):
-            view = sensors.get(name)
-            if view is None:
-                view = self._sensor(name)
-                view.liveness = Liveness.LIVE
-            view.add(taken_on, value)
+            view = views.get(name)
+            if view is not None:
+                view.recent.append((taken_on, value))
         self.readings.count(len(frame))
         self.values_changed = True
 
-    def _status(self, change: StatusChange) -> None:
-        view = self._sensor(change.sensor)
-        if view.liveness is not change.liveness:
-            view.liveness = change.liveness
-            self.values_changed = True
-
-    def _source(self, state: SourceState) -> None:
-        view = self._sensor(state.sensor.name)
-        view.info = state.sensor
-        view.liveness = state.liveness
-        view.condition = state.condition
-        newer = view.taken_on is None or (state.taken_on or 0) > view.taken_on
-        if state.value is not None and state.taken_on is not None and newer:
-            view.add(state.taken_on, state.value)
-        self.values_changed = True
-
-    def _merge_alarm(self, alarm: Alarm) -> None:
-        known = self.alarms.get(alarm.id)
-        if known is not None:
-            # Events may cross; a field once set stays set.
-            alarm.cleared_at = alarm.cleared_at or known.cleared_at
-            alarm.acked_at = alarm.acked_at or known.acked_at
-            alarm.acked_by = alarm.acked_by or known.acked_by
-        self.alarms[alarm.id] = alarm
-        view = self._sensor(alarm.sensor)
-        if alarm.active:
-            view.condition = alarm.kind
-        elif all(not a.active for a in self._alarms_of(alarm.sensor)):
-            view.condition = Condition.NORMAL
-        self._forget_finished()
-        self.alarms_changed = self.values_changed = True
-
-    def _alarms_of(self, sensor: str) -> Iterator[Alarm]:
-        return (alarm for alarm in self.alarms.values() if alarm.sensor == sensor)
-
-    def _forget_finished(self) -> None:
-        finished = [a for a in self.alarms.values() if not a.active and a.acked_at is not None]
-        if len(finished) > FINISHED_ALARMS_KEPT:
-            finished.sort(key=lambda a: a.raised_at)
-            for alarm in finished[: len(finished) - FINISHED_ALARMS_KEPT]:
-                del self.alarms[alarm.id]
-
-    def _sensor(self, name: str) -> SensorView:
-        view = self.sensors.get(name)
-        if view is None:
-            view = self.sensors[name] = SensorView(SensorInfo(name))
-            self.sensors_changed = True
-        return view
+    def _add_views(self) -> None:
+        for name, state in self.picture.sensors.items():
+            if name not in self._views:
+                self._views[name] = SensorView(state)
+                self.sensors_changed = True

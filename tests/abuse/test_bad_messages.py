@@ -18,18 +18,14 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
-from controlroom.messages import (
-    EARLIEST_TAKEN_ON_US,
-    MAX_MESSAGE_BYTES,
-    Announce,
-    Discover,
-    Frame,
-    Goodbye,
-    SensorInfo,
-    encode,
-    now_us,
-)
-from controlroom.topology import Topology, json_message
+from controlroom.broker.publishing import json_message
+from controlroom.broker.topology import Topology
+from controlroom.clock import now_us
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import SensorInfo
+from controlroom.wire.codec import MAX_MESSAGE_BYTES, encode
+from controlroom.wire.envelopes import Announce, Discover, Goodbye
+from controlroom.wire.fields import EARLIEST_US
 from tests.faults.harness import Plant, assert_complete
 from tests.support import Worker, wait_for, wait_until
 
@@ -65,7 +61,7 @@ COMMON: dict[str, bytes] = {
     "wrongly typed": frame_body(seqs=["one"]),
     "NaN value": frame_body().replace(b"1.0]", b"NaN]"),
     "infinite value": frame_body().replace(b"1.0]", b"1e400]"),
-    "far past": frame_body(taken_on=[EARLIEST_TAKEN_ON_US - YEAR_US]),
+    "far past": frame_body(taken_on=[EARLIEST_US - YEAR_US]),
     "far future": frame_body(taken_on=[now_us() + 80 * YEAR_US]),
     "control characters in a name": frame_body(names=["s1\x00\x1b[2J"]),
     "an empty name": frame_body(names=[""]),

@@ -1,4 +1,4 @@
-"""A hypothesis fuzz of `messages.decode`: whatever the bytes, only InvalidMessage escapes.
+"""A hypothesis fuzz of `Decoder.decode`: whatever the bytes, only InvalidMessage escapes.
 
 Random bytes rarely get past the JSON parser, so most cases here are JSON objects shaped like
 real messages (a known type, the right keys) with values drawn from everything JSON can say,
@@ -15,17 +15,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from controlroom.messages import (
-    _TYPES,
-    MAX_NAME_LENGTH,
-    Announce,
-    Frame,
-    InvalidMessage,
-    PersistBatch,
-    decode,
-    encode,
-    now_us,
-)
+from controlroom.clock import now_us
+from controlroom.errors import InvalidMessage
+from controlroom.plant.readings import Frame
+from controlroom.wire.codec import MESSAGE_TYPES, Decoder, encode
+from controlroom.wire.envelopes import Announce, PersistBatch
+from controlroom.wire.fields import MAX_NAME_LENGTH
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -81,7 +76,7 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
 
 @st.composite
 def shaped_messages(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from([*_TYPES, "unknown", ""]) | json_values)
+    kind = draw(st.sampled_from([*MESSAGE_TYPES, "unknown", ""]) | json_values)
     keys = draw(st.lists(st.sampled_from(sorted(FIELDS)), max_size=8, unique=True))
     message: dict[str, Any] = {"type": kind}
     for key in keys:
@@ -96,12 +91,12 @@ def dumps(value: object) -> bytes:
 
 def check(body: bytes) -> None:
     try:
-        message = decode(body)
+        message = Decoder().decode(body)
     except InvalidMessage as error:
         text = str(error)
         assert text and "\n" not in text, "the reason is one line"
         return
-    again = decode(encode(message))
+    again = Decoder().decode(encode(message))
     assert again == message, "a valid message survives a round trip"
     if isinstance(message, Frame):
         assert all(math.isfinite(v) for v in message.values)
@@ -138,7 +133,7 @@ def test_non_finite_numbers_are_not_json() -> None:
         body = b'{"type":"frame","source":"s","run":"r","names":["s"],"seqs":[1],'
         body += b'"taken_on":[%d],"values":[%s]}' % (now_us(), literal)
         try:
-            decode(body)
+            Decoder().decode(body)
         except InvalidMessage:
             continue
         raise AssertionError(f"{literal!r} was accepted as a reading value")

@@ -15,29 +15,20 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMess
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from controlroom.broker.publishing import json_message
+from controlroom.broker.topology import Topology, alarm_key, reading_key, source_key, status_key
+from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.messages import (
-    Alarm,
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Condition, Liveness, SensorInfo
+from controlroom.wire.codec import Decoder, encode
+from controlroom.wire.envelopes import (
     AlarmEvent,
-    Condition,
-    Frame,
-    Liveness,
-    SensorInfo,
     Snapshot,
     SnapshotRequest,
     SourceState,
     StatusChange,
-    decode,
-    encode,
-    now_us,
-)
-from controlroom.topology import (
-    Topology,
-    alarm_key,
-    json_message,
-    reading_key,
-    source_key,
-    status_key,
 )
 from tests.support import wait_for
 
@@ -59,6 +50,7 @@ class FakeCoordinator:
         self.sources: dict[str, SourceState] = {}
         self.alarms: list[Alarm] = []
         self.requests = 0
+        self._decoder = Decoder()
         self.run = secrets.token_hex(4)
         self.seq = 0
         self._channel: AbstractChannel | None = None
@@ -77,7 +69,10 @@ class FakeCoordinator:
             await connection.close()
 
     async def _answer(self, message: AbstractIncomingMessage) -> None:
-        if not isinstance(decode(message.body), SnapshotRequest) or not message.reply_to:
+        if (
+            not isinstance(self._decoder.decode(message.body), SnapshotRequest)
+            or not message.reply_to
+        ):
             return
         self.requests += 1
         snapshot = Snapshot(list(self.sources.values()), list(self.alarms))

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from controlroom.messages import Condition, Liveness
+from controlroom.plant.sensors import Condition, Liveness
 from tests.bridge.fakes import FakeCoordinator, sensor_state
 from tests.support import wait_for
 from workers.bridge.assets import WEB_ROOT

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from controlroom.messages import (
-    Condition,
-    Liveness,
-    SourceStates,
-    StatusChange,
-    StatusChanges,
-    encode,
-    now_us,
-)
-from controlroom.topology import SOURCES_KEY, STATUSES_KEY
+from controlroom.broker.topology import SOURCES_KEY, STATUSES_KEY
+from controlroom.clock import now_us
+from controlroom.plant.sensors import Condition, Liveness
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import SourceStates, StatusChange, StatusChanges
 from tests.bridge.fakes import Browser, FakeCoordinator, sensor_state
 
 ORIGINAL_SOURCE_FIELDS = {"name", "serialNo", "unitType", "minSafeValue", "maxSafeValue"}

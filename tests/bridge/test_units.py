@@ -7,8 +7,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from controlroom.config import ConfigError
-from controlroom.messages import Alarm, AlarmEvent, Condition, Frame, Snapshot, now_us
+from controlroom.clock import now_us
+from controlroom.errors import ConfigError
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Condition
+from controlroom.wire.codec import Message
+from controlroom.wire.envelopes import AlarmEvent, Snapshot
 from tests.bridge.fakes import sensor_state
 from workers.bridge import protocol
 from workers.bridge.access import Access, normalize_origin
@@ -36,7 +41,7 @@ def test_frame_readings_use_the_original_field_names() -> None:
     [(b"{}", 1003), ("nope", 1008), ("[]", 1008), ('{"type": null}', 1008), ("1e999999", 1008)],
 )
 def test_bad_client_frames_are_rejected_with_a_code(frame: str | bytes, code: int) -> None:
-    with pytest.raises(protocol.FrameRejected) as rejected:
+    with pytest.raises(protocol.MessageRejected) as rejected:
         protocol.parse(frame)
     assert rejected.value.code == code
 
@@ -87,16 +92,21 @@ def test_hub_fans_out_to_every_client_independently() -> None:
 
 def test_view_announces_a_sensor_once_and_tracks_alarm_state() -> None:
     view = PlantView()
-    assert [m.key for m in view.apply_source(sensor_state("a"))] == [("source", "a")]
-    assert view.apply_source(sensor_state("a")) == []
+
+    def keys(message: Message) -> list[tuple[str, str]]:
+        return [outgoing.key for outgoing in view.apply(message)[1]]
+
+    assert keys(sensor_state("a")) == [("source", "a")]
+    assert keys(sensor_state("a")) == []  # the original client would draw a second chart
     alarm = Alarm("a-1", "a", Condition.LOW, now_us(), 1.0, 10.0, 0.5)
-    keys = [m.key for m in view.apply_alarm(AlarmEvent(alarm))]
-    assert keys == [("alarm", "a-1"), ("status", "a")]
-    assert view.sources["a"].state == "LOW"
+    assert keys(AlarmEvent(alarm)) == [("status", "a"), ("alarm", "a-1")]
+    assert view.picture.sensors["a"].state == "LOW"
     # The coordinator's snapshot no longer has the alarm: it ended while we were away.
-    messages = view.apply_snapshot(Snapshot([sensor_state("a")], []))
-    assert orjson.loads(messages[0].payload)["data"]["active"] is False
-    assert view.sources["a"].state == "NORMAL" and view.alarms == {}
+    _, messages = view.apply(Snapshot([sensor_state("a")], []))
+    ended = [orjson.loads(m.payload)["data"] for m in messages if m.key[0] == "alarm"]
+    assert ended == [orjson.loads(protocol.alarm(alarm, ended=True))["data"]]
+    assert ended[0]["active"] is False and ended[0]["clearedAt"] is None  # no time made up
+    assert view.picture.sensors["a"].state == "NORMAL" and view.picture.alarms == {}
 
 
 def test_origins_are_normalised_and_checked() -> None:

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 import aio_pika
 import asyncpg
 
+from controlroom.broker.topology import Topology
 from controlroom.config import Settings
 from controlroom.db import connect
 from controlroom.db.audit import AuditReport, audit
-from controlroom.db.connection import DatabaseUnavailable
-from controlroom.topology import Topology
+from controlroom.errors import DatabaseUnavailable
 from tests.support import Worker, wait_for, wait_until
 from workers.audit import format_report
 

@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 import aio_pika
 
+from controlroom.broker.publishing import json_message
+from controlroom.broker.topology import Topology
 from controlroom.config import Settings
-from controlroom.messages import Liveness, StatusChange, Stop, encode
-from controlroom.topology import Topology, json_message
+from controlroom.plant.sensors import Liveness
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import StatusChange, Stop
 from tests.support import EventTap, Worker, wait_for, wait_until
 
 

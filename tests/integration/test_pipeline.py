@@ -13,8 +13,10 @@ import asyncpg
 
 from controlroom.config import Settings
 from controlroom.db.audit import audit
-from controlroom.messages import Frame, Liveness, SourceState, StatusChange
-from controlroom.presets import REFERENCE_PLANT
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Liveness
+from controlroom.simulation.presets import REFERENCE_PLANT
+from controlroom.wire.envelopes import SourceState, StatusChange
 from tests.support import EventTap, Worker, wait_for
 
 REFERENCE_NAMES = {s.info.name for s in REFERENCE_PLANT}

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 from controlroom.config import Settings
 from controlroom.db.history import Bucket, History
-from controlroom.messages import Alarm, Condition, Liveness, SensorInfo
-from controlroom.presets import REFERENCE_PLANT
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.sensors import Condition, Liveness, SensorInfo
+from controlroom.simulation.presets import REFERENCE_PLANT
 from controlroom.tui import ControlRoom
+from controlroom.tui.model import SensorView
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 NOW_US = int(NOW.timestamp() * 1_000_000)
@@ -19,6 +21,12 @@ S = 1_000_000
 def wave(i: int, low: float, high: float, phase: float) -> float:
     mid, amp = (low + high) / 2, (high - low) / 2
     return mid + amp * math.sin(i / 6 + phase)
+
+
+def record(view: SensorView, at: int, value: float) -> None:
+    """A reading as the live feed would leave it: the latest value, and in the sparkline."""
+    view.recent.append((at, value))
+    view.sensor_state.value, view.sensor_state.taken_on = value, at
 
 
 def demo_app() -> ControlRoom:
@@ -31,12 +39,11 @@ def demo_app() -> ControlRoom:
         low = info.safe_min if info.safe_min is not None else 0.0
         high = info.safe_max if info.safe_max is not None else 1.0
         for i in range(60):
-            view.add(NOW_US - (60 - i) * S, wave(i, low, high, n))
-        view.liveness = Liveness.LIVE
-    model.sensors["turbine_temp_out"].liveness = Liveness.STALE
-    model.sensors["feedwater_flow"].liveness = Liveness.OFFLINE
-    hot = model.sensors["boiler_temp_out"]
-    hot.add(NOW_US, 631.4)
+            record(view, NOW_US - (60 - i) * S, wave(i, low, high, n))
+        view.sensor_state.liveness = Liveness.LIVE
+    model.sensors["turbine_temp_out"].sensor_state.liveness = Liveness.STALE
+    model.sensors["feedwater_flow"].sensor_state.liveness = Liveness.OFFLINE
+    record(model.sensors["boiler_temp_out"], NOW_US, 631.4)
     model.load_alarms(
         [
             Alarm("a1", "boiler_temp_out", Condition.HIGH, NOW_US - 20 * S, 626.2, 625.0, 631.4),

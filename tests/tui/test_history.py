@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 
+from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.db.connection import DatabaseUnavailable
 from controlroom.db.history import History, bucket_width
-from controlroom.messages import now_us
+from controlroom.errors import DatabaseUnavailable
 
 S = 1_000_000
 

@@ -7,9 +7,9 @@ from textual.widgets import Input
 
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.help import HelpScreen
-from controlroom.tui.spawn.spawn_form import SpawnForm, SpawnRequest
+from controlroom.tui.spawn.spawn_form import SpawnForm
 from tests.support import wait_for
-from tests.tui.demo import NOW_US, demo_app
+from tests.tui.demo import NOW_US, demo_app, record
 
 
 async def test_pause_freezes_the_rows_until_resumed() -> None:
@@ -18,9 +18,9 @@ async def test_pause_freezes_the_rows_until_resumed() -> None:
         view = app.model.sensors["boiler_pressure_out"]
         await pilot.press("p")
         assert app.header.paused
-        view.add(NOW_US + 1, 15.3333)
+        record(view, NOW_US + 1, 15.3333)
         app.model.values_changed = True
-        app._frame()  # what the 10 Hz timer does
+        app._redraw()  # what the 10 Hz redraw timer does
         shown = next(r for r in app.table.rows if r.name == view.name)
         assert shown.value != 15.3333
         await pilot.press("p")
@@ -74,19 +74,26 @@ async def test_the_spawn_form_refuses_bad_fields_and_builds_the_command() -> Non
         assert isinstance(form, SpawnForm)
         await pilot.press(*"boiler_temp_out")  # taken
         await pilot.press("ctrl+s")
-        assert "Name: a sensor of that name exists" in str(form.query_one("#problem").render())
+        assert "Name: a sensor of that name is running" in str(form.query_one("#problem").render())
         values = {"name": "new_one", "min": "5", "max": "1", "step": "0.5", "freq": "2"}
         for field, value in values.items():
             form.query_one(f"#{field}", Input).value = value
         await pilot.press("ctrl+s")
-        assert "Min must be below Max" in str(form.query_one("#problem").render())
+        assert "Min (5) must be below Max (1)" in str(form.query_one("#problem").render())
+        # The sensor refuses more than 1000 Hz, so the form does too (it used to start a
+        # child that exited with status 2).
+        form.query_one("#freq", Input).value = "2000"
+        await pilot.pause()  # the field's own check runs first
+        await pilot.press("ctrl+s")
+        assert "Freq Hz: must be above 0 and at most 1000 Hz" in str(
+            form.query_one("#problem").render()
+        )
+        form.query_one("#freq", Input).value = "2"
         form.query_one("#max", Input).value = "9"
         form.query_one("#safe_max", Input).value = "8"
-        request, problem = form.read()
-        assert problem == "" and request == SpawnRequest(
-            "new_one", 5.0, 9.0, 0.5, 2.0, safe_max=8.0
-        )
-        assert request.argv() == [
+        chosen, problem = form.read()
+        assert problem == "" and chosen is not None
+        assert chosen.argv() == [
             "sensor", "--name", "new_one", "--min", "5.0", "--max", "9.0", "--step", "0.5",
             "--freq", "2.0", "--safe-max", "8.0",
         ]  # fmt: skip

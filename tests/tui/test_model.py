@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from controlroom.messages import (
-    Alarm,
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Condition, Liveness, SensorInfo
+from controlroom.tui.model import PlantModel, RateMeter
+from controlroom.tui.sensors.sparkline import sparkline
+from controlroom.tui.states import format_range, format_value
+from controlroom.wire.envelopes import (
     AlarmEvent,
-    Condition,
-    Frame,
-    Liveness,
-    SensorInfo,
     Snapshot,
     SourceState,
     SourceStates,
     StatusChange,
     StatusChanges,
 )
-from controlroom.tui.model import PlantModel, RateMeter
-from controlroom.tui.sensors.sparkline import sparkline
-from controlroom.tui.states import format_range, format_value
 
 T0 = 1_780_000_000_000_000
 
@@ -26,8 +24,13 @@ def alarm(id: str, sensor: str = "s1", raised: int = T0, **fields: object) -> Al
     return Alarm(id, sensor, Condition.HIGH, raised, 9.0, 8.0, 9.5, **fields)  # type: ignore[arg-type]
 
 
+def described(*names: str) -> SourceStates:
+    return SourceStates([SourceState(SensorInfo(name)) for name in names])
+
+
 def test_a_gateway_frame_updates_every_sensor_it_carries() -> None:
     model = PlantModel()
+    model.apply(described("a", "b"))
     model.apply(Frame("gw", "run1", ["a", "b", "a"], [1, 1, 2], [T0, T0, T0 + 10], [1.0, 2.0, 3.0]))
     assert model.sensors["a"].value == 3.0
     assert model.sensors["a"].values(10) == [1.0, 3.0]
@@ -69,6 +72,7 @@ def test_a_snapshot_drops_open_alarms_that_ended_meanwhile() -> None:
 
 def test_stored_readings_go_before_live_ones() -> None:
     model = PlantModel()
+    model.apply(described("s1"))
     model.apply(Frame("s1", "r", ["s1"], [5], [T0 + 50], [5.0]))
     model.load_recent({"s1": [(T0 + 10, 1.0), (T0 + 20, 2.0), (T0 + 60, 9.0)]})
     assert model.sensors["s1"].values(10) == [1.0, 2.0, 5.0]
@@ -78,8 +82,10 @@ def test_change_flags_are_taken_once() -> None:
     model = PlantModel()
     model.take_changes()
     assert model.take_changes() == (False, False, False)
-    model.apply(Frame("s1", "r", ["s1"], [1], [T0], [1.0]))
+    model.apply(described("s1"))
     assert model.take_changes() == (True, True, False)
+    model.apply(Frame("s1", "r", ["s1"], [1], [T0], [1.0]))
+    assert model.take_changes() == (False, True, False)
 
 
 def test_rate_meter() -> None:

@@ -17,14 +17,15 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
+from controlroom.broker.feed import ViewerFeed
 from controlroom.config import Settings
-from controlroom.messages import Alarm, AlarmEvent
+from controlroom.plant.alarms import Alarm
 from controlroom.tui import ControlRoom
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
-from controlroom.tui.feed import LiveFeed
 from controlroom.tui.messages import AckRequested, SensorSpawned, StopRequested
 from controlroom.tui.spawn.spawn_form import SpawnForm
+from controlroom.wire.envelopes import AlarmEvent
 from tests.support import Worker, wait_for
 
 OPERATOR = "pilot-test"
@@ -114,8 +115,9 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored_and_seen_by_othe
     said: list[Message] = []
     # Another viewer (as a second control room or the bridge would be) on the same plant.
     heard: list[Alarm] = []
-    other = LiveFeed(
+    other = ViewerFeed(
         settings,
+        "viewer",
         lambda event: heard.append(event.alarm) if isinstance(event, AlarmEvent) else None,
         lambda state: None,
     )

@@ -3,8 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controlroom.alarms import SafeRange
-from controlroom.messages import Condition
+from controlroom.plant.alarms import SafeRange
+from controlroom.plant.sensors import Condition
 
 RANGE = SafeRange(10.0, 20.0, deadband_fraction=0.1)  # deadband 1.0
 

@@ -4,7 +4,8 @@ import argparse
 
 import pytest
 
-from controlroom.config import ConfigError, Settings, add_arguments, mask_url
+from controlroom.config import Settings, add_arguments, mask_url
+from controlroom.errors import ConfigError
 
 
 def parse(argv: list[str], env: dict[str, str]) -> Settings:

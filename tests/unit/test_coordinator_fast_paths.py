@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import random
 
-from controlroom.alarms import SafeRange
-from controlroom.messages import (
-    Announce,
-    Condition,
-    Frame,
-    Liveness,
-    PersistBatch,
-    SensorInfo,
-    decode,
-    encode,
-    now_us,
-)
+from controlroom.clock import now_us
+from controlroom.plant.alarms import SafeRange
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Condition, Liveness, SensorInfo
+from controlroom.wire.codec import Decoder, encode
+from controlroom.wire.envelopes import Announce, PersistBatch
 from workers.coordinator.alarms import AlarmMonitor
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
@@ -34,6 +28,12 @@ from workers.coordinator.viewers import ViewerPublisher
 NAMES = ["a", "b", "c"]
 
 
+def arrived(decoder: Decoder, frame: Frame) -> Frame:
+    """The frame as a coordinator receives it: decoded, so a layout seen before is shared (the
+    fast paths recognise a layout by identity, as they do in production)."""
+    return decoder.decode_as(encode(frame), Frame)
+
+
 def _reference_fresh(last: dict[str, tuple[str, int]], frame: Frame) -> list[int]:
     """The rule, one reading at a time: a reading is fresh unless its run repeats a seq."""
     keep = []
@@ -49,6 +49,7 @@ def _reference_fresh(last: dict[str, tuple[str, int]], frame: Frame) -> list[int
 def test_sequence_filter_matches_the_rule_on_random_redeliveries() -> None:
     rng = random.Random(7)
     fast = SequenceFilter()
+    decoder = Decoder()
     last: dict[str, tuple[str, int]] = {}
     seqs = dict.fromkeys(NAMES, 0)
     sent: list[Frame] = []
@@ -70,7 +71,9 @@ def test_sequence_filter_matches_the_rule_on_random_redeliveries() -> None:
                 seqs[name] += 1
                 stamped.append(seqs[name])
             n = len(names)
-            frame = Frame("gw", run, list(names), stamped, [now_us()] * n, [1.0] * n)
+            frame = arrived(
+                decoder, Frame("gw", run, list(names), stamped, [now_us()] * n, [1.0] * n)
+            )
             sent.append(frame)
         expected = _reference_fresh(last, frame)
         fresh = fast.fresh(frame)
@@ -80,14 +83,16 @@ def test_sequence_filter_matches_the_rule_on_random_redeliveries() -> None:
 
 def test_sequence_filter_takes_ticks_of_sensors_that_share_a_seq() -> None:
     sequence = SequenceFilter()
+    decoder = Decoder()
     now = now_us()
-    tick = Frame("gw", "r", NAMES, [1, 1, 1], [now] * 3, [1.0] * 3)
+    tick = arrived(decoder, Frame("gw", "r", NAMES, [1, 1, 1], [now] * 3, [1.0] * 3))
     assert sequence.fresh(tick) is tick
-    merged = Frame("gw", "r", NAMES * 2, [2, 2, 2, 3, 3, 3], [now] * 6, [1.0] * 6)
+    merged = arrived(decoder, Frame("gw", "r", NAMES * 2, [2, 2, 2, 3, 3, 3], [now] * 6, [1.0] * 6))
+    assert merged.ticks_of(tick.layout) == 2
     assert sequence.fresh(merged) is merged
-    again = Frame("gw", "r", NAMES * 2, [3, 3, 3, 4, 4, 4], [now] * 6, [1.0] * 6)
+    again = arrived(decoder, Frame("gw", "r", NAMES * 2, [3, 3, 3, 4, 4, 4], [now] * 6, [1.0] * 6))
     assert sequence.fresh(again).seqs == [4, 4, 4]  # the tick seen before is dropped
-    stuck = Frame("gw", "r", NAMES * 2, [5, 5, 5, 5, 5, 5], [now] * 6, [1.0] * 6)
+    stuck = arrived(decoder, Frame("gw", "r", NAMES * 2, [5] * 6, [now] * 6, [1.0] * 6))
     assert sequence.fresh(stuck).seqs == [5, 5, 5]
 
 
@@ -127,10 +132,13 @@ def test_alarm_fast_path_raises_and_clears_as_the_rule_does() -> None:
     ranges = {"a": SafeRange(10.0, 20.0), "b": SafeRange(None, 20.0), "c": SafeRange(None, None)}
     bus, changes = _monitored(ranges)
     rule = _ByTheRule(ranges)
+    decoder = Decoder()
     for seq in range(1, 2001):
         values = [rng.uniform(5.0, 25.0) if rng.random() < 0.3 else 15.0 for _ in ranges]
         rule.read(list(ranges), values)
-        frame = Frame("gw", "run1", list(ranges), [seq] * 3, [now_us()] * 3, values)
+        frame = arrived(
+            decoder, Frame("gw", "run1", list(ranges), [seq] * 3, [now_us()] * 3, values)
+        )
         bus.handle(FrameReceived(frame, frame))
     assert len(rule.changes) > 100
     assert changes == rule.changes
@@ -143,18 +151,18 @@ def test_frames_are_passed_on_as_the_bytes_they_arrived_as() -> None:
     bus.handle(SourceAnnounced(Announce("gw", "run1", [SensorInfo("a"), SensorInfo("b")])))
     sent = Frame("gw", "run1", ["a", "b"], [1, 1], [now_us()] * 2, [1.5, 2.0])
     body = encode(sent)
-    received = decode(body)
+    received = Decoder().decode(body)
     assert isinstance(received, Frame)
-    bus.handle(FrameReceived(received, received, body))
+    bus.handle(FrameReceived(received, received))
     built = Frame("gw2", "run2", ["c"], [2], [now_us()], [3.0])  # e.g. down-sampled: no body
     bus.handle(FrameReceived(built, built))
     batch, encoded = persister.take_encoded()
-    stored = decode(encoded)
+    stored = Decoder().decode(encoded)
     assert isinstance(stored, PersistBatch)
     assert stored.frames == batch.frames == [received, built]
     assert stored.sensors == batch.sensors and len(stored.sensors) == 2
     readings = [event for key, event in viewers.take_encoded() if key.startswith("reading.")]
-    assert readings == [body, encode(built)]
+    assert readings[0] is body and readings == [body, encode(built)]
     assert persister.take_encoded() == (PersistBatch(), b"")
 
 
@@ -168,8 +176,8 @@ def test_a_sources_frames_of_one_round_reach_viewers_as_one_message() -> None:
     other = Frame("s2", "run1", ["s2"], [1], [now], [9.0])
     restarted = Frame("s1", "run2", ["s1"], [1], [now + 4], [4.0])
     for frame in (*sent, other, restarted):
-        bus.handle(FrameReceived(frame, frame, encode(frame)))
-    messages = [(key, decode(body)) for key, body in viewers.take_encoded()]
+        bus.handle(FrameReceived(frame, frame))
+    messages = [(key, Decoder().decode(body)) for key, body in viewers.take_encoded()]
     assert [key for key, _ in messages] == ["reading.s1", "reading.s2", "reading.s1"]
     assert messages[0][1] == Frame.merge(sent)
     assert [m for _, m in messages[1:]] == [other, restarted]
@@ -183,6 +191,7 @@ def test_alarm_fast_path_on_merged_ticks_and_changing_layouts() -> None:
     ranges["s5"] = SafeRange(None, None)
     bus, changes = _monitored(ranges)
     rule = _ByTheRule(ranges)
+    decoder = Decoder()
     layout = names
     for seq in range(1, 1500):
         if rng.random() < 0.05:
@@ -192,7 +201,9 @@ def test_alarm_fast_path_on_merged_ticks_and_changing_layouts() -> None:
         values = [rng.uniform(5.0, 25.0) if rng.random() < 0.2 else 15.0 for _ in frame_names]
         rule.read(frame_names, values)
         count = len(frame_names)
-        frame = Frame("gw", "run1", frame_names, [seq] * count, [now_us()] * count, values)
+        frame = arrived(
+            decoder, Frame("gw", "run1", frame_names, [seq] * count, [now_us()] * count, values)
+        )
         bus.handle(FrameReceived(frame, frame))
     assert len(rule.changes) > 100
     assert changes == rule.changes
@@ -204,6 +215,7 @@ def test_registry_shows_each_sensors_latest_reading_whatever_the_frames() -> Non
     registry = Registry(bus)
     names = [f"s{n}" for n in range(5)]
     bus.handle(SourceAnnounced(Announce("gw", "run1", [SensorInfo(n) for n in names])))
+    decoder = Decoder()
     latest: dict[str, float] = {}
     layout = names
     for step in range(2000):
@@ -213,11 +225,12 @@ def test_registry_shows_each_sensors_latest_reading_whatever_the_frames() -> Non
         values = [rng.random() for _ in frame_names]
         latest.update(zip(frame_names, values, strict=True))
         count = len(frame_names)
-        frame = Frame("gw", "run1", frame_names, [step + 1] * count, [now_us()] * count, values)
+        sent = Frame("gw", "run1", frame_names, [step + 1] * count, [now_us()] * count, values)
+        frame = arrived(decoder, sent)
         bus.handle(FrameReceived(frame, frame))
         if rng.random() < 0.05:  # somebody asks for a snapshot now and then
-            assert {n: s.value for n, s in registry.sources.items()} == latest
-    assert {n: s.value for n, s in registry.sources.items()} == latest
+            assert {n: s.value for n, s in registry.picture.sensors.items()} == latest
+    assert {n: s.value for n, s in registry.picture.sensors.items()} == latest
 
 
 def test_liveness_judges_each_sensor_of_a_gateway_that_ticks() -> None:
@@ -228,20 +241,21 @@ def test_liveness_judges_each_sensor_of_a_gateway_that_ticks() -> None:
     infos = [SensorInfo(n, period_s=1.0) for n in ("a", "b")]
     bus.handle(SourceAnnounced(Announce("gw", "run1", infos)))
     start = now_us()
+    decoder = Decoder()
     both = ["a", "b"]
     for seq in range(1, 4):  # the same layout again and again: the cached path
-        frame = Frame("gw", "run1", both, [seq] * 2, [start] * 2, [1.0] * 2)
+        frame = arrived(decoder, Frame("gw", "run1", both, [seq] * 2, [start] * 2, [1.0] * 2))
         bus.handle(FrameReceived(frame, frame))
     only_a = ["a"]  # b was stopped somewhere, without a goodbye
-    frame = Frame("gw", "run1", only_a, [4], [start], [1.0])
+    frame = arrived(decoder, Frame("gw", "run1", only_a, [4], [start], [1.0]))
     bus.handle(FrameReceived(frame, frame))
     bus.handle(ClockTicked(now_us() + 2_000_000))
     assert statuses[-2:] == [("a", Liveness.LIVE), ("b", Liveness.LIVE)]  # nothing stale yet
     bus.handle(ClockTicked(now_us() + 3_500_000))
     assert statuses[-2:] == [("a", Liveness.STALE), ("b", Liveness.STALE)]
-    frame = Frame("gw", "run1", only_a, [5], [start], [1.0])
+    frame = arrived(decoder, Frame("gw", "run1", only_a, [5], [start], [1.0]))
     bus.handle(FrameReceived(frame, frame))
     assert statuses[-1] == ("a", Liveness.LIVE)
-    frame = Frame("gw", "run1", only_a, [6], [start], [1.0])
+    frame = arrived(decoder, Frame("gw", "run1", only_a, [6], [start], [1.0]))
     bus.handle(FrameReceived(frame, frame))  # cached: a is known LIVE, no event
     assert statuses[-1] == ("a", Liveness.LIVE) and len(statuses) == 5

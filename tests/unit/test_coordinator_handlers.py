@@ -1,20 +1,18 @@
 """The coordinator's handlers on its event bus, without a broker."""
 
-from controlroom.messages import (
+from controlroom.clock import now_us
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Condition, Liveness, SensorInfo
+from controlroom.wire.codec import Decoder
+from controlroom.wire.envelopes import (
     AckRequest,
     AlarmEvent,
     Announce,
-    Condition,
-    Frame,
     Goodbye,
-    Liveness,
-    SensorInfo,
     SourceState,
     SourceStates,
     StatusChange,
     StatusChanges,
-    decode,
-    now_us,
 )
 from workers.coordinator.alarms import AlarmMonitor
 from workers.coordinator.bus import MessageBus
@@ -70,23 +68,24 @@ def test_alarm_raised_then_cleared_reaches_persistence_and_viewers() -> None:
     alarm = batch.alarms[0]
     assert alarm.kind is Condition.HIGH
     assert alarm.peak == 22
-    assert plant.registry.sources["boiler"].condition is Condition.NORMAL
+    assert plant.registry.picture.sensors["boiler"].condition is Condition.NORMAL
 
 
 def test_acknowledging_an_alarm() -> None:
     plant = Plant()
     plant.readings(25)
-    (alarm,) = plant.alarms.open_alarms()
+    (alarm,) = plant.registry.picture.open_alarms()
     plant.bus.handle(AckRequested(AckRequest(alarm.id, "ann", NOW)))
+    (alarm,) = plant.registry.picture.open_alarms()
     assert alarm.acked_by == "ann"
     events = plant.viewers.take()
     acked = [m for k, m in events if k == "alarm.acked"]
     assert isinstance(acked[0], AlarmEvent)
     actions = plant.persister.take().actions
     assert actions[0].action == "ack" and actions[0].detail == {"alarm_id": alarm.id}
-    assert plant.alarms.open_alarms() == [alarm]  # still active, now acknowledged
+    assert plant.registry.picture.open_alarms() == [alarm]  # still active, now acknowledged
     plant.readings(15)
-    assert plant.alarms.open_alarms() == []
+    assert plant.registry.picture.open_alarms() == []
 
 
 def test_repeated_readings_are_stored_but_not_reanalysed() -> None:
@@ -117,7 +116,7 @@ def test_staleness_and_goodbye() -> None:
     statuses = [m for _, m in plant.viewers.take() if isinstance(m, StatusChange)]
     assert [s.liveness for s in statuses] == [Liveness.LIVE]
     plant.bus.handle(SourceLeft(Goodbye("gw", "run1", {"boiler": plant.seq})))
-    assert plant.registry.sources["boiler"].liveness is Liveness.OFFLINE
+    assert plant.registry.picture.sensors["boiler"].liveness is Liveness.OFFLINE
     (report,) = plant.persister.take().runs
     assert report.last_seq == plant.seq
 
@@ -141,7 +140,7 @@ def test_a_gateways_announcement_reaches_viewers_in_a_few_messages() -> None:
     frame = Frame("big", "run1", ["s0"], [1], [NOW], [1.0])
     bus.handle(FrameReceived(frame, frame))
     encoded = viewers.take_encoded()
-    decoded = [(key, decode(body)) for key, body in encoded]
+    decoded = [(key, Decoder().decode(body)) for key, body in encoded]
     assert [key for key, _ in decoded] == ["source"] * 3 + ["status"] * 3 + ["reading.big"]
     sources = [s.sensor.name for _, m in decoded if isinstance(m, SourceStates) for s in m.sources]
     statuses = [c.sensor for _, m in decoded if isinstance(m, StatusChanges) for c in m.changes]
@@ -155,4 +154,4 @@ def test_a_lone_change_keeps_its_own_message_and_key() -> None:
     viewers = ViewerPublisher(bus)
     bus.handle(SourceAnnounced(Announce("one", "run1", [SensorInfo("boiler")])))
     ((key, body),) = viewers.take_encoded()
-    assert key == "source.boiler" and isinstance(decode(body), SourceState)
+    assert key == "source.boiler" and isinstance(Decoder().decode(body), SourceState)

@@ -1,6 +1,7 @@
 """The gateway's bounded buffer: order kept, oldest dropped first, drops counted."""
 
-from controlroom.messages import Frame, now_us
+from controlroom.clock import now_us
+from controlroom.plant.readings import Frame
 from workers.gateway import Buffer
 
 NOW = now_us()

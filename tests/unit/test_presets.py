@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from controlroom.db.migrations import sql_directory
-from controlroom.presets import REFERENCE_PLANT
+from controlroom.simulation.presets import REFERENCE_PLANT
 
 
 def test_seed_data_matches_presets() -> None:

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controlroom.messages import SensorInfo
-from controlroom.presets import SimulatedSensor
-from controlroom.simulation import RandomWalks
+from controlroom.plant.sensors import SensorInfo
+from controlroom.simulation.sensor import SimulatedSensor
+from controlroom.simulation.walks import RandomWalks
 from workers.gateway import Cohort
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)

@@ -4,8 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pamqp.constants import DOMAIN_REGEX
 
-from controlroom.messages import InvalidMessage, check_sensor_name
-from controlroom.topology import Topology, queue_token
+from controlroom.broker.topology import Topology, queue_token
+from controlroom.errors import InvalidMessage
+from controlroom.wire.fields import check_sensor_name
 
 TOPOLOGY = Topology("plant")
 

@@ -1,9 +1,10 @@
 """`controlroom-worker bridge`: the browser view of the plant over a websocket.
 
 Serves the page at / and the original Go web client's protocol at /ws, fed by the
-coordinator's events. Modules: `protocol` (wire format), `view` (known sensors and alarms),
-`hub` (per-client bounded queues), `feed` (the broker side), `access` (Origin and Host),
-`assets` (the page's files), `server` (HTTP and websocket handling).
+coordinator's events through the shared viewer feed (`controlroom.broker.feed`). Modules:
+`protocol` (the browser's wire format), `view` (known sensors and alarms, over the plant
+picture), `hub` (per-client bounded queues), `access` (Origin and Host), `assets` (the page's
+files, in `web/`), `server` (HTTP and websocket handling).
 """
 
 from __future__ import annotations
@@ -11,17 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 
 from websockets.asyncio.server import serve
 
-from controlroom.config import ConfigError, Settings
+from controlroom.config import DEFAULT_BRIDGE_PORT, Settings
+from controlroom.errors import ConfigError
 from workers.bridge.access import Access, is_loopback
 from workers.bridge.assets import FETCH_COMMAND, Assets
-from workers.bridge.feed import Feed
 from workers.bridge.hub import Hub
 from workers.bridge.server import Bridge, Limits
 from workers.bridge.view import PlantView
+from workers.lifecycle import stop_on_signals
 
 HELP = "serve the browser view (page at /, websocket at /ws) of the plant's live events"
 
@@ -31,7 +32,10 @@ log = logging.getLogger("workers.bridge")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=3000, help="TCP port; 0 picks a free one (default 3000)"
+        "--port",
+        type=int,
+        default=DEFAULT_BRIDGE_PORT,
+        help=f"TCP port; 0 picks a free one (default {DEFAULT_BRIDGE_PORT})",
     )
     parser.add_argument(
         "--allow-origin",
@@ -56,7 +60,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=4096,
         metavar="BYTES",
-        help="largest frame a client may send (default 4096)",
+        help="largest message a client may send, in bytes (default 4096)",
     )
     parser.add_argument(
         "--ping-interval",
@@ -97,25 +101,17 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         # websockets logs every plain HTTP response at INFO; the bridge logs what matters.
         logging.getLogger("websockets").setLevel(logging.WARNING)
 
-    view = PlantView()
     hub = Hub(max_readings=args.client_queue, max_state=max(1000, 4 * args.client_queue))
-    feed = Feed(settings, view, hub)
     assets = Assets()
     bridge = Bridge(
-        plant=settings.plant,
+        settings=settings,
         hub=hub,
-        view=view,
-        feed=feed,
+        view=PlantView(),
         access=access,
         assets=assets,
         limits=Limits(max_clients=args.max_clients),
     )
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-
+    feed = bridge.feed
     await feed.start()
     try:
         server = await serve(
@@ -143,21 +139,14 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if not assets.canvasjs_present():
         log.warning("CanvasJS is missing: the page will show no charts; run %s", FETCH_COMMAND)
 
-    try:
-        async with server, asyncio.TaskGroup() as tasks:
-            tasks.create_task(feed.run(), name="snapshot requests")
-            await stop.wait()
-            log.info("stopping: closing %d client connections", len(hub.clients))
-            raise _Stop
-    except* _Stop:
-        pass
-    finally:
-        await feed.close()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
+    with stop_on_signals() as stopping:
+        try:
+            async with server, asyncio.TaskGroup() as tasks:
+                following = tasks.create_task(feed.run(), name="viewer feed")
+                await stopping.wait()
+                log.info("stopping: closing %d client connections", len(hub.clients))
+                following.cancel()
+        finally:
+            await feed.close()
     log.info("stopped")
     return 0
-
-
-class _Stop(Exception):
-    """Leaves the task group: cancels its tasks, then the server closes its connections."""

@@ -17,9 +17,7 @@ from pathlib import Path
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
-import controlroom
-
-WEB_ROOT = Path(controlroom.__file__).resolve().parent / "web"
+WEB_ROOT = Path(__file__).resolve().parent / "web"
 FETCH_COMMAND = "scripts/fetch-canvasjs"
 VENDOR_CANVASJS = "vendor/canvasjs.min.js"
 

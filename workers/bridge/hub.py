@@ -21,7 +21,7 @@ from workers.bridge.view import Outgoing
 
 log = logging.getLogger(__name__)
 
-# A client that keeps falling behind is reported at most this often, not once per frame.
+# A client that keeps falling behind is reported at most this often, not once per message.
 DROP_LOG_INTERVAL_S = 30.0
 
 

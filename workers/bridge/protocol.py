@@ -1,4 +1,4 @@
-"""The browser protocol: controlroom messages in, websocket frames out (and client frames in).
+"""The browser protocol: controlroom events in, websocket messages out (and client messages in).
 
 The wire format is the original Go web client's, which must keep working unchanged: `source`
 and `reading` messages with its field names, one reading per message. Extra types (`status`,
@@ -15,7 +15,9 @@ from typing import Any
 
 import orjson
 
-from controlroom.messages import Alarm, Frame, SourceState, display_state
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import SensorState, display_state
 
 # Close codes (RFC 6455): 1003 = data of a type it cannot accept, 1008 = policy violation.
 CLOSE_UNSUPPORTED_DATA = 1003
@@ -56,11 +58,11 @@ def reading(data: bytes) -> bytes:
 
 
 def readings(datas: list[bytes]) -> bytes:
-    """Many readings in one frame, for clients that asked for batches (see `Hello`)."""
+    """Many readings in one message, for clients that asked for batches (see `Hello`)."""
     return b'{"type":"readings","data":[' + b",".join(datas) + b"]}"
 
 
-def source(state: SourceState) -> bytes:
+def source(state: SensorState) -> bytes:
     """A sensor's metadata with the original field names, plus its current state."""
     sensor = state.sensor
     return _message(
@@ -79,7 +81,7 @@ def source(state: SourceState) -> bytes:
     )
 
 
-def status(state: SourceState, at: int) -> bytes:
+def status(state: SensorState, at: int) -> bytes:
     """A sensor's state changed (liveness or condition)."""
     return _message(
         "status",
@@ -93,15 +95,16 @@ def status(state: SourceState, at: int) -> bytes:
     )
 
 
-def alarm(item: Alarm) -> bytes:
-    """An alarm's whole state; `active` is false once it cleared."""
+def alarm(item: Alarm, *, ended: bool = False) -> bytes:
+    """An alarm's whole state; `active` is false once it cleared, or once it `ended` unseen
+    (a snapshot no longer listed it: over, though we do not know when)."""
     return _message(
         "alarm",
         {
             "id": item.id,
             "name": item.sensor,
             "kind": item.kind.value,
-            "active": item.active,
+            "active": item.active and not ended,
             "raisedAt": rfc3339(item.raised_at),
             "clearedAt": optional_rfc3339(item.cleared_at),
             "ackedAt": optional_rfc3339(item.acked_at),
@@ -133,8 +136,8 @@ def _message(kind: str, data: dict[str, Any]) -> bytes:
 # --- browser -> server ---------------------------------------------------------------------
 
 
-class FrameRejected(Exception):
-    """A client frame that ends the connection; `code` is the close code to send."""
+class MessageRejected(Exception):
+    """A client message that ends the connection; `code` is the close code to send."""
 
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
@@ -149,14 +152,14 @@ class Discover:
 
 @dataclass(frozen=True, slots=True)
 class Hello:
-    """An extension: `batch` asks for `readings` frames carrying many readings each."""
+    """An extension: `batch` asks for `readings` messages carrying many readings each."""
 
     batch: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Unknown:
-    """A well-formed frame of a type this bridge does not know: answered, not fatal."""
+    """A well-formed message of a type this bridge does not know: answered, not fatal."""
 
     kind: str
 
@@ -164,16 +167,16 @@ class Unknown:
 ClientMessage = Discover | Hello | Unknown
 
 
-def parse(frame: str | bytes) -> ClientMessage:
-    """One client frame, or FrameRejected saying why the connection must close."""
-    if isinstance(frame, bytes):
-        raise FrameRejected(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported")
+def parse(text: str | bytes) -> ClientMessage:
+    """One client message, or MessageRejected saying why the connection must close."""
+    if isinstance(text, bytes):
+        raise MessageRejected(CLOSE_UNSUPPORTED_DATA, "binary messages are not supported")
     try:
-        obj = orjson.loads(frame)
+        obj = orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise FrameRejected(CLOSE_POLICY_VIOLATION, "frames must be JSON") from None
+        raise MessageRejected(CLOSE_POLICY_VIOLATION, "messages must be JSON") from None
     if type(obj) is not dict or not isinstance(obj.get("type"), str):
-        raise FrameRejected(CLOSE_POLICY_VIOLATION, "frames must be objects with a string type")
+        raise MessageRejected(CLOSE_POLICY_VIOLATION, "messages must be objects with a string type")
     kind: str = obj["type"]
     if kind == "discover":
         return Discover()

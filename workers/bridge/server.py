@@ -1,6 +1,6 @@
 """The websocket server: HTTP for the page, /ws for the protocol, one task pair per client.
 
-Each connection has a reader (the client's frames, rate-limited and validated) and a sender
+Each connection has a reader (the client's messages, rate-limited and validated) and a sender
 (draining that client's queue). They share nothing with other clients, so a slow, stalled or
 hostile client costs only itself; keepalive pings drop clients that have vanished.
 """
@@ -21,10 +21,12 @@ from websockets.datastructures import Headers, MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from controlroom.broker.feed import BrokerState, ViewerFeed
+from controlroom.config import Settings
+from controlroom.wire.codec import Message
 from workers.bridge import protocol
 from workers.bridge.access import Access
 from workers.bridge.assets import Assets, response, text_response
-from workers.bridge.feed import Feed
 from workers.bridge.hub import Client, Hub, QueueOverflow
 from workers.bridge.view import PlantView
 
@@ -32,12 +34,14 @@ log = logging.getLogger(__name__)
 
 WS_PATH = "/ws"
 HEALTH_PATH = "/healthz"
-# Readings per send round; in batch mode, per `readings` frame.
+# Readings per send round; in batch mode, per `readings` message.
 SEND_BATCH = 512
-# A client may send this many frames in a burst, refilled at RATE per second.
-FRAME_BURST = 20
-FRAME_RATE = 5.0
-MAX_UNKNOWN_FRAMES = 10
+# A client may send this many messages in a burst, refilled at RATE per second.
+MESSAGE_BURST = 20
+MESSAGE_RATE = 5.0
+MAX_UNKNOWN_MESSAGES = 10
+# What the bridge hears of the events exchange: everything viewers are told.
+EVENT_PATTERNS = ("reading.#", "source.#", "status.#", "alarm.#")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,7 @@ class Limits:
 
 
 class TokenBucket:
-    """Frames a client may send: a burst, then a steady rate."""
+    """Messages a client may send: a burst, then a steady rate."""
 
     def __init__(self, burst: int, rate: float) -> None:
         self.burst = burst
@@ -65,24 +69,44 @@ class TokenBucket:
 
 
 class Bridge:
+    """The plant's events in (its viewer feed), every client's queue out, and HTTP."""
+
     def __init__(
         self,
         *,
-        plant: str,
+        settings: Settings,
         hub: Hub,
         view: PlantView,
-        feed: Feed,
         access: Access,
         assets: Assets,
         limits: Limits,
     ) -> None:
-        self.plant = plant
+        self.plant = settings.plant
         self.hub = hub
         self.view = view
-        self.feed = feed
         self.access = access
         self.assets = assets
         self.limits = limits
+        self.feed = ViewerFeed(
+            settings, "bridge", self.on_event, self.on_broker, patterns=EVENT_PATTERNS
+        )
+        self._broker_connected: bool | None = None
+
+    # --- the plant's side ------------------------------------------------------------------
+
+    def on_event(self, message: Message) -> None:
+        changes, outgoing = self.view.apply(message)
+        if changes.frame is not None:
+            self.hub.readings(protocol.frame_readings(changes.frame))
+        if outgoing:
+            self.hub.state(outgoing)
+        if changes.unknown:  # a sensor not yet described: ask (rate-limited by the feed)
+            self.feed.request_snapshot()
+
+    def on_broker(self, state: BrokerState) -> None:
+        if state.connected is not self._broker_connected:
+            self._broker_connected = state.connected
+            self.hub.everyone(protocol.broker(state.connected))
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -125,8 +149,8 @@ class Bridge:
             "plant": self.plant,
             "broker": self.feed.connected,
             "clients": len(self.hub.clients),
-            "sources": len(self.view.sources),
-            "active_alarms": len(self.view.alarms),
+            "sources": len(self.view.picture.sensors),
+            "active_alarms": len(self.view.picture.alarms),
             "readings_in": self.hub.readings_in,
             "queued_readings": sum(len(c.queue.readings) for c in self.hub.clients),
             "dropped_readings": sum(c.queue.dropped for c in self.hub.clients),
@@ -155,19 +179,19 @@ class Bridge:
             )
 
     async def _receive(self, ws: ServerConnection, client: Client) -> None:
-        """Read the client's frames until the connection closes, whoever closes it."""
-        bucket = TokenBucket(FRAME_BURST, FRAME_RATE)
+        """Read the client's messages until the connection closes, whoever closes it."""
+        bucket = TokenBucket(MESSAGE_BURST, MESSAGE_RATE)
         unknown = 0
         try:
-            async for frame in ws:
+            async for text in ws:
                 if not bucket.take():
                     await self._reject(
-                        ws, client, protocol.CLOSE_POLICY_VIOLATION, "too many frames"
+                        ws, client, protocol.CLOSE_POLICY_VIOLATION, "too many messages"
                     )
                     return
                 try:
-                    message = protocol.parse(frame)
-                except protocol.FrameRejected as error:
+                    message = protocol.parse(text)
+                except protocol.MessageRejected as error:
                     await self._reject(ws, client, error.code, error.reason)
                     return
                 if isinstance(message, protocol.Discover):
@@ -181,16 +205,16 @@ class Bridge:
                     client.queue.put_reply(protocol.broker(self.feed.connected))
                 else:
                     unknown += 1
-                    if unknown > MAX_UNKNOWN_FRAMES:
+                    if unknown > MAX_UNKNOWN_MESSAGES:
                         await self._reject(
-                            ws, client, protocol.CLOSE_POLICY_VIOLATION, "too many unknown frames"
+                            ws, client, protocol.CLOSE_POLICY_VIOLATION, "too many unknown messages"
                         )
                         return
                     log.info("client %s sent an unknown type %r", client.peer, message.kind)
                     client.queue.put_reply(protocol.error(f"unknown message type {message.kind!r}"))
         except ConnectionClosed:
             pass
-        # Frames that are too large end here: websockets has closed with 1009.
+        # A message over --max-frame ends here: websockets has closed with 1009.
 
     async def _reject(self, ws: ServerConnection, client: Client, code: int, reason: str) -> None:
         log.warning("closing client %s (%d): %s", client.peer, code, reason)

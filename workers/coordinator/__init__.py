@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import math
 
-from controlroom.config import ConfigError, Settings
+from controlroom.config import Settings
+from controlroom.errors import ConfigError
 from workers.coordinator.service import Coordinator
 from workers.lifecycle import stop_on_signals
 

@@ -1,7 +1,7 @@
 """Safe-range alarms: raised and cleared with hysteresis, acknowledged by operators.
 
-The book holds every alarm that is active or unacknowledged, this coordinator's and those other
-coordinators published, so any coordinator can acknowledge any alarm and answer snapshots.
+The book holds every alarm that is open (active or unacknowledged), this coordinator's and those
+other coordinators published, so any coordinator can acknowledge any alarm.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from itertools import compress, count
 from operator import gt, le, or_
 
-from controlroom.alarms import SafeRange
-from controlroom.messages import Alarm, Condition, Frame
+from controlroom.plant.alarms import Alarm, SafeRange
+from controlroom.plant.readings import Frame, Layout
+from controlroom.plant.sensors import Condition
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AckRequested,
@@ -30,7 +31,7 @@ class _Bounds:
     the rule having anything to do: a NORMAL sensor's safe range; none at all (low above
     high) for a sensor in alarm, whose every reading may clear it or move its peak."""
 
-    names: list[str]
+    layout: Layout  # one tick's
     lows: list[float]
     highs: list[float]
     version: int
@@ -52,9 +53,6 @@ class AlarmMonitor:
         bus.subscribe(AckRequested, self._on_ack)
         bus.subscribe(AlarmObserved, self._on_observed)
 
-    def open_alarms(self) -> list[Alarm]:
-        return sorted(self.book.values(), key=lambda alarm: alarm.raised_at)
-
     def _on_announced(self, event: SourceAnnounced) -> None:
         for info in event.announce.sensors:
             if info.safe_min is None and info.safe_max is None:
@@ -66,20 +64,20 @@ class AlarmMonitor:
     def _on_frame(self, event: FrameReceived) -> None:
         fresh = event.fresh
         bounds = self._bounds.get(fresh.source)
-        ticks = fresh.repeats(bounds.names) if bounds is not None else 0
+        ticks = fresh.ticks_of(bounds.layout) if bounds is not None else 0
         if not ticks:
             # Sensors this source has not sent in this order before: the rule, reading by
             # reading, then bounds for its next frames.
             self._evaluate(fresh, range(len(fresh)))
-            self._bounds[fresh.source] = self._bounds_of(fresh.names)
+            self._bounds[fresh.source] = self._bounds_of(fresh.layout.tick)
             return
         # Fast path, C loops only: per tick, the readings outside their bounds, usually none.
         assert bounds is not None
-        width = len(bounds.names)
+        width = len(bounds.layout)
         values = fresh.values
         for start in range(0, len(fresh), width):
             if bounds.version != self._version:
-                bounds = self._bounds[fresh.source] = self._bounds_of(bounds.names)
+                bounds = self._bounds[fresh.source] = self._bounds_of(bounds.layout)
             tick = values[start : start + width] if ticks > 1 else values
             lows, highs = bounds.lows, bounds.highs
             if all(map(le, lows, tick)) and all(map(le, tick, highs)):
@@ -87,10 +85,10 @@ class AlarmMonitor:
             outside = map(or_, map(gt, lows, tick), map(gt, tick, highs))
             self._evaluate(fresh, list(compress(count(start), outside)))
 
-    def _bounds_of(self, names: list[str]) -> _Bounds:
+    def _bounds_of(self, layout: Layout) -> _Bounds:
         ranges, abnormal = self._ranges, self._abnormal
         lows, highs = [], []
-        for name in names:
+        for name in layout.names:
             safe = ranges.get(name)
             if name in abnormal:
                 lows.append(math.inf)
@@ -101,7 +99,7 @@ class AlarmMonitor:
             else:
                 lows.append(-math.inf if safe.low is None else safe.low)
                 highs.append(math.inf if safe.high is None else safe.high)
-        return _Bounds(names, lows, highs, self._version)
+        return _Bounds(layout, lows, highs, self._version)
 
     def _evaluate(self, frame: Frame, indexes: range | list[int]) -> None:
         """The safe-range rule for the readings at `indexes`, in order."""
@@ -133,12 +131,8 @@ class AlarmMonitor:
 
     def _track_peak(self, sensor: str, value: float) -> None:
         alarm = self._active.get(sensor)
-        if alarm is None:
-            return
-        if alarm.kind is Condition.HIGH:
-            alarm.peak = max(alarm.peak, value)
-        else:
-            alarm.peak = min(alarm.peak, value)
+        if alarm is not None:
+            alarm.track(value)
 
     def _raise(self, sensor: str, kind: Condition, value: float, at: int, limit: float) -> None:
         alarm = Alarm(uuid.uuid4().hex, sensor, kind, at, value, limit, peak=value)
@@ -170,11 +164,9 @@ class AlarmMonitor:
         seen = event.alarm
         alarm = self.book.get(seen.id)
         if alarm is None:
-            if seen.active or seen.acked_at is None:
+            if seen.open:
                 self.book[seen.id] = seen
             return
-        alarm.cleared_at = alarm.cleared_at or seen.cleared_at
-        alarm.acked_at = alarm.acked_at or seen.acked_at
-        alarm.acked_by = alarm.acked_by or seen.acked_by
-        if not alarm.active and alarm.acked_at is not None:
+        alarm.absorb(seen)
+        if not alarm.open:
             self.book.pop(alarm.id, None)

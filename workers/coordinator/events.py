@@ -1,35 +1,25 @@
 """What happens inside a coordinator: the events its handlers subscribe to.
 
 Inbound messages become events; handlers react and may raise further events. No handler knows
-another; each writes what it wants sent into the round's Outbox.
+another; what they want sent, each keeps until the round takes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controlroom.messages import (
-    AckRequest,
-    Alarm,
-    Announce,
-    Frame,
-    Goodbye,
-    Liveness,
-    SourceState,
-)
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Liveness, SensorState
+from controlroom.wire.envelopes import AckRequest, Announce, Goodbye
 
 
 @dataclass(frozen=True, slots=True)
 class FrameReceived:
-    """A source's frame: `frame` as received (to store), `fresh` without readings seen before.
-
-    `body` is the message the frame was decoded from (and validated): where a frame goes on
-    unchanged, its bytes are sent again instead of encoding it anew.
-    """
+    """A source's frame: `frame` as received (to store), `fresh` without readings seen before."""
 
     frame: Frame
     fresh: Frame
-    body: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +66,7 @@ class AlarmChanged:
 class SourceUpdated:
     """A sensor's metadata changed (it announced); `state` is what viewers should now show."""
 
-    state: SourceState
+    state: SensorState
 
 
 Event = (

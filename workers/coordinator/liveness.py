@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from itertools import repeat
 
-from controlroom.messages import Liveness, now_us
+from controlroom.clock import now_us
+from controlroom.plant.readings import Layout
+from controlroom.plant.sensors import Liveness
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     ClockTicked,
@@ -31,11 +33,11 @@ class LivenessMonitor:
         self._liveness: dict[str, Liveness] = {}
         self._live: set[str] = set()  # the sensors whose liveness is LIVE
         self._changes = 0  # bumped on every change of a sensor's liveness
-        # By source: the names of its latest frame and when it came, not yet in _last_heard
-        # (written out before each check), and the _changes count when all those names were
-        # last seen LIVE. A gateway that ticks costs nothing per reading here.
-        self._unheard: dict[str, tuple[list[str], int]] = {}
-        self._all_live: dict[str, tuple[list[str], int]] = {}
+        # By source: the (one-tick) layout of its latest frame and when it came, not yet in
+        # _last_heard (written out before each check), and the _changes count when all that
+        # layout's sensors were last seen LIVE. A gateway that ticks costs nothing per reading.
+        self._unheard: dict[str, tuple[Layout, int]] = {}
+        self._all_live: dict[str, tuple[Layout, int]] = {}
         self._checked_at = 0
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, self._on_frame)
@@ -52,21 +54,22 @@ class LivenessMonitor:
         now = now_us()
         frame = event.fresh
         source = frame.source
+        tick = frame.layout.tick
         unheard = self._unheard.get(source)
-        if unheard is not None and not frame.repeats(unheard[0]):
+        if unheard is not None and unheard[0] is not tick:
             self._hear(*unheard)
-        self._unheard[source] = (frame.names, now)
+        self._unheard[source] = (tick, now)
         all_live = self._all_live.get(source)
-        if all_live is not None and all_live[1] == self._changes and frame.repeats(all_live[0]):
+        if all_live is not None and all_live[1] == self._changes and all_live[0] is tick:
             return
-        if not self._live.issuperset(frame.names):  # C loops only while every sensor is LIVE
-            for name in frame.names:
+        if not self._live.issuperset(tick.names):  # C loops only while every sensor is LIVE
+            for name in tick.names:
                 if name not in self._live:
                     self._set(name, Liveness.LIVE, now)
-        self._all_live[source] = (frame.names, self._changes)
+        self._all_live[source] = (tick, self._changes)
 
-    def _hear(self, names: list[str], at: int) -> None:
-        self._last_heard.update(zip(names, repeat(at)))
+    def _hear(self, layout: Layout, at: int) -> None:
+        self._last_heard.update(zip(layout.names, repeat(at)))
 
     def _on_tick(self, event: ClockTicked) -> None:
         now = event.now_us

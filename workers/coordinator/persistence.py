@@ -3,9 +3,11 @@ metadata, run reports, alarms and operator actions, gathered into one batch per 
 
 from __future__ import annotations
 
-import orjson
-
-from controlroom.messages import Action, Frame, PersistBatch, RunReport, encode, now_us
+from controlroom.clock import now_us
+from controlroom.plant.readings import Frame
+from controlroom.plant.records import Action, RunReport
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import PersistBatch
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AckRequested,
@@ -21,8 +23,6 @@ class Persister:
         self._interval_us = int(interval_s * 1_000_000)
         self._last_kept: dict[str, int] = {}
         self._batch = PersistBatch()
-        # The message body of each frame in the batch that is stored as received, by position.
-        self._bodies: dict[int, bytes] = {}
         bus.subscribe(FrameReceived, self._on_frame)
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(SourceLeft, self._on_left)
@@ -31,36 +31,19 @@ class Persister:
 
     def take(self) -> PersistBatch:
         batch, self._batch = self._batch, PersistBatch()
-        self._bodies = {}
         return batch
 
     def take_encoded(self) -> tuple[PersistBatch, bytes]:
-        """The round's batch and its message body.
-
-        Frames stored as received are spliced in as the bytes they arrived as (decoded and
-        validated already; the "type" key they carry is ignored inside a batch), which spares
-        encoding every reading a second time.
-        """
-        bodies = self._bodies
+        """The round's batch and its message body (frames stored as received travel as the
+        bytes they came in: the codec embeds them instead of encoding every reading again)."""
         batch = self.take()
-        if not batch:
-            return batch, b""
-        if not bodies:
-            return batch, encode(batch)
-        rest = PersistBatch([], batch.sensors, batch.runs, batch.alarms, batch.actions).to_json()
-        del rest["type"], rest["frames"]
-        frames = b",".join(
-            bodies.get(index) or encode(frame) for index, frame in enumerate(batch.frames)
-        )
-        return batch, b'{"type":"persist","frames":[' + frames + b"]," + orjson.dumps(rest)[1:]
+        return batch, encode(batch) if batch else b""
 
     def _on_frame(self, event: FrameReceived) -> None:
         # Every reading as received, repeats included: storing is idempotent, and a repeat may
         # be the only copy that reaches the database (its first delivery was never confirmed).
         frame = event.frame if not self._interval_us else self._down_sample(event.fresh)
         if len(frame):
-            if frame is event.frame and event.body is not None:
-                self._bodies[len(self._batch.frames)] = event.body
             self._batch.frames.append(frame)
 
     def _down_sample(self, frame: Frame) -> Frame:

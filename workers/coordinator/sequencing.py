@@ -10,19 +10,20 @@ from dataclasses import dataclass
 from itertools import repeat
 from operator import gt
 
-from controlroom.messages import Frame, shared_value
+from controlroom.plant.readings import Frame, Layout, shared_value
 
 
 @dataclass(slots=True)
 class _LastFrame:
-    """What a source's previous frame left behind: its run, names and each name's last seq.
+    """What a source's previous frame left behind: its run, its (one-tick) layout and each
+    sensor's last seq.
 
     `written` says whether the per-name table holds this state too: the fast path only moves
     the seqs here, and they are written out when a frame of this source needs the slow path.
     """
 
     run: str
-    names: list[str]
+    layout: Layout
     seqs: list[int]
     unique: bool
     written: bool = True
@@ -40,8 +41,8 @@ class SequenceFilter:
             # Fast path, C loops only: one or more ticks of the source's previous sensors, each
             # tick further on than the one before. A gateway that ticks costs nothing per
             # reading, and neither does the merged backlog of one catching up.
-            ticks = frame.repeats(cached.names)
-            width = len(cached.names)
+            ticks = frame.ticks_of(cached.layout)
+            width = len(cached.layout)
             seqs = frame.seqs
             if ticks and _each_further(seqs, cached.seqs, width):
                 cached.seqs = seqs if ticks == 1 else seqs[-width:]
@@ -49,16 +50,17 @@ class SequenceFilter:
                 return frame
         if cached is not None and not cached.written:
             runs = zip(repeat(cached.run), cached.seqs)
-            self._last.update(zip(cached.names, runs, strict=False))
+            self._last.update(zip(cached.layout.names, runs, strict=False))
         fresh = self._filter(frame)
         # Every name of the frame now has this run as its last (a reading is only dropped when
         # it repeats this run), so the cache holds the exact per-name state.
         last = self._last
+        tick = frame.layout.tick
         self._by_source[frame.source] = _LastFrame(
             frame.run,
-            frame.names,
-            [last[name][1] for name in frame.names],
-            len(set(frame.names)) == len(frame.names),
+            tick,
+            [last[name][1] for name in tick.names],
+            len(set(tick.names)) == len(tick.names),
         )
         return fresh
 

@@ -22,27 +22,25 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractRobustConnection,
 )
-from aiormq.abc import DeliveredMessage
 
-from controlroom.amqp import connect, describe
+from controlroom.broker.connection import connect
+from controlroom.broker.publishing import json_message, publish_confirmed
+from controlroom.broker.topology import Topology
+from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.messages import (
+from controlroom.errors import InvalidMessage, describe
+from controlroom.plant.readings import Frame
+from controlroom.processes import DRAIN_TIMEOUT_S
+from controlroom.waiting import within
+from controlroom.wire.codec import Decoder, Message, encode
+from controlroom.wire.envelopes import (
     AckRequest,
     AlarmEvent,
     Announce,
     Discover,
-    Frame,
     Goodbye,
-    InvalidMessage,
-    Message,
-    Snapshot,
     SnapshotRequest,
-    decode,
-    encode,
-    now_us,
 )
-from controlroom.topology import Topology, json_message
-from controlroom.waiting import within
 from workers.coordinator.alarms import AlarmMonitor
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
@@ -70,11 +68,6 @@ ROUND_MAX_READINGS = 50_000
 TICK_S = 0.25
 CONFIRMS_IN_FLIGHT = 8
 CONFIRM_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 10.0
-
-
-class Unroutable(Exception):
-    """The broker confirmed a batch that no queue took: it is not delivered."""
 
 
 class Inbound(Enum):
@@ -105,6 +98,7 @@ class Coordinator:
         self.persister = Persister(self.bus, persist_interval)
         self.viewers = ViewerPublisher(self.bus)
         self.sequence = SequenceFilter()
+        self.decoder = Decoder()
         self._inbox: asyncio.Queue[tuple[Inbound, AbstractIncomingMessage] | None] = asyncio.Queue()
         self._consumed_sources: set[str] = set()
         self._consume_channel: AbstractChannel | None = None
@@ -145,12 +139,12 @@ class Coordinator:
         queues for the next coordinator; nothing is lost.
         """
         try:
-            await within(settle.join(), STOP_TIMEOUT_S)
+            await within(settle.join(), DRAIN_TIMEOUT_S)
         except TimeoutError:
             log.warning(
                 "leaving with persist batches unconfirmed after %.0f s; their readings stay "
                 "queued for the next coordinator",
-                STOP_TIMEOUT_S,
+                DRAIN_TIMEOUT_S,
             )
             while not settle.empty():  # publishes still waiting for a confirm end here too
                 settle.get_nowait().confirm.cancel()
@@ -258,18 +252,16 @@ class Coordinator:
         new_sources: list[str],
         replies: list[tuple[AbstractIncomingMessage, Message]],
     ) -> None:
-        decoded = decode(message.body)
+        decoded = self.decoder.decode(message.body)
         if kind is Inbound.READINGS and isinstance(decoded, Frame):
-            self.bus.handle(FrameReceived(decoded, self.sequence.fresh(decoded), message.body))
+            self.bus.handle(FrameReceived(decoded, self.sequence.fresh(decoded)))
         elif kind is Inbound.SENSORS and isinstance(decoded, Announce):
             new_sources.append(decoded.source)
             self.bus.handle(SourceAnnounced(decoded))
         elif kind is Inbound.SENSORS and isinstance(decoded, Goodbye):
             self.bus.handle(SourceLeft(decoded))
         elif kind is Inbound.REQUESTS and isinstance(decoded, SnapshotRequest):
-            replies.append(
-                (message, Snapshot(list(self.registry.sources.values()), self.alarms.open_alarms()))
-            )
+            replies.append((message, self.registry.snapshot()))
         elif kind is Inbound.REQUESTS and isinstance(decoded, AckRequest):
             self.bus.handle(AckRequested(decoded))
         elif kind is Inbound.ALARMS and isinstance(decoded, AlarmEvent):
@@ -321,16 +313,13 @@ class Coordinator:
         return None
 
     async def _send_persist(self, channel: AbstractChannel, body: bytes) -> None:
-        result = await channel.default_exchange.publish(
-            json_message(body, persistent=True),
-            routing_key=self.topology.persist_queue,
-            mandatory=True,
+        await publish_confirmed(
+            channel.default_exchange,
+            body,
+            self.topology.persist_queue,
             timeout=CONFIRM_TIMEOUT_S,
+            redeclare=lambda: self.topology.persist(channel),
         )
-        if isinstance(result, DeliveredMessage):
-            # Returned, then confirmed: no queue took it (someone deleted persist). Not stored.
-            await self.topology.persist(channel)
-            raise Unroutable(f"no queue {self.topology.persist_queue}; declared it again")
 
     async def _settle(self, channel: AbstractChannel, settle: asyncio.Queue[Pending]) -> None:
         """Wait for each batch's confirm (retrying until the broker takes it), then ack."""

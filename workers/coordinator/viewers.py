@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from controlroom.messages import (
-    AlarmEvent,
-    Frame,
-    Message,
-    SourceState,
-    SourceStates,
-    StatusChange,
-    StatusChanges,
-    encode,
-)
-from controlroom.topology import (
+from controlroom.broker.topology import (
     SOURCES_KEY,
     STATUSES_KEY,
     alarm_key,
     reading_key,
     source_key,
     status_key,
+)
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import SensorState
+from controlroom.wire.codec import Message, encode
+from controlroom.wire.envelopes import (
+    AlarmEvent,
+    SourceState,
+    SourceStates,
+    StatusChange,
+    StatusChanges,
 )
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
@@ -37,25 +37,19 @@ BATCH_MAX = 1000
 class ViewerPublisher:
     def __init__(self, bus: MessageBus) -> None:
         self._events: list[tuple[str, Message]] = []
-        # Bodies already encoded, by position in _events: a frame passed on unchanged.
-        self._bodies: dict[int, bytes] = {}
         bus.subscribe(FrameReceived, self._on_frame)
-        bus.subscribe(
-            SourceUpdated, lambda e: self._events.append((source_key(e.state.sensor.name), e.state))
-        )
+        bus.subscribe(SourceUpdated, self._on_source)
         bus.subscribe(LivenessChanged, self._on_liveness)
         bus.subscribe(AlarmChanged, self._on_alarm)
 
     def take(self) -> list[tuple[str, Message]]:
         events, self._events = self._events, []
-        self._bodies = {}
         return events
 
     def take_encoded(self) -> list[tuple[str, bytes]]:
         """The round's events as (routing key, body), in order. A run of source changes, of
         status changes, or of frames of one source run, goes out as one message: one message
         costs the coordinator (and every viewer) about as much as a gateway's whole frame."""
-        bodies = self._bodies
         events = self.take()
         encoded: list[tuple[str, bytes]] = []
         index = 0
@@ -69,16 +63,18 @@ class ViewerPublisher:
             if end - index > 1:
                 encoded.append(_batch(key, [event for _, event in events[index:end]]))
             else:
-                encoded.append((key, bodies.get(index) or encode(message)))
+                encoded.append((key, encode(message)))
             index = end
         return encoded
 
     def _on_frame(self, event: FrameReceived) -> None:
         fresh = event.fresh
         if len(fresh):
-            if fresh is event.frame and event.body is not None:
-                self._bodies[len(self._events)] = event.body
             self._events.append((reading_key(fresh.source), fresh))
+
+    def _on_source(self, event: SourceUpdated) -> None:
+        state = SourceState.of(event.state)
+        self._events.append((source_key(state.sensor.name), state))
 
     def _on_liveness(self, event: LivenessChanged) -> None:
         change = StatusChange(event.sensor, event.liveness, event.at)
@@ -100,7 +96,7 @@ def _batch(key: str, events: list[Message]) -> tuple[str, bytes]:
     frames = [event for event in events if isinstance(event, Frame)]
     if frames:
         return key, encode(Frame.merge(frames))
-    sources = [event for event in events if isinstance(event, SourceState)]
+    sources: list[SensorState] = [event for event in events if isinstance(event, SourceState)]
     if sources:
         return SOURCES_KEY, encode(SourceStates(sources))
     changes = [event for event in events if isinstance(event, StatusChange)]

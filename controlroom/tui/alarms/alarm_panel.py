@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from rich.segment import Segment
 from rich.style import Style
 
-from controlroom.messages import Alarm, us_to_datetime
+from controlroom.clock import us_to_datetime
+from controlroom.plant.alarms import Alarm
 from controlroom.tui.line_list import HEADER_STYLE, LineList, fit
 from controlroom.tui.states import format_value
 

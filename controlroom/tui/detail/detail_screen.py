@@ -16,9 +16,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from controlroom.db.connection import DatabaseUnavailable
+from controlroom.clock import now_us
 from controlroom.db.history import Bucket, History
-from controlroom.messages import Alarm, now_us
+from controlroom.errors import DatabaseUnavailable
+from controlroom.plant.alarms import Alarm
 from controlroom.tui.detail.history_chart import WINDOWS, ChartData, HistoryChart, Window
 from controlroom.tui.model import PlantModel
 from controlroom.tui.states import format_range, format_value, state_label, state_style

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from textual_plotext import PlotextPlot
 
-from controlroom.messages import Alarm
+from controlroom.plant.alarms import Alarm
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,7 @@ from rich.style import Style
 from controlroom.tui.line_list import HEADER_STYLE, LineList, fit
 from controlroom.tui.model import SensorView
 from controlroom.tui.sensors.sparkline import sparkline
-from controlroom.tui.states import (
-    STATE_WIDTH,
-    format_range,
-    format_value,
-    state_label,
-    state_style,
-)
+from controlroom.tui.states import STATE_WIDTH, format_range, format_value, state_label, state_style
 
 DIM = Style(dim=True)
 VALUE = Style(bold=True)

@@ -2,13 +2,14 @@
 
 Every field is checked as it is typed, with the reason beside it; the sensor starts only when
 all fields, and the relations between them (min below max, safe range in order), are right.
+The fields, their checks and the sensor's command line are the sensor's own
+(`controlroom.simulation.sensor`), so the form accepts exactly what the sensor does.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
 from textual import on
@@ -19,41 +20,12 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
-from controlroom.messages import InvalidMessage, check_sensor_name
-from controlroom.presets import REFERENCE_PLANT, SimulatedSensor
+from controlroom.errors import ConfigError
+from controlroom.simulation import sensor
+from controlroom.simulation.presets import REFERENCE_PLANT
+from controlroom.simulation.sensor import SimulatedSensor
 
 CUSTOM = "custom"
-
-
-@dataclass(frozen=True, slots=True)
-class SpawnRequest:
-    """A sensor to start; `argv` is its `controlroom-worker` command line."""
-
-    name: str
-    minimum: float
-    maximum: float
-    step: float
-    freq: float
-    unit: str = ""
-    serial: str = ""
-    safe_min: float | None = None
-    safe_max: float | None = None
-
-    def argv(self) -> list[str]:
-        args = [
-            "sensor", "--name", self.name,
-            "--min", repr(self.minimum), "--max", repr(self.maximum),
-            "--step", repr(self.step), "--freq", repr(self.freq),
-        ]  # fmt: skip
-        if self.unit:
-            args += ["--unit", self.unit]
-        if self.serial:
-            args += ["--serial", self.serial]
-        if self.safe_min is not None:
-            args += ["--safe-min", repr(self.safe_min)]
-        if self.safe_max is not None:
-            args += ["--safe-max", repr(self.safe_max)]
-        return args
 
 
 class Check(Validator):
@@ -68,49 +40,8 @@ class Check(Validator):
         return self.failure(problem) if problem else self.success()
 
 
-def number(value: str, *, positive: bool = False, optional: bool = False) -> str | None:
-    if not value.strip():
-        return None if optional else "required"
-    try:
-        parsed = float(value)
-    except ValueError:
-        return "not a number"
-    if not math.isfinite(parsed):
-        return "must be finite"
-    if positive and parsed <= 0:
-        return "must be above 0"
-    return None
-
-
-def at_most(value: str, length: int) -> str | None:
-    return f"at most {length} characters" if len(value) > length else None
-
-
-def sensor_name(value: str, taken: Collection[str] = ()) -> str | None:
-    try:
-        check_sensor_name(value)
-    except InvalidMessage as error:
-        return str(error)
-    if value in taken:
-        return "a sensor of that name exists"
-    return None
-
-
-# (id, label, placeholder, check)
-FIELDS: tuple[tuple[str, str, str, Callable[[str], str | None]], ...] = (
-    ("serial", "Serial", "e.g. MPR-100", lambda v: at_most(v, 32)),
-    ("unit", "Unit", "e.g. MPa", lambda v: at_most(v, 16)),
-    ("min", "Min", "lowest simulated value", lambda v: number(v)),
-    ("max", "Max", "highest simulated value", lambda v: number(v)),
-    ("step", "Step", "largest change per tick", lambda v: number(v, positive=True)),
-    ("freq", "Freq Hz", "readings per second", lambda v: number(v, positive=True)),
-    ("safe_min", "Safe min", "optional", lambda v: number(v, optional=True)),
-    ("safe_max", "Safe max", "optional", lambda v: number(v, optional=True)),
-)
-
-
-class SpawnForm(ModalScreen[SpawnRequest | None]):
-    """Dismisses with the request, or None when cancelled."""
+class SpawnForm(ModalScreen[SimulatedSensor | None]):
+    """Dismisses with the sensor to start, or None when cancelled."""
 
     DEFAULT_CSS = """
     SpawnForm { align: center middle; }
@@ -158,21 +89,21 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
                     placeholder="unique sensor name",
                     id="name",
                     compact=True,
-                    validators=[Check(lambda v: sensor_name(v, self._taken))],
+                    validators=[Check(lambda v: sensor.check_name(v, self._taken))],
                     validate_on=["changed", "blur", "submitted"],
                 )
                 yield Label("", id="name-error", classes="error")
-                for field_id, label, placeholder, check in FIELDS:
-                    yield Label(label)
+                for field in sensor.FIELDS:
+                    yield Label(field.label)
                     yield Input(
-                        placeholder=placeholder,
-                        id=field_id,
+                        placeholder=field.help if field.required else "optional",
+                        id=field.key,
                         compact=True,
-                        validators=[Check(check)],
+                        validators=[Check(partial(sensor.check_field, field.key))],
                         validate_on=["changed", "blur", "submitted"],
-                        valid_empty=field_id in ("serial", "unit", "safe_min", "safe_max"),
+                        valid_empty=not field.required,
                     )
-                    yield Label("", id=f"{field_id}-error", classes="error")
+                    yield Label("", id=f"{field.key}-error", classes="error")
             yield Static("", id="problem")
             with Horizontal():
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -218,7 +149,8 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
             return
         error = self.query_one(f"#{field.id}-error", Label)
         error.update("" if result.is_valid else "; ".join(result.failure_descriptions))
-        self.query_one("#problem", Static).update("")
+        if isinstance(event, Input.Changed):  # an edit answers the problem; a blur does not
+            self.query_one("#problem", Static).update("")
 
     @on(Input.Submitted)
     def _next_or_submit(self, event: Input.Submitted) -> None:
@@ -233,51 +165,34 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
         self.dismiss(None)
 
     def action_submit(self) -> None:
-        request, problem = self.read()
-        if request is None:
+        chosen, problem = self.read()
+        if chosen is None:
             self.query_one("#problem", Static).update(problem)
             return
-        self.dismiss(request)
+        self.dismiss(chosen)
 
-    def read(self) -> tuple[SpawnRequest | None, str]:
-        """The request the fields describe, or None and the first problem in words."""
+    def read(self) -> tuple[SimulatedSensor | None, str]:
+        """The sensor the fields describe, or None and the first problem in words."""
         values: dict[str, str] = {}
         for field in self.query(Input):
             assert field.id is not None
             values[field.id] = field.value.strip()
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
-                label = "Name" if field.id == "name" else _label(field.id)
+                label = "Name" if field.id == "name" else sensor.FIELDS_BY_KEY[field.id].label
                 field.focus()
                 return None, f"{label}: {'; '.join(result.failure_descriptions)}"
-        return _request(values)
+        try:
+            return sensor.from_fields(values), ""
+        except ConfigError as error:  # a relation between fields: min below max, safe range
+            return None, _in_words(str(error))
 
 
-def _request(values: dict[str, str]) -> tuple[SpawnRequest | None, str]:
-    def optional(key: str) -> float | None:
-        return float(values[key]) if values[key] else None
-
-    minimum, maximum = float(values["min"]), float(values["max"])
-    safe_min, safe_max = optional("safe_min"), optional("safe_max")
-    if minimum >= maximum:
-        return None, "Min must be below Max"
-    if safe_min is not None and safe_max is not None and safe_min > safe_max:
-        return None, "Safe min must not be above Safe max"
-    return SpawnRequest(
-        name=values["name"],
-        minimum=minimum,
-        maximum=maximum,
-        step=float(values["step"]),
-        freq=float(values["freq"]),
-        unit=values["unit"],
-        serial=values["serial"],
-        safe_min=safe_min,
-        safe_max=safe_max,
-    ), ""
-
-
-def _label(field_id: str) -> str:
-    return next(label for fid, label, _, _ in FIELDS if fid == field_id)
+def _in_words(problem: str) -> str:
+    """A sensor's flag-worded complaint in the form's words (`--min` -> `Min`)."""
+    for field in sensor.FIELDS:
+        problem = problem.replace(field.flag, field.label)
+    return problem[0].upper() + problem[1:]
 
 
 def _text(value: float | None) -> str:

@@ -6,20 +6,8 @@ The same sensors are seed data in sql/002_reference_plant.sql; a test keeps the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from controlroom.messages import SensorInfo
-
-
-@dataclass(frozen=True, slots=True)
-class SimulatedSensor:
-    """A sensor's identity plus the settings of its random walk."""
-
-    info: SensorInfo
-    minimum: float
-    maximum: float
-    step: float
-    freq_hz: float
+from controlroom.plant.sensors import SensorInfo
+from controlroom.simulation.sensor import SimulatedSensor
 
 
 def _preset(

@@ -2,14 +2,14 @@
 //
 // Everything that comes from the plant (names, serials, units, alarm text) is written with
 // textContent, never as HTML, and never handed to CanvasJS (whose tooltips are HTML).
-// Readings are queued per sensor and drawn once per animation frame, within a time budget,
+// Readings are queued per sensor and drawn once per animation frame (a paint), within a time budget,
 // and only for charts on screen, so 50 sensors stay smooth.
 "use strict";
 
 (() => {
   const WINDOW_MS = 2 * 60 * 1000; // how much history a chart shows
   const MAX_POINTS = 600; // per chart, whatever the sensor's rate
-  const FRAME_BUDGET_MS = 8; // chart drawing per animation frame
+  const PAINT_BUDGET_MS = 8; // chart drawing per paint
   const MIN_REDRAW_MS = 200; // a chart redraws at most 5 times a second, whatever its rate
   const RETRY_MIN_MS = 500;
   const RETRY_MAX_MS = 15000;
@@ -21,10 +21,10 @@
   const sensors = new Map(); // name -> Sensor
   const alarms = new Map(); // alarm id -> alarm data
   const dirty = new Set(); // sensors with something new to draw
-  let frameRequested = false;
+  let paintRequested = false;
   let alarmsDirty = false;
   // Counters for whoever wants to see how the page keeps up (devtools, the browser tests).
-  const stats = { frames: 0, renders: 0, renderMs: 0, readings: 0 };
+  const stats = { paints: 0, renders: 0, renderMs: 0, readings: 0 };
   window.controlroomStats = stats;
 
   const timeFormat = new Intl.DateTimeFormat(undefined, {
@@ -157,7 +157,7 @@
       markDirty(this);
     }
 
-    // Cheap part of a frame: text and the data array.
+    // Cheap part of a paint: text and the data array.
     absorb() {
       if (this.latest !== null) this.el.value.textContent = formatNumber(this.latest);
       if (this.pending.length === 0) return;
@@ -195,34 +195,34 @@
     return sensor;
   }
 
-  // --- frames -----------------------------------------------------------------------------
+  // --- paints -----------------------------------------------------------------------------
 
   function markDirty(sensor) {
     dirty.add(sensor);
-    requestFrame();
+    requestPaint();
   }
 
-  function requestFrame() {
-    if (!frameRequested) {
-      frameRequested = true;
-      window.requestAnimationFrame(frame);
+  function requestPaint() {
+    if (!paintRequested) {
+      paintRequested = true;
+      window.requestAnimationFrame(paint);
     }
   }
 
-  function frame() {
-    frameRequested = false;
-    stats.frames += 1;
+  function paint() {
+    paintRequested = false;
+    stats.paints += 1;
     const start = performance.now();
     for (const sensor of dirty) sensor.absorb();
     for (const sensor of dirty) {
       const now = performance.now();
-      if (now - start > FRAME_BUDGET_MS) break; // the rest next frame
+      if (now - start > PAINT_BUDGET_MS) break; // the rest next paint
       if (sensor.visible && now - sensor.drawnAt < MIN_REDRAW_MS) continue; // drawn just now
       dirty.delete(sensor); // off screen: drawn when it scrolls into view (see visibility)
       if (sensor.visible) sensor.draw();
     }
     if (alarmsDirty) drawAlarms();
-    if (dirty.size > 0) requestFrame();
+    if (dirty.size > 0) requestPaint();
   }
 
   // --- alarms -----------------------------------------------------------------------------
@@ -278,7 +278,7 @@
       if (!data || typeof data.name !== "string") return;
       sensorFor(data.name).describe(data);
       alarmsDirty = true;
-      requestFrame();
+      requestPaint();
     },
     status(data) {
       const sensor = data && sensors.get(data.name);
@@ -289,7 +289,7 @@
       if (data.active) alarms.set(data.id, data);
       else alarms.delete(data.id);
       alarmsDirty = true;
-      requestFrame();
+      requestPaint();
     },
     hello(data) {
       if (data && typeof data.plant === "string") $("plant").textContent = `plant ${data.plant}`;

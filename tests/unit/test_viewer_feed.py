@@ -1,4 +1,4 @@
-"""The live feed's edges: bad events are counted and dropped, actions without a broker say why."""
+"""The viewer feed's edges: bad events are counted and dropped, actions without a broker say why."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ from typing import Any
 
 import pytest
 
+from controlroom.broker.feed import BrokerState, ViewerFeed
+from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.messages import Frame, Message, encode, now_us
-from controlroom.tui.feed import BrokerState, LiveFeed, NotConnected
+from controlroom.errors import NotConnected
+from controlroom.plant.readings import Frame
+from controlroom.wire.codec import Message, encode
 
 
-def feed() -> tuple[LiveFeed, list[Message], list[BrokerState]]:
+def feed() -> tuple[ViewerFeed, list[Message], list[BrokerState]]:
     messages: list[Message] = []
     states: list[BrokerState] = []
-    return LiveFeed(Settings(plant="unit"), messages.append, states.append), messages, states
+    live = ViewerFeed(Settings(plant="unit"), "viewer", messages.append, states.append)
+    return live, messages, states
 
 
 def delivery(body: bytes) -> Any:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
 from controlroom.config import Settings
+from controlroom.errors import BrokerUnreachable, describe
 
 log = logging.getLogger(__name__)
 
@@ -18,15 +18,11 @@ CONNECT_TIMEOUT_S = 10.0
 RECONNECT_INTERVAL_S = 1.0
 
 
-class BrokerUnreachable(ConnectionError):
-    """The first connection failed; the text is one line naming the (masked) URL."""
-
-
 async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
     """A connection that reconnects by itself after a broker outage.
 
-    Only the first attempt can fail: once connected, aio-pika restores channels, queues,
-    bindings and consumers on every reconnect.
+    Only the first attempt can fail (BrokerUnreachable): once connected, aio-pika restores
+    channels, queues, bindings and consumers on every reconnect.
     """
     try:
         connection = await aio_pika.connect_robust(
@@ -43,17 +39,6 @@ async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
     connection.reconnect_callbacks.add(outage.ended)
     connection.close_callbacks.add(outage.began)
     return connection
-
-
-def describe(error: BaseException) -> str:
-    if isinstance(error, socket.gaierror):
-        return f"unknown host ({error.strerror})"
-    if isinstance(error, asyncio.TimeoutError):
-        return "timed out"
-    if isinstance(error, aio_pika.exceptions.ChannelInvalidStateError):
-        return "the channel to the broker is closed"  # its text is an object's repr
-    text = str(error) or type(error).__name__
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 class _Outage:

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -235,15 +234,3 @@ def alarm_key(kind: str) -> str:
 # word, which bindings to "source.#" and "status.#" match as well.
 SOURCES_KEY = "source"
 STATUSES_KEY = "status"
-
-
-def json_message(body: bytes, *, persistent: bool, **properties: Any) -> aio_pika.Message:
-    """A message as every process sends it."""
-    return aio_pika.Message(
-        body,
-        content_type="application/json",
-        delivery_mode=(
-            aio_pika.DeliveryMode.PERSISTENT if persistent else aio_pika.DeliveryMode.NOT_PERSISTENT
-        ),
-        **properties,
-    )

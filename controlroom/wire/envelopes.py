@@ -1,0 +1,175 @@
+"""Every message that crosses the broker, apart from frames (`frames`): its fields and checks.
+
+Each is a msgspec struct tagged by its `type` field, so one decoder tells them apart and
+validates them in C as it parses. `PersistBatch` is the one message that is not its own wire
+form: its frames travel as embedded frame messages (`PersistMessage`), decoded by the same
+frame codec as every other frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import msgspec
+
+from controlroom.errors import InvalidMessage
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.readings import Frame
+from controlroom.plant.records import Action, RunReport
+from controlroom.plant.sensors import Liveness, SensorInfo, SensorState
+from controlroom.wire.fields import (
+    MAX_NAME_LENGTH,
+    Count,
+    Ident,
+    Micros,
+    Text,
+    check_id,
+    check_sensor_name,
+    check_time,
+)
+
+# --- sources <-> coordinator -------------------------------------------------------------------
+
+
+class Announce(msgspec.Struct, frozen=True, tag="announce", tag_field="type"):
+    """A source says which sensors it carries (on start and when asked)."""
+
+    source: str
+    run: Ident
+    sensors: list[SensorInfo]
+
+    def __post_init__(self) -> None:
+        check_sensor_name(self.source)
+        check_id(self.run, "run id")
+        if not self.sensors:
+            raise InvalidMessage("announce needs a non-empty list of sensors")
+
+
+class Goodbye(msgspec.Struct, frozen=True, tag="goodbye", tag_field="type"):
+    """Sensors leave: the last seq each had confirmed, and how many readings it had to drop."""
+
+    source: str
+    run: Ident
+    last_seq: dict[str, Count]
+    dropped: dict[str, Count] = {}
+
+    def __post_init__(self) -> None:
+        check_sensor_name(self.source)
+        check_id(self.run, "run id")
+        for name in (*self.last_seq, *self.dropped):
+            check_sensor_name(name)
+
+
+class Discover(msgspec.Struct, frozen=True, tag="discover", tag_field="type"):
+    """The coordinator asks every source to announce itself."""
+
+
+class Stop(msgspec.Struct, frozen=True, tag="stop", tag_field="type"):
+    """Stop one sensor, wherever it runs (sent on the control exchange, keyed by its name)."""
+
+    sensor: str
+    by: Text = ""
+
+    def __post_init__(self) -> None:
+        check_sensor_name(self.sensor)
+
+
+# --- viewers <-> coordinator -------------------------------------------------------------------
+
+
+class SnapshotRequest(msgspec.Struct, frozen=True, tag="snapshot_request", tag_field="type"):
+    """A viewer asks for every known source and open alarm; the answer goes to reply_to."""
+
+
+class AckRequest(msgspec.Struct, frozen=True, tag="ack_request", tag_field="type"):
+    """An operator acknowledges an alarm."""
+
+    alarm_id: Ident
+    by: Text
+    at: Micros
+
+    def __post_init__(self) -> None:
+        check_id(self.alarm_id, "alarm id")
+        if not self.by:
+            raise InvalidMessage("ack_request needs the operator's name in 'by'")
+        if len(self.by) > MAX_NAME_LENGTH:
+            raise InvalidMessage(f"operator name is longer than {MAX_NAME_LENGTH} characters")
+        check_time(self.at, "at")
+
+
+class SourceState(SensorState, tag="source", tag_field="type"):
+    """One sensor's state changed (it announced, or came back): what viewers should show."""
+
+    @classmethod
+    def of(cls, state: SensorState) -> SourceState:
+        return cls(state.sensor, state.liveness, state.condition, state.value, state.taken_on)
+
+
+class SourceStates(msgspec.Struct, frozen=True, tag="sources", tag_field="type"):
+    """Several sensors' states at once: a gateway announces thousands together, and one
+    message for all of them costs a viewer (and the coordinator) what one costs."""
+
+    sources: list[SensorState]
+
+
+class StatusChange(msgspec.Struct, frozen=True, tag="status", tag_field="type"):
+    """A sensor's liveness changed (LIVE, STALE, OFFLINE)."""
+
+    sensor: str
+    liveness: Liveness
+    at: Micros
+
+    def __post_init__(self) -> None:
+        check_sensor_name(self.sensor)
+        check_time(self.at, "at")
+
+
+class StatusChanges(msgspec.Struct, frozen=True, tag="statuses", tag_field="type"):
+    """Several sensors' liveness changed at once (a gateway went silent, or left)."""
+
+    changes: list[StatusChange]
+
+
+class AlarmEvent(msgspec.Struct, frozen=True, tag="alarm", tag_field="type"):
+    """An alarm was raised, cleared or acknowledged; `alarm` is its whole new state."""
+
+    alarm: Alarm
+
+
+class Snapshot(msgspec.Struct, frozen=True, tag="snapshot", tag_field="type"):
+    """The answer to a SnapshotRequest: every known sensor and every open alarm."""
+
+    sources: list[SensorState]
+    alarms: list[Alarm]
+
+
+# --- coordinator -> datamanager ----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PersistBatch:
+    """Everything the datamanager stores, gathered so one message is one transaction."""
+
+    frames: list[Frame] = field(default_factory=list)
+    sensors: list[SensorInfo] = field(default_factory=list)
+    runs: list[RunReport] = field(default_factory=list)
+    alarms: list[Alarm] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.frames or self.sensors or self.runs or self.alarms or self.actions)
+
+    @property
+    def reading_count(self) -> int:
+        return sum(len(frame) for frame in self.frames)
+
+
+class PersistMessage(msgspec.Struct, tag="persist", tag_field="type"):
+    """A persist batch as it travels: each frame an embedded frame message, kept raw here so
+    the frame codec (and its layouts) decodes it like any other."""
+
+    frames: list[msgspec.Raw] = []
+    sensors: list[SensorInfo] = []
+    runs: list[RunReport] = []
+    alarms: list[Alarm] = []
+    actions: list[Action] = []

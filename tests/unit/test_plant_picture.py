@@ -1,0 +1,184 @@
+"""The one plant picture: each rule tested once, and the control room and the bridge, which both
+fold viewer messages through it, agree on every sequence of messages."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from controlroom.plant.alarms import Alarm
+from controlroom.plant.picture import Changes, PlantPicture
+from controlroom.plant.readings import Frame
+from controlroom.plant.sensors import Condition, Liveness, SensorInfo, SensorState
+from controlroom.tui.model import PlantModel
+from controlroom.wire.codec import Message
+from controlroom.wire.envelopes import (
+    AlarmEvent,
+    Snapshot,
+    SourceState,
+    SourceStates,
+    StatusChange,
+    StatusChanges,
+)
+from workers.bridge.view import PlantView
+
+T0 = 1_780_000_000_000_000
+SENSORS = ("a", "b", "c")
+
+
+def state(name: str, condition: Condition = Condition.NORMAL, **fields: object) -> SourceState:
+    return SourceState(SensorInfo(name, safe_max=8.0), condition=condition, **fields)  # type: ignore[arg-type]
+
+
+def alarm(id: str, sensor: str = "a", raised: int = T0, **fields: object) -> Alarm:
+    return Alarm(id, sensor, Condition.HIGH, raised, 9.0, 8.0, 9.0, **fields)  # type: ignore[arg-type]
+
+
+def test_a_sensor_exists_once_described_and_frames_alone_add_nothing() -> None:
+    picture = PlantPicture()
+    changes = picture.apply(Frame("gw", "r", ["a"], [1], [T0], [1.0]))
+    assert changes.unknown and not picture.knows("a") and changes.frame is not None
+    assert [s.name for s in picture.apply(state("a")).described] == ["a"]
+    again = picture.apply(Frame("gw", "r", ["a"], [2], [T0 + 1], [2.0]))
+    assert not again.unknown and picture.sensors["a"].value == 2.0
+    assert picture.apply(state("a")).described == []  # the same metadata: nothing new
+
+
+def test_the_newest_active_alarm_decides_the_condition_else_the_coordinator() -> None:
+    picture = PlantPicture()
+    picture.apply(state("a", Condition.LOW))
+    assert picture.sensors["a"].condition is Condition.LOW  # no alarm known: its word
+    changes = picture.apply(AlarmEvent(alarm("x")))
+    assert [s.name for s in changes.restated] == ["a"]
+    assert picture.sensors["a"].condition is Condition.HIGH
+    picture.apply(state("a", Condition.NORMAL))  # a stale word loses to a known alarm
+    assert picture.sensors["a"].condition is Condition.HIGH
+    picture.apply(AlarmEvent(alarm("x", cleared_at=T0 + 5)))
+    assert picture.sensors["a"].condition is Condition.NORMAL
+
+
+def test_an_alarm_is_kept_while_open_and_reported_once_closed() -> None:
+    picture = PlantPicture()
+    picture.apply(AlarmEvent(alarm("x")))
+    picture.apply(AlarmEvent(alarm("x", acked_at=T0 + 1, acked_by="ann")))
+    assert set(picture.alarms) == {"x"}  # active, acknowledged: open
+    changes = picture.apply(AlarmEvent(alarm("x", cleared_at=T0 + 2)))
+    assert picture.alarms == {}
+    (closed,) = changes.alarms
+    assert closed.acked_by == "ann" and closed.cleared_at == T0 + 2  # the merged state
+    late = picture.apply(AlarmEvent(alarm("x")))  # an older copy arriving last
+    assert not late and picture.alarms == {} and not picture.closed["x"].open
+
+
+def test_a_snapshot_ends_open_alarms_it_no_longer_lists() -> None:
+    picture = PlantPicture()
+    picture.apply(state("a"))
+    picture.apply(AlarmEvent(alarm("gone")))
+    changes = picture.apply(Snapshot([state("a")], [alarm("still", raised=T0 + 1)]))
+    assert [a.id for a in changes.ended] == ["gone"] and changes.ended[0].cleared_at is None
+    assert set(picture.alarms) == {"still"}
+    assert picture.sensors["a"].condition is Condition.HIGH  # "still" is active
+
+
+def test_a_copy_of_an_alarm_that_changes_behind_the_picture_is_seen_changing() -> None:
+    """The coordinator's monitor keeps mutating its own alarm object; the picture keeps a copy."""
+    picture = PlantPicture()
+    picture.apply(state("a"))
+    raised = alarm("x")
+    picture.alarm(raised, Changes())
+    raised.cleared_at = T0 + 9
+    changes = Changes()
+    picture.alarm(raised, changes)
+    assert changes.restated and picture.sensors["a"].condition is Condition.NORMAL
+
+
+def test_readings_before_a_sensor_was_described_are_not_its_value() -> None:
+    picture = PlantPicture()
+    picture.apply(Frame("gw", "r", ["a"], [1], [T0], [1.0]))
+    picture.apply(state("a"))
+    assert picture.sensors["a"].value is None
+
+
+# --- the control room and the bridge agree ------------------------------------------------------
+
+names = st.sampled_from(SENSORS)
+alarm_ids = st.sampled_from(["x1", "x2", "x3"])
+times = st.integers(min_value=T0, max_value=T0 + 100)
+
+
+@st.composite
+def alarms(draw: st.DrawFn) -> Alarm:
+    raised = draw(times)
+    cleared = draw(st.none() | st.integers(min_value=raised, max_value=T0 + 200))
+    acked = draw(st.none() | st.integers(min_value=raised, max_value=T0 + 200))
+    identity = draw(alarm_ids)
+    sensor = SENSORS[int(identity[-1]) % len(SENSORS)]  # an alarm id belongs to one sensor
+    return Alarm(
+        identity,
+        sensor,
+        Condition.HIGH if identity != "x2" else Condition.LOW,
+        T0 + int(identity[-1]),
+        9.0,
+        8.0,
+        draw(st.floats(min_value=9.0, max_value=20.0)),
+        cleared_at=cleared,
+        acked_at=acked,
+        acked_by=None if acked is None else "ann",
+    )
+
+
+states = st.builds(
+    lambda name, liveness, condition, serial: SourceState(
+        SensorInfo(name, serial_no=serial, safe_max=8.0), liveness, condition
+    ),
+    names,
+    st.sampled_from(list(Liveness)),
+    st.sampled_from(list(Condition)),
+    st.sampled_from(["", "SN-1"]),
+)
+messages: st.SearchStrategy[Message] = st.one_of(
+    states,
+    st.builds(lambda s: SourceStates(s), st.lists(states, max_size=3)),
+    st.builds(StatusChange, names, st.sampled_from(list(Liveness)), times),
+    st.builds(
+        lambda c: StatusChanges(c),
+        st.lists(
+            st.builds(StatusChange, names, st.sampled_from(list(Liveness)), times), max_size=3
+        ),
+    ),
+    st.builds(AlarmEvent, alarms()),
+    st.builds(Snapshot, st.lists(states, max_size=3), st.lists(alarms(), max_size=3)),
+    st.builds(
+        lambda name, seq, value: Frame("gw", "r", [name], [seq], [T0 + seq], [value]),
+        names,
+        st.integers(min_value=1, max_value=100),
+        st.floats(min_value=0, max_value=10),
+    ),
+)
+
+
+def shown(sensors: dict[str, SensorState], open_alarms: dict[str, Alarm]) -> object:
+    return (
+        {name: (s.sensor, s.state, s.value) for name, s in sensors.items()},
+        {key: (a.cleared_at, a.acked_at, a.acked_by, a.peak) for key, a in open_alarms.items()},
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(messages, max_size=25))
+def test_the_control_room_and_the_bridge_show_the_same_plant(sequence: list[Message]) -> None:
+    model, view = PlantModel(), PlantView()
+    for message in sequence:
+        model.apply(message)
+        view.apply(message)
+    tui = shown({n: v.sensor_state for n, v in model.sensors.items()}, model.picture.alarms)
+    bridge = shown(view.picture.sensors, view.picture.alarms)
+    assert tui == bridge
+    # And what each puts in front of a person: the table's state words and the open alarms in
+    # the panel, against what a browser that connects now is sent.
+    sent = [orjson.loads(outgoing.payload) for outgoing in view.discover()]
+    page_states = {m["data"]["name"]: m["data"]["state"] for m in sent if m["type"] == "source"}
+    assert page_states == {name: row.state for name, row in model.sensors.items()}
+    page_alarms = {m["data"]["id"] for m in sent if m["type"] == "alarm"}
+    assert page_alarms == {a.id for a in model.alarm_list() if a.open}
