@@ -1,7 +1,7 @@
 """`python -m bench CASE [--duration S] [--json FILE] [--runs N] [--no-ceiling] ...`
 
-Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge and soak (from their own
-modules, once they exist). See bench/README.md.
+Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge, soak and codec (from
+their own modules). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -23,8 +23,13 @@ from controlroom.errors import DatabaseUnavailable
 
 log = logging.getLogger("bench")
 
-PLUGGED = {"tui": "bench.tui", "bridge": "bench.bridge", "soak": "bench.soak"}
-PLUGGED_DURATION_S = {"tui": 30.0, "bridge": 30.0, "soak": 600.0}
+PLUGGED = {
+    "tui": "bench.tui",
+    "bridge": "bench.bridge",
+    "soak": "bench.soak",
+    "codec": "bench.codec",
+}
+PLUGGED_DURATION_S = {"tui": 30.0, "bridge": 30.0, "soak": 600.0, "codec": 9.0}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import TypeVar
 
 import aio_pika
 
 from controlroom.broker.topology import Topology
 from controlroom.config import Settings
+from controlroom.processes import WorkerProcess
 from controlroom.wire.codec import Decoder
 from controlroom.wire.envelopes import SourceStates, StatusChanges
 
@@ -50,49 +47,8 @@ def wait_until(probe: Callable[[], T], *, timeout: float = 20.0, what: str = "co
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-class Worker:
-    """A `controlroom-worker` child process with its log in a file."""
-
-    def __init__(self, args: Sequence[str], settings: Settings, log_path: Path) -> None:
-        self.args = list(args)
-        self.log_path = log_path
-        env = os.environ | settings.as_env() | {"PYTHONUNBUFFERED": "1"}
-        self._log = log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", *self.args],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def signal(self, signum: int) -> None:
-        if self.alive():
-            self.process.send_signal(signum)
-
-    def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM, then SIGKILL if it does not leave in time; returns the exit status."""
-        self.signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
-        finally:
-            self._log.close()
-
-    def kill(self) -> None:
-        self.signal(signal.SIGKILL)
-        self.process.wait()
+# A test's worker is a worker as every starter runs it (controlroom.processes).
+Worker = WorkerProcess
 
 
 async def delete_plant_topology(settings: Settings, extra_queues: Sequence[str] = ()) -> None:

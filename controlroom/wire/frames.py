@@ -112,9 +112,10 @@ def frame_from_message(message: FrameMessage, layouts: LayoutBook, body: bytes |
         raise InvalidMessage("frame columns differ in length")
     source = check_sensor_name(message.source)
     check_id(message.run, "run id")
+    latest = message.taken_on if type(message.taken_on) is int else max(message.taken_on, default=0)
+    if latest > latest_allowed_us():
+        raise InvalidMessage("frame taken_on must be microseconds between 2000 and now")
     seqs = _column(message.seqs, count)
     taken_on = _column(message.taken_on, count)
-    if taken_on and max(taken_on) > latest_allowed_us():
-        raise InvalidMessage("frame taken_on must be microseconds between 2000 and now")
     layout = layouts.layout(source, message.names)
     return Frame(source, message.run, layout, seqs, taken_on, message.values, encoded=body)

@@ -111,7 +111,7 @@ async def publish(channel: AbstractChannel, door: Door, body: bytes) -> None:
 
 
 def rejections(worker: Worker) -> int:
-    return sum("rejected" in line for line in worker.log().splitlines())
+    return sum("rejected" in line for line in worker.log_text().splitlines())
 
 
 def rejected_at_least(worker: Worker, count: int) -> Callable[[], bool]:
@@ -183,7 +183,9 @@ async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel)
         raise AssertionError(f"{depth} of {dead} dead letters\n{plant.broker_state()}") from None
     # Exactly one line per rejected input, and exactly one dead letter each.
     for worker in (sensor, coordinator, datamanager):
-        assert rejections(worker) == before[worker.pid] + expected[worker.pid], worker.log()[-3000:]
+        assert rejections(worker) == before[worker.pid] + expected[worker.pid], worker.log_text()[
+            -3000:
+        ]
     assert await plant.queue_depth(topology.dead_queue) == dead
     plant.assert_alive(sensor, coordinator, datamanager)
     await plant.wait_flowing(40)

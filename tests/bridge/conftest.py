@@ -42,9 +42,9 @@ def start_bridge(
         worker = start_worker("bridge", *(args if "--port" in args else ("--port", "0", *args)))
 
         async def listening() -> str | None:
-            if not worker.alive():
-                raise AssertionError(f"the bridge exited:\n{worker.log()}")
-            found = LISTENING.search(worker.log())
+            if not worker.running():
+                raise AssertionError(f"the bridge exited:\n{worker.log_text()}")
+            found = LISTENING.search(worker.log_text())
             return found.group(1) if found else None
 
         address = await wait_for(listening, timeout=20, what="the bridge to listen")

@@ -64,7 +64,7 @@ async def test_bad_frames_close_only_their_sender(
             lambda b: [r for r in b.of("reading") if r["Name"] == "after"], "the watcher's reading"
         )
     assert watcher.closed is None or watcher.closed.rcvd.code == 1000
-    assert bridge.worker.alive()
+    assert bridge.worker.running()
 
 
 async def test_origin_and_host_are_checked(start_bridge) -> None:
@@ -92,7 +92,7 @@ async def test_origin_and_host_are_checked(start_bridge) -> None:
     assert refused.value.response.status_code == 400  # a second Host header
     page = await raw_http(bridge.address, f"GET / HTTP/1.1\r\nHost: {rebound}\r\n\r\n".encode())
     assert page.startswith(b"HTTP/1.1 403")
-    assert "origin 'http://evil.example' is not allowed" in bridge.worker.log()
+    assert "origin 'http://evil.example' is not allowed" in bridge.worker.log_text()
 
 
 async def test_a_client_that_never_reads_delays_no_one(
@@ -112,8 +112,8 @@ async def test_a_client_that_never_reads_delays_no_one(
             assert [r["Value"] for r in reader.readings()] == [
                 float(i) for i in range(per_frame)
             ] * frames
-        assert "is too slow: dropping its oldest readings" in bridge.worker.log()
-        assert bridge.worker.alive()
+        assert "is too slow: dropping its oldest readings" in bridge.worker.log_text()
+        assert bridge.worker.running()
     finally:
         stalled.close()
 
@@ -128,6 +128,6 @@ async def test_dead_clients_are_dropped_by_ping_timeout(start_bridge) -> None:
             return health(bridge.url)["clients"] == 0
 
         await wait_for(gone, timeout=10, what="the silent client to be dropped")
-        assert "closed with 1011 keepalive ping timeout" in bridge.worker.log()
+        assert "closed with 1011 keepalive ping timeout" in bridge.worker.log_text()
     finally:
         stalled.close()

@@ -31,8 +31,8 @@ async def test_sigterm_closes_clients_with_going_away_and_exits_0(start_bridge) 
         assert await asyncio.to_thread(bridge.worker.stop) == 0
         closed = await browser.wait_closed()
     assert closed.rcvd is not None and closed.rcvd.code == 1001
-    assert "stopped" in bridge.worker.log()
-    assert "Traceback" not in bridge.worker.log()
+    assert "stopped" in bridge.worker.log_text()
+    assert "Traceback" not in bridge.worker.log_text()
 
 
 async def test_mistakes_are_one_line_and_status_2(

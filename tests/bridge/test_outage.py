@@ -44,4 +44,4 @@ async def test_clients_learn_of_a_broker_outage_and_the_view_resumes(
         await coordinator.readings({"before": 1.0, "during": 2.0})
         await browser.wait(lambda b: len(b.readings()) == 2, "readings after the outage")
     assert browser.closed is None or browser.closed.rcvd.code == 1000
-    assert "broker connection restored" in bridge.worker.log()
+    assert "broker connection restored" in bridge.worker.log_text()

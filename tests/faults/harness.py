@@ -147,7 +147,9 @@ class Plant:
         """SIGTERM each source: it flushes, says goodbye and must exit 0."""
         for source in sources:
             status = source.stop(timeout=30.0)
-            assert status == 0, f"{source.args[:3]} exited with {status}:\n{source.log()[-3000:]}"
+            assert status == 0, (
+                f"{source.args[:3]} exited with {status}:\n{source.log_text()[-3000:]}"
+            )
 
     async def audited(
         self, *, reports: int, timeout: float = 60.0, since: datetime | None = None
@@ -188,21 +190,24 @@ class Plant:
 
     def assert_alive(self, *workers: Worker) -> None:
         for worker in workers:
-            assert worker.alive(), f"{worker.args[0]} died:\n{worker.log()[-3000:]}"
+            assert worker.running(), f"{worker.args[0]} died:\n{worker.log_text()[-3000:]}"
 
     def assert_no_tracebacks(self) -> None:
         for worker in self.workers:
-            assert "Traceback" not in worker.log(), f"{worker.args[0]}:\n{worker.log()[-4000:]}"
+            assert "Traceback" not in worker.log_text(), (
+                f"{worker.args[0]}:\n{worker.log_text()[-4000:]}"
+            )
 
     def logs(self, tail: int = 1500) -> str:
         return "\n".join(
-            f"--- {worker.log_path.name} ---\n{worker.log()[-tail:]}" for worker in self.workers
+            f"--- {worker.log_path.name} ---\n{worker.log_text()[-tail:]}"
+            for worker in self.workers
         )
 
 
 def logged(worker: Worker, text: str, times: int = 1) -> Callable[[], bool]:
     """A probe: has the worker logged `text` at least `times` times?"""
-    return lambda: worker.log().count(text) >= times
+    return lambda: worker.log_text().count(text) >= times
 
 
 def wait_logged(
@@ -212,7 +217,7 @@ def wait_logged(
     try:
         wait_until(logged(worker, text, times), timeout=timeout, what=what)
     except AssertionError as error:
-        tail = f"--- {worker.log_path.name} ---\n{worker.log()[-3000:]}"
+        tail = f"--- {worker.log_path.name} ---\n{worker.log_text()[-3000:]}"
         raise AssertionError(f"{error}\n{tail}") from None
 
 

@@ -54,16 +54,18 @@ async def test_flood_until_the_readings_queue_is_full(plant: Plant, small_bounds
     # No coordinator yet: nothing drains the sensor's queue.
     sensor = plant.sensor("flood", freq=1000, buffer=str(SENSOR_BUFFER_READINGS))
     readings = plant.topology.readings_queue("flood")
-    wait_until(lambda: "failed" in sensor.log(), what="the full queue to refuse a publish")
+    wait_until(lambda: "failed" in sensor.log_text(), what="the full queue to refuse a publish")
     wait_until(
-        lambda: "buffer full" in sensor.log(), timeout=30, what="the sensor's buffer to overflow"
+        lambda: "buffer full" in sensor.log_text(),
+        timeout=30,
+        what="the sensor's buffer to overflow",
     )
     assert await plant.queue_depth(readings) > 0
     plant.assert_alive(sensor)
 
     coordinator = plant.coordinator()
     datamanager = plant.datamanager()
-    wait_until(lambda: "again" in sensor.log(), timeout=30, what="the sensor to publish again")
+    wait_until(lambda: "again" in sensor.log_text(), timeout=30, what="the sensor to publish again")
     await plant.wait_flowing(500)
 
     plant.stop_sources(sensor)
@@ -83,7 +85,7 @@ async def test_flood_until_the_persist_queue_is_full(plant: Plant, small_bounds:
     coordinator = plant.coordinator()
     persist = plant.topology.persist_queue
     wait_until(
-        lambda: "persist batch not confirmed" in coordinator.log(),
+        lambda: "persist batch not confirmed" in coordinator.log_text(),
         timeout=60,
         what="the full persist queue to refuse a batch",
     )
@@ -100,7 +102,7 @@ async def test_flood_until_the_persist_queue_is_full(plant: Plant, small_bounds:
     # Stopping now leaves refused batches unconfirmed: the coordinator must still leave, in
     # bounded time, and their readings must wait on the sources' queues for its successor.
     assert coordinator.stop(timeout=30) == 0
-    assert "leaving with persist batches unconfirmed" in coordinator.log()
+    assert "leaving with persist batches unconfirmed" in coordinator.log_text()
     coordinator = plant.coordinator()
     datamanager = plant.datamanager()
     await plant.wait_flowing(500, timeout=60)

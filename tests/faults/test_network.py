@@ -87,7 +87,7 @@ async def test_every_process_stops_while_cut_off(proxy: Proxy, plant: Plant) -> 
         worker.signal(signal.SIGTERM)
     for worker in (sensor, coordinator, datamanager):
         status = worker.stop(timeout=30)
-        assert status == 0, f"{worker.args[0]} exited with {status}:\n{worker.log()[-2000:]}"
+        assert status == 0, f"{worker.args[0]} exited with {status}:\n{worker.log_text()[-2000:]}"
 
     # Successors on a good network take over what the broker kept; the sensor's run never said
     # goodbye, so the audit checks it up to its highest stored seq.

@@ -40,14 +40,14 @@ async def test_remote_stop_ends_a_sensor_with_a_goodbye(
 
         await wait_for(live, what="the sensor to be live")
         await send_stop(settings, "pump")
-        wait_until(lambda: not sensor.alive(), what="the sensor to exit")
+        wait_until(lambda: not sensor.running(), what="the sensor to exit")
         assert sensor.process.returncode == 0
 
         async def offline() -> bool:
             return states()[-1:] == [Liveness.OFFLINE]
 
         await wait_for(offline, what="OFFLINE after the remote stop")
-    assert "stop requested for pump by test" in sensor.log()
+    assert "stop requested for pump by test" in sensor.log_text()
 
 
 async def test_stopping_one_sensor_of_a_gateway_leaves_the_others_running(
@@ -72,4 +72,4 @@ async def test_stopping_one_sensor_of_a_gateway_leaves_the_others_running(
 
         await wait_for(only_g2_offline, what="g-2 to go OFFLINE")
         assert last_state("g-1") is Liveness.LIVE
-        assert gateway.alive()
+        assert gateway.running()

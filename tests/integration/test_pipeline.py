@@ -94,7 +94,7 @@ async def test_discovery_whatever_the_start_order(
             return {"early", "late"} <= {n for f in tap.of_type(Frame) for n in f.names}
 
         await wait_for(readings_flow_again, what="readings after the restart")
-    assert early.alive()
+    assert early.running()
 
 
 async def test_stopped_sensor_goes_offline_and_silent_one_stale(

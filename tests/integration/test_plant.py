@@ -33,7 +33,7 @@ async def test_a_child_that_dies_is_restarted_and_all_stop_with_the_plant(
         timeout=30,
         what="the coordinator to be restarted",
     )
-    assert "coordinator-1 exited with status -9; restarting" in plant.log()
+    assert "coordinator-1 exited with status -9; restarting" in plant.log_text()
     children = psutil.Process(plant.pid).children()
     assert plant.stop() == 0
     assert not any(child.is_running() and child.status() != "zombie" for child in children)
