@@ -112,7 +112,8 @@ def frame_from_message(message: FrameMessage, layouts: LayoutBook, body: bytes |
         raise InvalidMessage("frame columns differ in length")
     source = check_sensor_name(message.source)
     check_id(message.run, "run id")
-    latest = message.taken_on if type(message.taken_on) is int else max(message.taken_on, default=0)
+    times = message.taken_on
+    latest = times if isinstance(times, int) else max(times, default=0)
     if latest > latest_allowed_us():
         raise InvalidMessage("frame taken_on must be microseconds between 2000 and now")
     seqs = _column(message.seqs, count)
