@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import count, islice
 
+from controlroom.errors import ControlroomError
 from workers.bridge.view import Outgoing
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 DROP_LOG_INTERVAL_S = 30.0
 
 
-class QueueOverflow(Exception):
+class QueueOverflow(ControlroomError):
     """A client's state backlog passed its bound; it must reconnect and discover afresh."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from controlroom.errors import ControlroomError
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import SensorState, display_state
@@ -136,7 +137,7 @@ def _message(kind: str, data: dict[str, Any]) -> bytes:
 # --- browser -> server ---------------------------------------------------------------------
 
 
-class MessageRejected(Exception):
+class MessageRejected(ControlroomError):
     """A client message that ends the connection; `code` is the close code to send."""
 
     def __init__(self, code: int, reason: str) -> None:
