@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from urllib.parse import urlsplit
 
 import aio_pika
@@ -104,3 +105,16 @@ async def test_help_names_every_command() -> None:
     assert status == 0
     for command in ("start", "stop", "status", "start-node N", "stop-node N", "kill-node N"):
         assert f"  {command} " in out
+
+
+@pytest.mark.cluster
+async def test_nodes_have_the_consistent_hash_exchange(cluster: LocalCluster) -> None:
+    connection = await aio_pika.connect(await cluster.url(2))
+    try:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            f"t_{secrets.token_hex(5)}.hash", "x-consistent-hash", auto_delete=True
+        )
+        await exchange.delete()
+    finally:
+        await connection.close()
