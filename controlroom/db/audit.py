@@ -4,6 +4,11 @@ A sensor numbers its readings 1, 2, 3... within a run and, when it leaves, repor
 the broker confirmed. Every seq from 1 to that number (or to the highest stored, for a run that
 never said goodbye) must be stored exactly once. Readings the sensor dropped itself, its buffer
 full during a long outage, were never confirmed: they are reported apart and explain gaps.
+
+With `since`, only readings taken since then count, and a run's seqs must resume just after its
+last reading stored before the window (seqs rise with taken_on within a run): readings lost at
+the start of the window are missing too. A run with no reading before the window started in it,
+at seq 1.
 """
 
 from __future__ import annotations
@@ -31,7 +36,15 @@ WITH stored AS (
                WHERE $1::timestamptz IS NULL OR ended_at >= $1::timestamptz) rep
         ON rep.sensor_id = st.sensor_id AND rep.run_id = st.run_id
 )
-SELECT s.name AS sensor, sr.source, sr.run, runs.*
+SELECT s.name AS sensor, sr.source, sr.run, runs.*,
+       -- With a window: the run's last seq before it (one step down the primary key, usually).
+       CASE WHEN $1::timestamptz IS NOT NULL AND runs.first_seq IS DISTINCT FROM 1 THEN (
+           SELECT b.seq FROM sensor_reading b
+           WHERE b.sensor_id = runs.sensor_id AND b.run_id = runs.run_id
+             AND b.taken_on < $1::timestamptz
+           ORDER BY b.taken_on DESC
+           LIMIT 1)
+       END AS seq_before
 FROM runs
 JOIN sensor s ON s.id = runs.sensor_id
 JOIN source_run sr ON sr.id = runs.run_id
@@ -43,6 +56,7 @@ SELECT seq + 1 AS first, next_seq - 1 AS last FROM (
     SELECT seq, lead(seq) OVER (ORDER BY seq) AS next_seq
     FROM sensor_reading
     WHERE sensor_id = $1 AND run_id = $2
+      AND ($3::timestamptz IS NULL OR taken_on >= $3::timestamptz)
 ) t
 WHERE next_seq > seq + 1
 ORDER BY seq
@@ -102,22 +116,21 @@ class AuditReport:
 async def audit(connection: asyncpg.Connection, since: datetime | None = None) -> AuditReport:
     runs = []
     for row in await connection.fetch(_RUNS, since):
-        # With --since, a run's early readings may lie before the window: start at the first
-        # stored one. Otherwise every run starts at seq 1.
-        first = row["first_seq"] if since is not None and row["first_seq"] else 1
-        last = max(row["last_seq"] or 0, row["confirmed_seq"] or 0)
+        first_seq, last_seq = row["first_seq"], row["last_seq"]
+        first = _first_expected(first_seq, row["seq_before"])
+        last = max(last_seq or 0, row["confirmed_seq"] or 0)
         expected = max(0, last - first + 1)
         missing = max(0, expected - row["distinct_seqs"])
         gaps: tuple[tuple[int, int], ...] = ()
-        if missing:
-            found = await connection.fetch(_GAPS, row["sensor_id"], row["run_id"])
+        if missing and first_seq is None:
+            gaps = ((first, last),)
+        elif missing:
+            found = await connection.fetch(_GAPS, row["sensor_id"], row["run_id"], since)
             gaps = tuple((gap["first"], gap["last"]) for gap in found)
-            if row["first_seq"] is None:
-                gaps = ((first, last),)
-            elif row["first_seq"] > first:
-                gaps = ((first, row["first_seq"] - 1), *gaps)
-            if (row["last_seq"] or 0) < last:
-                gaps = (*gaps, ((row["last_seq"] or 0) + 1, last))
+            if first_seq > first:
+                gaps = ((first, first_seq - 1), *gaps)
+            if last_seq < last:
+                gaps = (*gaps, (last_seq + 1, last))
         runs.append(
             RunAudit(
                 sensor=row["sensor"],
@@ -134,3 +147,10 @@ async def audit(connection: asyncpg.Connection, since: datetime | None = None) -
             )
         )
     return AuditReport(runs)
+
+
+def _first_expected(first_stored: int | None, seq_before: int | None) -> int:
+    """The first seq a run must have stored: 1, or just after its last one before the window."""
+    if seq_before is None:
+        return 1
+    return min(seq_before + 1, first_stored or seq_before + 1)
