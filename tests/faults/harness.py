@@ -4,12 +4,15 @@ A case drives a plant in its own namespace at a steady load, injects a fault, le
 stops the sources (each says goodbye with the last seq the broker confirmed) and then waits until
 the audit is clean: every confirmed reading stored exactly once. A lost reading shows as the
 audit never getting clean, and the failure message is the audit report itself.
+
+The audit is not taken on trust: a tally counted straight from the tables (`tally`) must find
+the same, run by run, so a case also fails if the audit itself is blind.
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -154,24 +157,35 @@ class Plant:
     async def audited(
         self, *, reports: int, timeout: float = 60.0, since: datetime | None = None
     ) -> AuditReport:
-        """Wait until `reports` sensor runs said goodbye and the audit is clean; return it."""
-        last: list[AuditReport] = []
+        """Wait until `reports` sensor runs said goodbye, the audit is clean and the tally of the
+        tables agrees with it; return the audit's report."""
+        last: list[tuple[AuditReport, Tally]] = []
 
-        async def clean() -> list[AuditReport]:
+        async def settled() -> list[AuditReport]:
             try:
-                report = await audit(await self.connection(), since)
+                connection = await self.connection()
+                report = await audit(connection, since)
+                counted = await tally(connection, since)
             except (*DB_ERRORS, DatabaseUnavailable):
                 self._db = None
                 return []
-            last[:] = [report]
-            reported = sum(run.confirmed_seq is not None for run in report.runs)
-            return [report] if report.clean and reported >= reports else []
+            last[:] = [(report, counted)]
+            doubts = counted.doubts(report)
+            return [report] if report.clean and not doubts and counted.goodbyes >= reports else []
 
         try:
-            (report,) = await wait_for(clean, timeout=timeout, what="a clean audit")
+            (report,) = await wait_for(settled, timeout=timeout, what="a clean audit")
             return report
         except AssertionError:
-            text = format_report(last[0], verbose=True) if last else "no audit"
+            if last:
+                report, counted = last[0]
+                doubts = "\n".join(counted.doubts(report)) or "none"
+                text = (
+                    f"{format_report(report, verbose=True)}\n"
+                    f"the tables' tally: {counted.goodbyes} of {reports} goodbyes; doubts: {doubts}"
+                )
+            else:
+                text = "no audit"
             raise AssertionError(
                 f"the audit never got clean:\n{text}\n{self.broker_state()}\n{self.logs()}"
             ) from None
@@ -229,6 +243,117 @@ def assert_complete(report: AuditReport, *, sensors: int, dropped: int = 0) -> N
     names = {run.sensor for run in report.runs}
     assert len(names) >= sensors, names
     assert report.stored > 0
+
+
+# --- the tally: what the audit must agree with, counted without its code ------------------------
+
+_TALLY_READINGS = """
+SELECT s.name AS sensor, sr.run, r.stored, r.distinct_seqs, r.lowest, r.highest
+FROM (SELECT sensor_id, run_id, count(*) AS stored, count(DISTINCT seq) AS distinct_seqs,
+             min(seq) AS lowest, max(seq) AS highest
+      FROM sensor_reading
+      WHERE $1::timestamptz IS NULL OR taken_on >= $1::timestamptz
+      GROUP BY sensor_id, run_id) r
+JOIN sensor s ON s.id = r.sensor_id JOIN source_run sr ON sr.id = r.run_id
+"""
+_TALLY_GOODBYES = """
+SELECT s.name AS sensor, sr.run, rep.last_seq, rep.dropped
+FROM run_report rep JOIN sensor s ON s.id = rep.sensor_id JOIN source_run sr ON sr.id = rep.run_id
+WHERE $1::timestamptz IS NULL OR rep.ended_at >= $1::timestamptz
+"""
+
+
+@dataclass(slots=True)
+class RunTally:
+    """One sensor run as the tables hold it: its readings counted, its goodbye read."""
+
+    sensor: str
+    run: str
+    stored: int = 0
+    distinct_seqs: int = 0
+    lowest: int | None = None
+    highest: int | None = None
+    confirmed: int | None = None  # the goodbye's last seq; None if it never said goodbye
+    dropped: int = 0
+
+    def absent(self, windowed: bool) -> int:
+        """Seqs up to the goodbye's (or the highest stored) not stored: from seq 1, or in a
+        window from the first one stored in it."""
+        top = max(self.highest or 0, self.confirmed or 0)
+        if not windowed:
+            return top - self.distinct_seqs
+        return 0 if self.lowest is None else top - self.lowest + 1 - self.distinct_seqs
+
+    def faults(self, windowed: bool) -> list[str]:
+        found = []
+        if self.stored != self.distinct_seqs:
+            found.append(f"{self.stored - self.distinct_seqs} seqs stored twice")
+        if self.absent(windowed) > self.dropped:
+            found.append(f"{self.absent(windowed)} seqs not stored, {self.dropped} dropped")
+        if self.lowest is not None and self.lowest < 1:
+            found.append(f"seq {self.lowest} stored")
+        return [f"{self.sensor} run {self.run[:8]}: {fault}" for fault in found]
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Every sensor run the tables hold (readings taken, or goodbyes received, since `since`)."""
+
+    runs: Sequence[RunTally]
+    windowed: bool
+
+    @property
+    def goodbyes(self) -> int:
+        return sum(run.confirmed is not None for run in self.runs)
+
+    def doubts(self, report: AuditReport) -> list[str]:
+        """What the tables show wrong, and where the audit's report disagrees with them."""
+        found = [fault for run in self.runs for fault in run.faults(self.windowed)]
+        audited = {(run.sensor, run.run): run for run in report.runs}
+        for counted in self.runs:
+            name = f"{counted.sensor} run {counted.run[:8]}"
+            run = audited.pop((counted.sensor, counted.run), None)
+            if run is None:
+                found.append(f"the audit does not list {name}")
+                continue
+            says = (run.stored, run.duplicates, run.confirmed_seq, run.dropped)
+            holds = (
+                counted.stored,
+                counted.stored - counted.distinct_seqs,
+                counted.confirmed,
+                counted.dropped,
+            )
+            if says != holds:
+                found.append(
+                    f"{name}: the audit says (stored, duplicates, confirmed, dropped) = {says}, "
+                    f"the tables {holds}"
+                )
+            if not self.windowed and run.missing != counted.absent(windowed=False):
+                found.append(
+                    f"{name}: the audit says {run.missing} missing, the tables "
+                    f"{counted.absent(windowed=False)}"
+                )
+        found.extend(
+            f"the audit lists {sensor} run {run[:8]}, not in the tables" for sensor, run in audited
+        )
+        return found
+
+
+async def tally(connection: asyncpg.Connection, since: datetime | None = None) -> Tally:
+    runs: dict[tuple[str, str], RunTally] = {}
+    for row in await connection.fetch(_TALLY_READINGS, since):
+        runs[row["sensor"], row["run"]] = RunTally(
+            row["sensor"],
+            row["run"],
+            row["stored"],
+            row["distinct_seqs"],
+            row["lowest"],
+            row["highest"],
+        )
+    for row in await connection.fetch(_TALLY_GOODBYES, since):
+        run = runs.setdefault((row["sensor"], row["run"]), RunTally(row["sensor"], row["run"]))
+        run.confirmed, run.dropped = row["last_seq"], row["dropped"]
+    return Tally(list(runs.values()), windowed=since is not None)
 
 
 async def queue_depth(amqp_url: str, queue: str) -> int:

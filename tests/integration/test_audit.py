@@ -13,12 +13,11 @@ audit replaced by one that always answers clean: its own tally of the tables mus
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -329,7 +328,9 @@ async def test_readings_deleted_mid_run_are_exactly_its_gaps(plant: Copy) -> Non
     assert result.returncode == 1, result.stdout + result.stderr
     (line,) = bad_lines(result.stdout)
     assert line.startswith("BAD  solo ")
-    assert f"run {damaged.run[:8]}  seq 1-{damaged.last_seq}  stored {damaged.last_seq - 11}" in line
+    assert (
+        f"run {damaged.run[:8]}  seq 1-{damaged.last_seq}  stored {damaged.last_seq - 11}" in line
+    )
     assert line.endswith("missing 11  dropped 0  duplicates 0  gaps 101-110, 150")
     assert result.stdout.splitlines()[-1] == summary(stored - 11, missing=11)
 
@@ -543,3 +544,100 @@ async def test_json_lists_exactly_the_damaged_runs(plant: Copy) -> None:
     document = await plant.command_json("--since", since.isoformat())
     assert (document["clean"], document["missing"], document["duplicates"]) == (False, 0, 1)
     assert json_runs(document) == {doubled.key: (0, 1, [])}
+
+
+# --- the fault harness does not take the audit on trust ----------------------------------------
+
+
+async def silent_audit(
+    connection: asyncpg.Connection, since: datetime | None = None
+) -> AuditReport:
+    """A broken audit that always answers clean: the real one, with every problem erased."""
+    report = await audit(connection, since)
+    erased = [replace(run, missing=0, duplicates=0, gaps=()) for run in report.runs]
+    return AuditReport(erased)
+
+
+async def empty_audit(connection: asyncpg.Connection, since: datetime | None = None) -> AuditReport:
+    """A broken audit that always answers clean by finding nothing to check."""
+    return AuditReport([])
+
+
+@pytest.fixture
+async def fault_plant(
+    plant: Copy, start_worker: Callable[..., Worker], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Plant]:
+    """The fault cases' view of this case's copy (its failure message without the broker's)."""
+    monkeypatch.setattr(Plant, "broker_state", lambda self: "broker state: not asked")
+    judge = Plant(plant.settings, start_worker)
+    try:
+        yield judge
+    finally:
+        await judge.close()
+
+
+async def test_the_fault_harness_accepts_the_undamaged_plant(fault_plant: Plant) -> None:
+    report = await fault_plant.audited(reports=4, timeout=10)
+    assert report.clean and len(report.runs) == 4
+
+
+async def damage_mid_run(plant: Copy) -> StoredRun:
+    await plant.delete(plant.solo_first, 101, 110)
+    return plant.solo_first
+
+
+async def damage_twice(plant: Copy) -> StoredRun:
+    await plant.store_twice(plant.pair[0], 50)
+    return plant.pair[0]
+
+
+async def damage_count_kept(plant: Copy) -> StoredRun:
+    await plant.delete(plant.pair[1], 60)
+    await plant.store_twice(plant.pair[1], 61)
+    return plant.pair[1]
+
+
+async def damage_before_goodbye(plant: Copy) -> StoredRun:
+    last = plant.solo_second.last_seq
+    await plant.delete(plant.solo_second, last - 4, last)
+    return plant.solo_second
+
+
+@pytest.mark.parametrize(
+    "damage", [damage_mid_run, damage_twice, damage_count_kept, damage_before_goodbye]
+)
+async def test_the_fault_harness_fails_a_damaged_plant_whatever_the_audit_says(
+    plant: Copy,
+    fault_plant: Plant,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: Callable[[Copy], Awaitable[StoredRun]],
+) -> None:
+    damaged = await damage(plant)
+    assert not (await audit(plant.db)).clean
+    assert (await silent_audit(plant.db)).clean, "the stub answers clean on this damage"
+    monkeypatch.setattr(harness, "audit", silent_audit)
+    with pytest.raises(AssertionError, match="the audit never got clean") as failed:
+        await fault_plant.audited(reports=4, timeout=1)
+    assert f"{damaged.sensor} run {damaged.run[:8]}: " in str(failed.value)
+
+
+async def test_the_fault_harness_fails_damage_inside_a_window_whatever_the_audit_says(
+    plant: Copy, fault_plant: Plant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    damaged = plant.solo_first
+    since = await plant.taken_on(damaged, 100)
+    await plant.delete(damaged, 40, 49)
+    monkeypatch.setattr(harness, "audit", silent_audit)
+    assert (await fault_plant.audited(reports=4, since=since, timeout=10)).clean
+
+    await plant.delete(damaged, 120, 124)
+    with pytest.raises(AssertionError, match="5 seqs not stored, 0 dropped"):
+        await fault_plant.audited(reports=4, since=since, timeout=1)
+
+
+async def test_the_fault_harness_fails_an_audit_that_lists_nothing(
+    fault_plant: Plant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(harness, "audit", empty_audit)
+    with pytest.raises(AssertionError, match="the audit does not list solo run"):
+        await fault_plant.audited(reports=4, timeout=1)
