@@ -214,8 +214,7 @@ class Plant:
 
     def logs(self, tail: int = 1500) -> str:
         return "\n".join(
-            f"--- {worker.log_path.name} ---\n{worker.log_text()[-tail:]}"
-            for worker in self.workers
+            f"--- {worker} ---\n{worker.log_text()[-tail:]}" for worker in self.workers
         )
 
 
@@ -231,7 +230,7 @@ def wait_logged(
     try:
         wait_until(logged(worker, text, times), timeout=timeout, what=what)
     except AssertionError as error:
-        tail = f"--- {worker.log_path.name} ---\n{worker.log_text()[-3000:]}"
+        tail = f"--- {worker} ---\n{worker.log_text()[-3000:]}"
         raise AssertionError(f"{error}\n{tail}") from None
 
 

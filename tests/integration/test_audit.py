@@ -30,6 +30,7 @@ from controlroom.db import connect, migrate
 from controlroom.db.audit import AuditReport, RunAudit, audit
 from controlroom.db.connection import quote_ident
 from controlroom.db.migrations import drop_plant
+from controlroom.processes import ProcessGroup
 from tests.conftest import new_plant_settings
 from tests.faults import harness
 from tests.faults.harness import Plant
@@ -87,16 +88,14 @@ def sensor_args(name: str) -> list[str]:
 
 async def record_plant(settings: Settings, logs: Path) -> Recording:
     await migrate(settings)
-    workers: list[Worker] = []
+    workers = ProcessGroup(settings, logs)
 
     def start(*args: str) -> Worker:
-        worker = Worker(args, settings, logs / f"{args[0]}-{len(workers)}.log")
-        workers.append(worker)
-        return worker
+        return workers.start(f"{args[0]}-{len(workers.processes)}", args)
 
     async def leave(worker: Worker) -> None:
-        status = await asyncio.to_thread(worker.stop, 30.0)
-        assert status == 0, f"{worker.args[:3]} exited with {status}:\n{worker.log()[-3000:]}"
+        status = await worker.stopped(30.0)
+        assert status == 0, f"{worker} exited with {status}:\n{worker.log_text()[-3000:]}"
 
     connection = await connect(settings)
     try:
@@ -140,12 +139,11 @@ async def record_plant(settings: Settings, logs: Path) -> Recording:
         )
         return Recording(settings, tuple(StoredRun(**row) for row in rows))
     except AssertionError as error:
-        text = "\n".join(f"--- {w.log_path.name} ---\n{w.log()[-2000:]}" for w in workers)
+        text = "\n".join(f"--- {w} ---\n{w.log_text()[-2000:]}" for w in workers.processes)
         raise AssertionError(f"{error}\n{text}") from None
     finally:
         await connection.close()
-        for worker in reversed(workers):
-            await asyncio.to_thread(worker.stop)
+        await asyncio.to_thread(workers.stop_all)
 
 
 # --- a case's own copy, and the damage done to it ----------------------------------------------
