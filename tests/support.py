@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -108,3 +110,27 @@ class EventTap:
             else:
                 heard.append(message)
         return [event for event in heard if isinstance(event, kind)]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on just now (the kernel's pick)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def scrape(port: int) -> dict[str, float]:
+    """A worker's Prometheus metrics, sample name to value (labels ignored, summed)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def fetch() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text: str = response.read().decode()
+            return text
+
+    samples: dict[str, float] = {}
+    for family in text_string_to_metric_families(await asyncio.to_thread(fetch)):
+        for sample in family.samples:
+            samples[sample.name] = samples.get(sample.name, 0.0) + sample.value
+    return samples

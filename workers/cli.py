@@ -1,7 +1,8 @@
 """`controlroom-worker`: one subcommand per headless process.
 
 Each subcommand lives in its own module, which exposes `HELP` (one line), `configure(parser)`
-(its flags) and `async run(args, settings) -> int` (its exit status). User mistakes (bad flags,
+(its flags) and `async run(args, settings) -> int` (its exit status). The long-running ones
+(`LONG_RUNNING`) also take `--metrics-port` (`controlroom.metrics`). User mistakes (bad flags,
 bad config, a broker or database that cannot be reached at start) end as one line on stderr and
 exit status 2, never a traceback (`controlroom.commandline`).
 """
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from controlroom import metrics
 from controlroom.commandline import (
     EXIT_INTERRUPTED,
     Parser,
@@ -39,6 +41,10 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+# The workers that run until stopped, and so serve Prometheus metrics when asked.
+LONG_RUNNING = frozenset({"sensor", "sensors", "coordinator", "datamanager", "bridge"})
+
+
 def build_parser() -> tuple[Parser, dict[str, ModuleType]]:
     parser = Parser(prog=PROG, description="Run one process of a controlroom plant.")
     add_log_level(parser)
@@ -52,6 +58,8 @@ def build_parser() -> tuple[Parser, dict[str, ModuleType]]:
             name, help=module.HELP, description=module.HELP, allow_abbrev=False
         )
         module.configure(sub)
+        if name in LONG_RUNNING:
+            metrics.add_arguments(sub)
         add_arguments(sub)
     return parser, modules
 
@@ -66,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ControlroomError as error:
         return report(prog, error)
     configure_logging(args.log_level, command)
+    try:
+        metrics.serve(args)
+    except ControlroomError as error:
+        return report(prog, error)
     try:
         status: int = asyncio.run(modules[command].run(args, settings))
     except ControlroomError as error:

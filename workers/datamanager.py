@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
+from controlroom import metrics
 from controlroom.broker.connection import connect as connect_broker
 from controlroom.broker.topology import Topology
 from controlroom.config import Settings
@@ -135,10 +136,13 @@ class DataManager:
             batch = self._decoder.decode_as(message.body, PersistBatch)
         except InvalidMessage as error:
             log.warning("rejected a persist message (dead-lettered): %s", error)
+            metrics.DEAD_LETTERS.inc()
             await message.reject(requeue=False)
             return
         work.batches.append(batch)
         work.messages.append(message)
+        metrics.READINGS_IN.inc(batch.reading_count)
+        metrics.BACKLOG.inc(batch.reading_count)
 
     async def _write(self, number: int) -> None:
         writer: BatchWriter | None = None
@@ -168,6 +172,7 @@ class DataManager:
                     waiting = False
                     backoff.reset()
                 break
+            metrics.BACKLOG.dec(work.readings)
             self._work.task_done()
 
     async def _open_writer(self) -> BatchWriter:
@@ -178,7 +183,11 @@ class DataManager:
 
     async def _store(self, writer: BatchWriter, work: Work) -> None:
         try:
-            self.stored += await writer.write(work.batches)
+            with metrics.COMMIT_SECONDS.time():
+                stored = await writer.write(work.batches)
+            self.stored += stored
+            metrics.READINGS_OUT.inc(stored)
+            metrics.BATCHES.inc()
         except asyncpg.PostgresError as error:
             if isinstance(error, RETRYABLE) or len(work.messages) == 1:
                 if isinstance(error, RETRYABLE):
@@ -186,6 +195,7 @@ class DataManager:
                 log.error(
                     "rejected a persist message the database refuses (dead-lettered): %s", error
                 )
+                metrics.DEAD_LETTERS.inc()
                 await work.messages[0].reject(requeue=False)
                 return
             # One bad message must not hold back the rest: store them one by one.

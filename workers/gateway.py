@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
+from controlroom import metrics
 from controlroom.broker.connection import connect
 from controlroom.broker.publishing import json_message, publish_confirmed
 from controlroom.broker.topology import Topology
@@ -271,6 +272,7 @@ class Gateway:
             if due:
                 frames = [cohort.take(self.source, self.run_id, now) for cohort in due]
                 self.buffer.append(frames[0] if len(frames) == 1 else Frame.merge(frames))
+                metrics.READINGS_IN.inc(sum(len(frame) for frame in frames))
             wake = min(cohort.next_due for cohort in self.cohorts)
             await asyncio.sleep(max(0.0, wake - loop.time()))
 
@@ -315,6 +317,8 @@ class Gateway:
                 backoff.reset()
             self.confirmed.add(frame)
             self.buffer.confirmed()
+            metrics.READINGS_OUT.inc(len(frame))
+            metrics.BACKLOG.set(self.buffer.readings)
 
     async def _flush(self) -> None:
         """Give buffered readings a last chance to be confirmed before leaving."""
@@ -365,6 +369,7 @@ class Gateway:
                 raise InvalidMessage(f"a sensor does not take {type(command).__name__}")
         except InvalidMessage as error:
             log.warning("rejected a command (dead-lettered): %s", error)
+            metrics.DEAD_LETTERS.inc()
             await message.reject(requeue=False)
             return
         await message.ack()

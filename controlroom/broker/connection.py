@@ -9,6 +9,7 @@ import time
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
+from controlroom import metrics
 from controlroom.config import Settings
 from controlroom.errors import BrokerUnreachable, describe
 
@@ -58,6 +59,7 @@ class _Outage:
             log.debug("reconnecting failed: %s", describe(error))
 
     def ended(self, connection: object) -> None:
+        metrics.RECONNECTS.inc()
         if self._since is None:
             log.info("broker connection restored")
         else:

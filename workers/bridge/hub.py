@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import count, islice
 
+from controlroom import metrics
 from controlroom.errors import ControlroomError
 from workers.bridge.view import Outgoing
 
@@ -115,16 +116,20 @@ class Hub:
     def join(self, peer: str) -> Client:
         client = Client(peer, ClientQueue(self.max_readings, self.max_state))
         self.clients.add(client)
+        metrics.VIEWERS.set(len(self.clients))
         return client
 
     def leave(self, client: Client) -> None:
         self.clients.discard(client)
+        metrics.VIEWERS.set(len(self.clients))
 
     def readings(self, datas: list[bytes]) -> None:
         self.readings_in += len(datas)
+        metrics.READINGS_IN.inc(len(datas))
         for client in self.clients:
             if not client.listening:
                 continue
+            metrics.READINGS_OUT.inc(len(datas))
             dropped = client.queue.put_readings(datas)
             if dropped:
                 now = time.monotonic()

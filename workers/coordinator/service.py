@@ -23,6 +23,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from controlroom import metrics
 from controlroom.broker.connection import connect
 from controlroom.broker.publishing import json_message, publish_confirmed
 from controlroom.broker.topology import Topology
@@ -45,6 +46,7 @@ from workers.coordinator.alarms import AlarmMonitor
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AckRequested,
+    AlarmChanged,
     AlarmObserved,
     ClockTicked,
     FrameReceived,
@@ -82,6 +84,7 @@ class Pending:
     """A persist batch on its way, and the inbound messages to ack once it is confirmed."""
 
     body: bytes
+    readings: int
     confirm: asyncio.Task[Exception | None]
     messages: list[AbstractIncomingMessage]
 
@@ -98,6 +101,7 @@ class Coordinator:
         self.persister = Persister(self.bus, persist_interval)
         self.viewers = ViewerPublisher(self.bus)
         self.sequence = SequenceFilter()
+        self.bus.subscribe(AlarmChanged, _count_raised)
         self.decoder = Decoder()
         self._inbox: asyncio.Queue[tuple[Inbound, AbstractIncomingMessage] | None] = asyncio.Queue()
         self._consumed_sources: set[str] = set()
@@ -207,6 +211,7 @@ class Coordinator:
                         "rejected a message on %s (dead-lettered): %s", message.routing_key, error
                     )
                     await _settle_quietly(message.reject(requeue=False))
+                    metrics.DEAD_LETTERS.inc()
                     continue
                 handled.append(message)
             self.bus.handle(ClockTicked(now_us()))
@@ -215,7 +220,9 @@ class Coordinator:
             await self._publish_events(events, events_channel, replies)
             persist, body = self.persister.take_encoded()
             if persist:
-                pending = self._publish_persist(tasks, persist_channel, body, handled)
+                pending = self._publish_persist(
+                    tasks, persist_channel, body, persist.reading_count, handled
+                )
                 await settle.put(pending)
             else:
                 for message in handled:
@@ -254,6 +261,7 @@ class Coordinator:
     ) -> None:
         decoded = self.decoder.decode(message.body)
         if kind is Inbound.READINGS and isinstance(decoded, Frame):
+            metrics.READINGS_IN.inc(len(decoded))
             self.bus.handle(FrameReceived(decoded, self.sequence.fresh(decoded)))
         elif kind is Inbound.SENSORS and isinstance(decoded, Announce):
             new_sources.append(decoded.source)
@@ -298,12 +306,13 @@ class Coordinator:
         tasks: asyncio.TaskGroup,
         channel: AbstractChannel,
         body: bytes,
+        readings: int,
         messages: list[AbstractIncomingMessage],
     ) -> Pending:
         # The task reports a failed publish instead of raising it: a task of the group that
         # raised would tear the whole coordinator down, though _settle retries the batch.
         confirm = tasks.create_task(self._try_persist(channel, body))
-        return Pending(body, confirm, messages)
+        return Pending(body, readings, confirm, messages)
 
     async def _try_persist(self, channel: AbstractChannel, body: bytes) -> Exception | None:
         try:
@@ -339,6 +348,8 @@ class Coordinator:
                     log.info("persist batch confirmed after retry")
                     break
                 backoff.reset()
+            metrics.READINGS_OUT.inc(pending.readings)
+            metrics.BATCHES.inc()
             for message in pending.messages:
                 await _settle_quietly(message.ack())
             settle.task_done()
@@ -350,3 +361,8 @@ async def _settle_quietly(settling: object) -> None:
         await settling  # type: ignore[misc]
     except Exception as error:
         log.debug("could not settle a message: %s", describe(error))
+
+
+def _count_raised(event: AlarmChanged) -> None:
+    if event.change == "raised":
+        metrics.ALARMS_RAISED.inc()
