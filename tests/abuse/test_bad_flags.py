@@ -44,6 +44,8 @@ CASES: list[tuple[list[str], str]] = [
     (["datamanager", "--writers", "0"], "--writers"),
     (["audit", "--since", "the day before yesterday"], "--since"),
     ([*SENSOR, "--plant", "Bad Plant!"], "plant"),
+    ([*SENSOR, "--metrics-port", "70000"], "--metrics-port"),
+    (["coordinator", "--metrics-host", "no-such-host.invalid", "--metrics-port", "9"], "metrics"),
 ]
 
 
