@@ -1,4 +1,9 @@
-"""Helpers shared by the tests: waiting on conditions, worker processes, plant clean-up."""
+"""Helpers shared by the tests: waiting on conditions, worker processes, plant clean-up.
+
+An async test never blocks its event loop (the TUI, a viewer feed or a test's own consumer runs
+in it): it waits with `wait_for` / `until`, stops workers with `await worker.stopped()`, and
+runs anything else that blocks in a thread (`asyncio.to_thread`).
+"""
 
 from __future__ import annotations
 
@@ -35,8 +40,17 @@ async def wait_for(
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+async def until(condition: Callable[[], T], what: str = "condition", *, timeout: float = 20.0) -> T:
+    """`wait_for` for a plain condition (the app's state, a worker's log): for async tests."""
+
+    async def probe() -> T:
+        return condition()
+
+    return await wait_for(probe, timeout=timeout, what=what)
+
+
 def wait_until(probe: Callable[[], T], *, timeout: float = 20.0, what: str = "condition") -> T:
-    """The synchronous twin of `wait_for`."""
+    """The synchronous twin of `wait_for`, for synchronous tests only: it blocks the thread."""
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:

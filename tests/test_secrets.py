@@ -7,6 +7,7 @@ errors that name a URL; then every byte they wrote is searched for the password.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
@@ -125,11 +126,13 @@ async def test_no_password_in_logs_or_errors(
                 await connection.close()
         finally:
             plant.send_signal(signal.SIGTERM)
-            plant.wait(60)
+            await asyncio.to_thread(plant.wait, 60)
     outputs["plant"] = plant_log.read_text(errors="replace")
     for path in sorted(log_dir.glob("*.log")):
         outputs[path.name] = path.read_text(errors="replace")
-    audit = run_cli("--log-level", "DEBUG", "audit", "--verbose", env=secret_env)
+    audit = await asyncio.to_thread(
+        run_cli, "--log-level", "DEBUG", "audit", "--verbose", env=secret_env
+    )
     outputs["audit"] = audit.stdout + audit.stderr
     assert audit.returncode in (0, 1), outputs["audit"]
 
@@ -157,7 +160,7 @@ async def test_no_password_in_logs_or_errors(
         ),
     }
     for name, (args, overrides) in errors.items():
-        result = run_cli(*args, env=secret_env | overrides)
+        result = await asyncio.to_thread(run_cli, *args, env=secret_env | overrides)
         assert result.returncode == 2, f"{name}: {result.stderr}"
         assert "***" in result.stderr or "malformed" in result.stderr, f"{name}: {result.stderr}"
         outputs[name] = result.stdout + result.stderr

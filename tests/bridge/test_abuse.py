@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import urllib.request
 
 import orjson
@@ -14,10 +15,15 @@ from tests.bridge.rawclient import raw_http, stalled_client
 from tests.support import wait_for
 
 
-def health(url: str) -> dict[str, object]:
-    with urllib.request.urlopen(url + "healthz", timeout=5) as reply:
-        data: dict[str, object] = orjson.loads(reply.read())
-        return data
+async def clients(url: str) -> object:
+    """How many websocket clients the bridge's /healthz counts (asked in a thread)."""
+
+    def ask() -> object:
+        with urllib.request.urlopen(url + "healthz", timeout=5) as reply:
+            health: dict[str, object] = orjson.loads(reply.read())
+            return health["clients"]
+
+    return await asyncio.to_thread(ask)
 
 
 async def test_bad_frames_close_only_their_sender(
@@ -122,10 +128,14 @@ async def test_dead_clients_are_dropped_by_ping_timeout(start_bridge) -> None:
     bridge = await start_bridge("--ping-interval", "0.3", "--ping-timeout", "0.3")
     stalled = await stalled_client(bridge.address)
     try:
-        assert health(bridge.url)["clients"] == 1
+
+        async def counted() -> bool:  # the bridge counts a client once its handshake is done
+            return await clients(bridge.url) == 1
+
+        await wait_for(counted, timeout=10, what="the silent client to be counted")
 
         async def gone() -> bool:
-            return health(bridge.url)["clients"] == 0
+            return await clients(bridge.url) == 0
 
         await wait_for(gone, timeout=10, what="the silent client to be dropped")
         assert "closed with 1011 keepalive ping timeout" in bridge.worker.log_text()

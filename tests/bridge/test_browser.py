@@ -200,7 +200,7 @@ async def test_page_reconnects_after_the_bridge_restarts(
     await page.goto(bridge.url)
     await wait_js(page, "document.getElementById('connection').textContent === 'live'", "live")
     await wait_js(page, "document.querySelectorAll('.card').length === 1", "the card")
-    bridge.worker.stop()
+    await bridge.worker.stopped()
     await wait_js(
         page,
         "document.getElementById('connection').dataset.state === 'closed'",

@@ -47,7 +47,7 @@ async def test_mistakes_are_one_line_and_status_2(
         ("--max-frame", "10"): "--max-frame must be at least 256",
     }
     for args, message in cases.items():
-        result = run_bridge(settings, *args)
+        result = await asyncio.to_thread(run_bridge, settings, *args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert message in lines[-1], (args, result.stderr)

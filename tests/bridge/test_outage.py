@@ -29,7 +29,7 @@ async def test_clients_learn_of_a_broker_outage_and_the_view_resumes(
         await browser.send({"type": "discover"})
         await browser.wait(lambda b: b.of("source"), "the first source")
 
-        proxy.cut()
+        await proxy.cut()
         await browser.wait(lambda b: {"connected": False} in b.of("broker"), "the outage")
         # Meanwhile a sensor appears; the bridge cannot hear it.
         await coordinator.announce(sensor_state("during"))

@@ -12,30 +12,32 @@ from pathlib import Path
 import psutil
 
 from controlroom.config import Settings
-from tests.support import Worker, wait_until
+from tests.support import Worker, until, wait_until
 
 
-def child_pid(plant: Worker, name: str) -> int | None:
+def child_pid(plant: Worker, name: str) -> int:
+    """The pid of the plant's child whose command line names `name`; 0 if there is none."""
     for child in psutil.Process(plant.pid).children():
         if name in " ".join(child.cmdline()):
-            return child.pid
-    return None
+            pid: int = child.pid
+            return pid
+    return 0
 
 
 async def test_a_child_that_dies_is_restarted_and_all_stop_with_the_plant(
     settings: Settings, start_worker: Callable[..., Worker]
 ) -> None:
     plant = start_worker("plant", "--no-bridge", "--no-sensors")
-    first = wait_until(lambda: child_pid(plant, "coordinator"), what="the coordinator child")
+    first = await until(lambda: child_pid(plant, "coordinator"), "the coordinator child")
     os.kill(first, signal.SIGKILL)
-    second = wait_until(
+    second = await until(
         lambda: (pid := child_pid(plant, "coordinator")) and pid != first and pid,
+        "the coordinator to be restarted",
         timeout=30,
-        what="the coordinator to be restarted",
     )
     assert "coordinator-1 exited with status -9; restarting" in plant.log_text()
     children = psutil.Process(plant.pid).children()
-    assert plant.stop() == 0
+    assert await plant.stopped() == 0
     assert not any(child.is_running() and child.status() != "zombie" for child in children)
     assert second != first
 
