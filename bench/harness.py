@@ -161,10 +161,10 @@ class ResourceSampler:
         # process's start time is only known to the clock tick: one born as the window opened,
         # after the scan at its start, may seem a little older.
         for process in psutil.process_iter(["name", "create_time"]):
-            kind = self._kind(process)
+            newcomer = self._kind(process)
             born = process.info["create_time"] or 0
-            if kind and process.pid not in self._servers and born >= self._started_wall - 1.0:
-                self.server_cpu_s[kind] += _cpu(process) or 0.0
+            if newcomer and process.pid not in self._servers and born >= self._started_wall - 1.0:
+                self.server_cpu_s[newcomer] += _cpu(process) or 0.0
         self.machine_busy_s = _machine_busy() - self._machine_start
 
     def _kind(self, process: psutil.Process) -> str | None:

@@ -27,9 +27,11 @@ TEST_PLANT_PREFIX = "t_"
 
 
 async def wait_for(
-    probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0, what: str = "condition"
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 20.0, what: str = "condition"
 ) -> T:
-    """Poll an async probe until it returns something truthy, or fail after `timeout` seconds."""
+    """Poll an async probe until it returns something truthy, or fail after `timeout` seconds.
+
+    A probe may answer None for "not yet": what comes back is then never None."""
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:
@@ -40,16 +42,20 @@ async def wait_for(
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-async def until(condition: Callable[[], T], what: str = "condition", *, timeout: float = 20.0) -> T:
+async def until(
+    condition: Callable[[], T | None], what: str = "condition", *, timeout: float = 20.0
+) -> T:
     """`wait_for` for a plain condition (the app's state, a worker's log): for async tests."""
 
-    async def probe() -> T:
+    async def probe() -> T | None:
         return condition()
 
     return await wait_for(probe, timeout=timeout, what=what)
 
 
-def wait_until(probe: Callable[[], T], *, timeout: float = 20.0, what: str = "condition") -> T:
+def wait_until(
+    probe: Callable[[], T | None], *, timeout: float = 20.0, what: str = "condition"
+) -> T:
     """The synchronous twin of `wait_for`, for synchronous tests only: it blocks the thread."""
     deadline = time.monotonic() + timeout
     last: T | None = None

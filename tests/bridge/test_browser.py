@@ -11,15 +11,16 @@ import contextlib
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from controlroom.plant.sensors import Condition, Liveness
+from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import FakeCoordinator, sensor_state
-from tests.support import wait_for
+from tests.support import Worker, wait_for
 from workers.bridge.assets import WEB_ROOT
 
 CHROMIUM = os.environ.get("CONTROLROOM_CHROMIUM", "/usr/bin/chromium")
@@ -104,7 +105,11 @@ def need_canvasjs() -> None:
 
 
 async def test_page_draws_a_live_chart_per_sensor_and_names_stay_text(
-    page: Any, coordinator: FakeCoordinator, start_bridge, output_dir: Path, tmp_path: Path
+    page: Any,
+    coordinator: FakeCoordinator,
+    start_bridge: StartBridge,
+    output_dir: Path,
+    tmp_path: Path,
 ) -> None:
     need_canvasjs()
     names = ["boiler_pressure", "turbine_speed", "coolant_temp", XSS_NAME]
@@ -179,7 +184,7 @@ def _js_string(values: list[str]) -> str:
 
 
 async def test_page_without_canvasjs_says_how_to_fetch_it(
-    page: Any, coordinator: FakeCoordinator, start_bridge
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     await coordinator.announce(sensor_state("lonely"))
     bridge = await start_bridge()
@@ -192,7 +197,7 @@ async def test_page_without_canvasjs_says_how_to_fetch_it(
 
 
 async def test_page_reconnects_after_the_bridge_restarts(
-    page: Any, coordinator: FakeCoordinator, start_bridge
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     await coordinator.announce(sensor_state("steady"))
     port = _free_port()
@@ -226,7 +231,7 @@ def _free_port() -> int:
 
 
 async def test_page_against_a_real_plant(
-    page: Any, start_worker: Any, start_bridge, output_dir: Path
+    page: Any, start_worker: Callable[..., Worker], start_bridge: StartBridge, output_dir: Path
 ) -> None:
     need_canvasjs()
     start_worker("coordinator")

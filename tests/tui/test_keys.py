@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandList
 from textual.widgets import Input
 
@@ -56,10 +57,10 @@ async def test_double_click_opens_the_detail_screen() -> None:
         assert app.screen.sensor == app.table.rows[2].name
 
 
-async def test_actions_without_a_broker_say_why() -> None:
+async def test_actions_without_a_broker_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
     app = demo_app()
     notes: list[str] = []
-    app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+    monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("down", "a")  # boiler_temp_out has an unacknowledged alarm
         # The acknowledgement runs in a worker of the app: wait for what it says.
