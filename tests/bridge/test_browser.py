@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -18,20 +17,13 @@ from typing import Any
 import pytest
 
 from controlroom.plant.sensors import Condition, Liveness
+from tests.bridge import chromium
+from tests.bridge.chromium import CHROMIUM
 from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import FakeCoordinator, sensor_state
 from tests.support import Worker, wait_for
 from workers.bridge.assets import WEB_ROOT
 
-CHROMIUM = os.environ.get("CONTROLROOM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 pytestmark = [
@@ -48,12 +40,11 @@ pytestmark = [
 async def page() -> AsyncIterator[Any]:
     playwright_api = pytest.importorskip("playwright.async_api")
     async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = await chromium.launch(playwright)
         try:
             context = await browser.new_context(viewport={"width": 1280, "height": 900})
-            page = await context.new_page()
+            # A Playwright page that also keeps what the tests check it did.
+            page: Any = await context.new_page()
             page.dialogs = []
             page.errors = []
             page.requests = []
