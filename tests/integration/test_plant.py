@@ -16,12 +16,26 @@ from tests.support import Worker, until, wait_until
 
 
 def child_pid(plant: Worker, name: str) -> int:
-    """The pid of the plant's child whose command line names `name`; 0 if there is none."""
+    """The pid of the plant's child whose command line names `name`; 0 if there is none.
+
+    A child that was just killed is a zombie until the plant reaps it, and has no command line
+    to read: it is not the child being looked for."""
     for child in psutil.Process(plant.pid).children():
-        if name in " ".join(child.cmdline()):
-            pid: int = child.pid
-            return pid
+        try:
+            command = " ".join(child.cmdline())
+        except psutil.NoSuchProcess:  # gone, or a zombie (a subclass)
+            continue
+        if name in command:
+            return child.pid
     return 0
+
+
+def alive(process: psutil.Process) -> bool:
+    """Running, and not a zombie waiting to be reaped (nor gone while we asked)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 async def test_a_child_that_dies_is_restarted_and_all_stop_with_the_plant(
@@ -38,7 +52,7 @@ async def test_a_child_that_dies_is_restarted_and_all_stop_with_the_plant(
     assert "coordinator-1 exited with status -9; restarting" in plant.log_text()
     children = psutil.Process(plant.pid).children()
     assert await plant.stopped() == 0
-    assert not any(child.is_running() and child.status() != "zombie" for child in children)
+    assert not any(alive(child) for child in children)
     assert second != first
 
 
@@ -63,9 +77,9 @@ def test_plant_stops_when_its_parent_dies(settings: Settings, tmp_path: Path) ->
         children = plant.children()
         parent.kill()
         parent.wait()
-        wait_until(lambda: not plant.is_running() or plant.status() == "zombie", what="plant exit")
+        wait_until(lambda: not alive(plant), what="plant exit")
         wait_until(
-            lambda: not any(c.is_running() and c.status() != "zombie" for c in children),
+            lambda: not any(alive(child) for child in children),
             what="the plant's children to stop",
         )
         assert "the process that started the plant is gone" in log.read_text()
