@@ -26,7 +26,6 @@ import logging
 import math
 import os
 import secrets
-import socket
 import statistics
 import sys
 import time
@@ -48,8 +47,8 @@ from controlroom.plant.sensors import SensorInfo
 from controlroom.processes import WorkerProcess
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import SourceState
-from tests.bridge.chromium import CHROMIUM, launch
-from tests.bridge.rawclient import stalled_client
+from devsupport.chromium import CHROMIUM, launch
+from devsupport.net import free_port, stalled_client
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +177,7 @@ async def _bridge_with_sensors(
     plant: BenchPlant, sensors: int, freq: float
 ) -> AsyncIterator[_LiveBridge]:
     """A bridge listening on a free port, and `sensors` sensors announced on the events exchange."""
-    port = _free_port()
+    port = free_port()
     address = f"127.0.0.1:{port}"
     bridge = plant.worker("bridge", "bridge", "--port", str(port))
     await _wait_health(address, lambda h: True, "the bridge to listen", plant)
@@ -351,13 +350,6 @@ async def _wait_health(address: str, ok: Any, what: str, plant: BenchPlant) -> N
 def _cpu_s(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _percentile(values: list[float], q: float) -> float | None:

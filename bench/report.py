@@ -10,6 +10,8 @@ from typing import Any
 import orjson
 import psutil
 
+from devsupport.figures import HEADLINE_KEYS
+
 # Which raw limit bounds which figure: (figure, limit) -> printed as figure / limit.
 LIMITS: dict[str, list[tuple[str, str]]] = {
     "pipeline": [("readings_per_s", "keyed_rows_per_s"), ("readings_per_s", "copy_rows_per_s")],
@@ -72,18 +74,6 @@ def write_json(path: Path, results: list[dict[str, Any]]) -> None:
         document["runs"] = results
         document |= summarise(results)
     path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-
-
-# The pipeline's headline figures: a repeated run reports the median of each.
-HEADLINE_KEYS = (
-    "readings_per_s",
-    "commit_p50_ms",
-    "commit_p99_ms",
-    "viewer_p50_ms",
-    "viewer_p99_ms",
-    "cpu_share",
-    "max_rss_mb",
-)
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from bench.report import HEADLINE_KEYS
+from devsupport.figures import HEADLINE_KEYS
 from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
 
 PIPELINE_KEYS = {*HEADLINE_KEYS, "audit_clean", "processes"}

@@ -11,7 +11,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import asyncpg
 import pytest
 
 from controlroom.config import Settings, mask_url
+from devsupport.net import free_port
 from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
 from tests.support import wait_for
 
@@ -70,13 +70,6 @@ def start_plant(log_dir: Path, sink: IO[bytes], env: dict[str, str]) -> subproce
         stderr=subprocess.STDOUT,
         env=os.environ | env,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_mask_url_hides_only_the_password() -> None:

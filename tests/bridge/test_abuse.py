@@ -12,9 +12,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
+from devsupport.net import raw_http, stalled_client
 from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import Browser, FakeCoordinator
-from tests.bridge.rawclient import raw_http, stalled_client
 from tests.support import wait_for
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ from typing import Any
 import pytest
 
 from controlroom.plant.sensors import Condition, Liveness
-from tests.bridge import chromium
-from tests.bridge.chromium import CHROMIUM
+from devsupport import chromium
+from devsupport.chromium import CHROMIUM
+from devsupport.net import free_port
 from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import FakeCoordinator, sensor_state
 from tests.support import Worker, wait_for
@@ -191,7 +191,7 @@ async def test_page_reconnects_after_the_bridge_restarts(
     page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     await coordinator.announce(sensor_state("steady"))
-    port = _free_port()
+    port = free_port()
     bridge = await start_bridge("--port", str(port))
     await page.goto(bridge.url)
     await wait_js(page, "document.getElementById('connection').textContent === 'live'", "live")
@@ -212,13 +212,6 @@ async def test_page_reconnects_after_the_bridge_restarts(
 
 async def _dialogs(page: Any) -> list[str]:
     return list(page.dialogs)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_page_against_a_real_plant(
