@@ -26,11 +26,11 @@ import logging
 import math
 import os
 import secrets
-import socket
 import statistics
 import sys
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,8 +44,11 @@ from controlroom.broker.topology import reading_key, source_key
 from controlroom.clock import now_us
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import SensorInfo
+from controlroom.processes import WorkerProcess
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import SourceState
+from devsupport.chromium import CHROMIUM, launch
+from devsupport.net import free_port, stalled_client
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +58,6 @@ SENSORS = 50
 FREQ_HZ = 4.0
 LATENCY_SAMPLE_EVERY = 50
 DRAIN_TIMEOUT_S = 10.0
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 async def run(
@@ -75,38 +69,26 @@ async def run(
     batch: bool = False,
 ) -> dict[str, Any]:
     """Run the case for `duration` measured seconds; figures as a flat dict (+ processes)."""
-    async with BenchPlant() as plant:
-        port = _free_port()
-        base = f"127.0.0.1:{port}"
-        bridge = plant.worker("bridge", "bridge", "--port", str(port))
-        await _wait_health(base, lambda h: True, "the bridge to listen", plant)
-        connection = await aio_pika.connect(plant.settings.amqp_url)
-        try:
-            channel = await connection.channel()
-            events = await plant.topology.events(channel)
-            names = await _announce(events, sensors, freq)
-            async with (
-                _client_processes(f"ws://{base}/ws", clients, batch) as pool,
-                _stalled_client(base),
-            ):
-                await _wait_health(
-                    base, lambda h: h["clients"] == clients + 1, "every client", plant
-                )
-                sampler = ResourceSampler({"bridge": bridge})
-                rss = _RssTrack(psutil.Process(bridge.pid))
-                helpers = [psutil.Process(p.pid) for p in pool.processes]
-                helpers_cpu = sum(_cpu_s(p) for p in helpers)
-                async with sampler, rss:
-                    sampler.start_window()
-                    started = time.monotonic()
-                    published = await _publish(events, names, freq, duration)
-                    publish_s = time.monotonic() - started
-                    health = await _health(base)
-                    counts, latencies = await _drain(pool, published)
-                    sampler.end_window()
-                helpers_cpu = sum(_cpu_s(p) for p in helpers) - helpers_cpu
-        finally:
-            await connection.close()
+    async with BenchPlant() as plant, _bridge_with_sensors(plant, sensors, freq) as live:
+        base = live.address
+        async with (
+            _client_processes(f"ws://{base}/ws", clients, batch) as pool,
+            _stalled_client(base),
+        ):
+            await _wait_health(base, lambda h: h["clients"] == clients + 1, "every client", plant)
+            sampler = ResourceSampler({"bridge": live.bridge})
+            rss = _RssTrack(psutil.Process(live.bridge.pid))
+            helpers = [psutil.Process(p.pid) for p in pool.processes]
+            helpers_cpu = sum(_cpu_s(p) for p in helpers)
+            async with sampler, rss:
+                sampler.start_window()
+                started = time.monotonic()
+                published = await _publish(live.events, live.names, freq, duration)
+                publish_s = time.monotonic() - started
+                health = await _health(base)
+                counts, latencies = await _drain(pool, published)
+                sampler.end_window()
+            helpers_cpu = sum(_cpu_s(p) for p in helpers) - helpers_cpu
         plant.check_alive()
 
     usage = sampler.report(published).get("processes", {}).get("bridge", {})
@@ -146,34 +128,24 @@ async def run_page(
     """The page in headless Chromium under a plant's load: paints/s and chart render cost."""
     from playwright.async_api import async_playwright
 
-    async with BenchPlant() as plant:
-        port = _free_port()
-        base = f"127.0.0.1:{port}"
-        plant.worker("bridge", "bridge", "--port", str(port))
-        await _wait_health(base, lambda h: True, "the bridge to listen", plant)
-        connection = await aio_pika.connect(plant.settings.amqp_url)
+    async with (
+        BenchPlant() as plant,
+        _bridge_with_sensors(plant, sensors, freq) as live,
+        async_playwright() as playwright,
+    ):
+        browser = await launch(playwright, chromium)
         try:
-            channel = await connection.channel()
-            events = await plant.topology.events(channel)
-            names = await _announce(events, sensors, freq)
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-                )
-                try:
-                    page = await browser.new_page(viewport={"width": 1600, "height": 1000})
-                    await page.goto(f"http://{base}/")
-                    load = asyncio.create_task(_publish(events, names, freq, duration + 3))
-                    await asyncio.sleep(3)  # warm-up: the cards exist and have data
-                    before = await page.evaluate("({...window.controlroomStats})")
-                    await asyncio.sleep(duration)
-                    after = await page.evaluate("({...window.controlroomStats})")
-                    cards = await page.locator(".card").count()
-                    await load
-                finally:
-                    await browser.close()
+            page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+            await page.goto(f"http://{live.address}/")
+            load = asyncio.create_task(_publish(live.events, live.names, freq, duration + 3))
+            await asyncio.sleep(3)  # warm-up: the cards exist and have data
+            before = await page.evaluate("({...window.controlroomStats})")
+            await asyncio.sleep(duration)
+            after = await page.evaluate("({...window.controlroomStats})")
+            cards = await page.locator(".card").count()
+            await load
         finally:
-            await connection.close()
+            await browser.close()
     delta = {key: after[key] - before[key] for key in before}
     return {
         "mode": "page",
@@ -190,6 +162,31 @@ async def run_page(
 
 
 # --- load ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _LiveBridge:
+    address: str  # host:port
+    bridge: WorkerProcess
+    events: aio_pika.abc.AbstractExchange
+    names: list[str]
+
+
+@contextlib.asynccontextmanager
+async def _bridge_with_sensors(
+    plant: BenchPlant, sensors: int, freq: float
+) -> AsyncIterator[_LiveBridge]:
+    """A bridge listening on a free port, and `sensors` sensors announced on the events exchange."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    bridge = plant.worker("bridge", "bridge", "--port", str(port))
+    await _wait_health(address, lambda h: True, "the bridge to listen", plant)
+    connection = await aio_pika.connect(plant.settings.amqp_url)
+    try:
+        events = await plant.topology.events(await connection.channel())
+        yield _LiveBridge(address, bridge, events, await _announce(events, sensors, freq))
+    finally:
+        await connection.close()
 
 
 async def _announce(events: aio_pika.abc.AbstractExchange, sensors: int, freq: float) -> list[str]:
@@ -274,19 +271,7 @@ async def _client_processes(url: str, clients: int, batch: bool) -> AsyncIterato
 @contextlib.asynccontextmanager
 async def _stalled_client(address: str) -> AsyncIterator[None]:
     """Handshake, then never read: the bridge's problem to contain."""
-    host, _, port = address.rpartition(":")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
-    reader, writer = await asyncio.open_connection(sock=sock)
-    key = "dGhlIHNhbXBsZSBub25jZQ=="
-    writer.write(
-        f"GET /ws HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    await reader.readuntil(b"\r\n\r\n")
-    writer.write(b"\x81\x93" + b"\x00" * 4 + b'{"type":"discover"}')  # mask of zeros
+    writer = await stalled_client(address)
     try:
         yield
     finally:
@@ -365,13 +350,6 @@ async def _wait_health(address: str, ok: Any, what: str, plant: BenchPlant) -> N
 def _cpu_s(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _percentile(values: list[float], q: float) -> float | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import orjson
@@ -71,10 +72,10 @@ async def run(duration: float) -> dict[str, Any]:
     kinds = {}
     for kind, (body, message) in _bodies().items():
         decoder.decode(body)  # the layout is now known, as at a hop that ticks along
-        floor = _per_call_us(lambda body=body: orjson.loads(body), budget)
-        decode = _per_call_us(lambda body=body: decoder.decode(body), budget)
+        floor = _per_call_us(partial(orjson.loads, body), budget)
+        decode = _per_call_us(partial(decoder.decode, body), budget)
         fresh = message if not isinstance(message, Frame) else Frame.merge([message])
-        encoding = _per_call_us(lambda fresh=fresh: encode(fresh), budget)
+        encoding = _per_call_us(partial(encode, fresh), budget)
         kinds[kind] = {
             "bytes": len(body),
             "orjson_loads_us": round(floor, 1),

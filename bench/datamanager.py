@@ -16,14 +16,7 @@ from typing import Any
 
 import aio_pika
 
-from bench.harness import (
-    BenchPlant,
-    Reconnecting,
-    ResourceSampler,
-    ready_count,
-    server_delta,
-    server_stats,
-)
+from bench.harness import BenchPlant, Reconnecting, ResourceSampler, ready_count
 from bench.prefill import frames, persist_bodies, publish_all, sensor_names
 from controlroom.db.audit import audit
 
@@ -72,11 +65,9 @@ async def run(fill: Fill) -> dict[str, Any]:
             sampler = ResourceSampler(dict(plant.children), plant.harness_pids)
             async with sampler:
                 started = await _first_taken(plant, channel, queue, messages)
-                server_before = await server_stats(db)
-                sampler.start_window()
+                await sampler.open_window(db)
                 finished = await _all_stored(plant, db, names[0], fill.ticks, total)
-                sampler.end_window()
-                server = server_delta(server_before, await server_stats(db), total)
+                await sampler.close_window()
             report = await db.run(audit)
         finally:
             await db.close()
@@ -93,7 +84,6 @@ async def run(fill: Fill) -> dict[str, Any]:
         "audit_stored": report.stored,
         "disturbed": bool(plant.disturbances),
         **sampler.report(total),
-        **server,
     }
 
 

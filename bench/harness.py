@@ -108,6 +108,9 @@ class ResourceSampler:
         self.window_s = 0.0
         self._started = 0.0
         self._started_wall = 0.0
+        self._database: Reconnecting | None = None
+        self._server_before: dict[str, float] | None = None
+        self._server_after: dict[str, float] | None = None
 
     def add(self, name: str, child: WorkerProcess) -> None:
         self.children[name] = psutil.Process(child.pid)
@@ -131,6 +134,18 @@ class ResourceSampler:
                 usage = self.usage[name]
                 usage.peak_rss_mb = max(usage.peak_rss_mb, rss)
             await asyncio.sleep(SAMPLE_INTERVAL_S)
+
+    async def open_window(self, database: Reconnecting) -> None:
+        """`start_window`, and PostgreSQL's counters with it: `report` then has the WAL written
+        per reading and the checkpoints in the window."""
+        self._database = database
+        self._server_before = await server_stats(database)
+        self.start_window()
+
+    async def close_window(self) -> None:
+        self.end_window()
+        if self._database is not None:
+            self._server_after = await server_stats(self._database)
 
     def start_window(self) -> None:
         self._started = time.monotonic()
@@ -161,10 +176,10 @@ class ResourceSampler:
         # process's start time is only known to the clock tick: one born as the window opened,
         # after the scan at its start, may seem a little older.
         for process in psutil.process_iter(["name", "create_time"]):
-            kind = self._kind(process)
+            newcomer = self._kind(process)
             born = process.info["create_time"] or 0
-            if kind and process.pid not in self._servers and born >= self._started_wall - 1.0:
-                self.server_cpu_s[kind] += _cpu(process) or 0.0
+            if newcomer and process.pid not in self._servers and born >= self._started_wall - 1.0:
+                self.server_cpu_s[newcomer] += _cpu(process) or 0.0
         self.machine_busy_s = _machine_busy() - self._machine_start
 
     def _kind(self, process: psutil.Process) -> str | None:
@@ -192,7 +207,13 @@ class ResourceSampler:
             "server_cpu_s": {k: round(v, 3) for k, v in self.server_cpu_s.items()},
             "machine_busy_share": round(self.machine_busy_s / capacity, 4),
             "max_rss_mb": round(max((u.peak_rss_mb for u in self.usage.values()), default=0), 1),
+            **self._server_report(readings),
         }
+
+    def _server_report(self, readings: float) -> dict[str, Any]:
+        if self._server_before is None or self._server_after is None:
+            return {}
+        return server_delta(self._server_before, self._server_after, readings)
 
 
 def _cpu(process: psutil.Process) -> float | None:
@@ -331,7 +352,7 @@ async def server_stats(db: Reconnecting) -> dict[str, float]:
 
 
 def server_delta(
-    before: dict[str, float], after: dict[str, float], readings: int
+    before: dict[str, float], after: dict[str, float], readings: float
 ) -> dict[str, Any]:
     wal = after["wal_bytes"] - before["wal_bytes"]
     return {

@@ -17,14 +17,7 @@ from typing import Any
 
 import aio_pika
 
-from bench.harness import (
-    BenchPlant,
-    Reconnecting,
-    ResourceSampler,
-    ready_count,
-    server_delta,
-    server_stats,
-)
+from bench.harness import BenchPlant, Reconnecting, ResourceSampler, ready_count
 from bench.probes import CommitProbe, ViewerProbe, Window
 from controlroom.db.audit import AuditReport, audit
 
@@ -97,14 +90,12 @@ async def run(load: Load) -> dict[str, Any]:
             async with sampler:
                 await _sleep_checking(plant, load.warmup)
                 before = _stored(commit, ids, gateways)
-                server_before = await server_stats(db)
+                await sampler.open_window(db)
                 window.open()
-                sampler.start_window()
                 await _sleep_checking(plant, load.duration)
                 window.close()
-                sampler.end_window()
+                await sampler.close_window()
                 after = _stored(commit, ids, gateways)
-                server = server_delta(server_before, await server_stats(db), after - before)
                 backlog = await _backlog(plant, gateways)
                 stopped_at = time.monotonic()
                 for gateway in gateways:
@@ -138,7 +129,6 @@ async def run(load: Load) -> dict[str, Any]:
         "audit_duplicates": report.duplicates,
         "audit_dropped": report.dropped,
         **sampler.report(readings),
-        **server,
     }
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 
 import aio_pika
 import orjson
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from controlroom.clock import now_us
 
@@ -57,20 +58,7 @@ async def consume(url: str, queue: str, count: int, prefetch: int) -> dict[str, 
         channel = await connection.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=prefetch)
         source = await channel.declare_queue(queue, durable=True)
-        done = asyncio.Event()
-        seen = {"count": 0, "first_us": 0}
-
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            if not seen["first_us"]:
-                seen["first_us"] = now_us()
-            await message.ack()
-            seen["count"] += 1
-            if seen["count"] >= count:
-                done.set()
-
-        await source.consume(on_message)
-        await done.wait()
-        return {"start_us": seen["first_us"], "end_us": now_us(), "count": seen["count"]}
+        return await _counted(source, count)
 
 
 async def relay(
@@ -84,21 +72,34 @@ async def relay(
         publishing = await connection.channel()
         await publishing.declare_queue(target, durable=True)
         source = await consuming.declare_queue(source_name, durable=True, passive=True)
-        done = asyncio.Event()
-        seen = {"count": 0, "first_us": 0}
 
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            if not seen["first_us"]:
-                seen["first_us"] = now_us()
-            await publishing.default_exchange.publish(_message(message.body), routing_key=target)
-            await message.ack()
-            seen["count"] += 1
-            if seen["count"] >= count:
-                done.set()
+        async def forward(body: bytes) -> None:
+            await publishing.default_exchange.publish(_message(body), routing_key=target)
 
-        await source.consume(on_message)
-        await done.wait()
-        return {"start_us": seen["first_us"], "end_us": now_us(), "count": seen["count"]}
+        return await _counted(source, count, forward)
+
+
+async def _counted(
+    source: AbstractQueue, count: int, forward: Callable[[bytes], Awaitable[None]] | None = None
+) -> dict[str, int]:
+    """Take `count` messages (each forwarded first, if asked, then acked); the window they took
+    from the first message's arrival to the last one's ack."""
+    done = asyncio.Event()
+    seen = {"count": 0, "first_us": 0}
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        if not seen["first_us"]:
+            seen["first_us"] = now_us()
+        if forward is not None:
+            await forward(message.body)
+        await message.ack()
+        seen["count"] += 1
+        if seen["count"] >= count:
+            done.set()
+
+    await source.consume(on_message)
+    await done.wait()
+    return {"start_us": seen["first_us"], "end_us": now_us(), "count": seen["count"]}
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ from typing import Any
 import orjson
 import psutil
 
+from devsupport.figures import HEADLINE_KEYS
+
 # Which raw limit bounds which figure: (figure, limit) -> printed as figure / limit.
 LIMITS: dict[str, list[tuple[str, str]]] = {
     "pipeline": [("readings_per_s", "keyed_rows_per_s"), ("readings_per_s", "copy_rows_per_s")],
@@ -77,15 +79,7 @@ def write_json(path: Path, results: list[dict[str, Any]]) -> None:
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians of repeated runs for the headline figures; audit_clean only if all were."""
     summary: dict[str, Any] = {"case": results[0].get("case")}
-    for key in (
-        "readings_per_s",
-        "commit_p50_ms",
-        "commit_p99_ms",
-        "viewer_p50_ms",
-        "viewer_p99_ms",
-        "cpu_share",
-        "max_rss_mb",
-    ):
+    for key in HEADLINE_KEYS:
         values = sorted(r[key] for r in results if isinstance(r.get(key), int | float))
         if values:
             summary[key] = values[len(values) // 2]

@@ -12,8 +12,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from controlroom.commandline import LOG_LEVELS, Parser, configure_logging, report
-from controlroom.config import DEFAULT_BRIDGE_PORT, Settings, add_arguments
+from controlroom.commandline import (
+    LOG_LEVELS,
+    Parser,
+    add_bridge_flags,
+    check_bridge_port,
+    configure_logging,
+    report,
+)
+from controlroom.config import Settings, add_arguments
 from controlroom.errors import ConfigError, ControlroomError
 from controlroom.up import up
 
@@ -47,16 +54,7 @@ def build_parser() -> Parser:
         help="where logs go (default $XDG_STATE_HOME/controlroom/PLANT)",
     )
     parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
-    parser.add_argument(
-        "--no-bridge", action="store_true", help="up: do not start the browser bridge"
-    )
-    parser.add_argument(
-        "--bridge-port",
-        type=int,
-        default=DEFAULT_BRIDGE_PORT,
-        metavar="PORT",
-        help=f"up: the browser bridge's port (default {DEFAULT_BRIDGE_PORT})",
-    )
+    add_bridge_flags(parser, prefix="up: ")
     parser.add_argument(
         "--browser-url",
         metavar="URL",
@@ -74,8 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_args(args)
         if args.operator is not None and not args.operator.strip():
             raise ConfigError("--operator needs a name")
-        if not 1 <= args.bridge_port <= 65535:
-            raise ConfigError("--bridge-port must be between 1 and 65535")
+        check_bridge_port(args.bridge_port)
         log_dir: Path = args.log_dir or default_log_dir(settings.plant)
         try:
             log_dir.mkdir(parents=True, exist_ok=True)

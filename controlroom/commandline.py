@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from controlroom.errors import ControlroomError
+from controlroom.config import DEFAULT_BRIDGE_PORT
+from controlroom.errors import ConfigError, ControlroomError
 
 EXIT_OK = 0
 EXIT_USAGE = 2  # a mistake: a bad flag, bad config, a service that cannot be reached at start
@@ -28,6 +29,26 @@ def add_log_level(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="INFO", choices=LOG_LEVELS, help="logging threshold (default INFO)"
     )
+
+
+def add_bridge_flags(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
+    """--no-bridge and --bridge-port, as the plant supervisor takes them and `controlroom up`
+    hands them on to it; `prefix` starts each help text ("up: ")."""
+    parser.add_argument(
+        "--no-bridge", action="store_true", help=f"{prefix}do not start the browser bridge"
+    )
+    parser.add_argument(
+        "--bridge-port",
+        type=int,
+        default=DEFAULT_BRIDGE_PORT,
+        metavar="PORT",
+        help=f"{prefix}the browser bridge's port (default {DEFAULT_BRIDGE_PORT})",
+    )
+
+
+def check_bridge_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise ConfigError("--bridge-port must be between 1 and 65535")
 
 
 def configure_logging(level: str, role: str, file: Path | None = None) -> None:

@@ -138,9 +138,14 @@ class WorkerProcess:
         status = await self.wait(timeout)
         if status is None:
             log.warning("%s ignored SIGTERM for %.0f s; killing it", self, timeout)
-            self.kill()
-            status = self.process.wait()
+            status = await self.killed()
         return status
+
+    async def killed(self) -> int:
+        """`kill` for async code: SIGKILL, and its exit status once it is reaped."""
+        self.signal(signal.SIGKILL)
+        await self.wait()
+        return self.process.wait()  # reaped by `wait` already: at once
 
 
 @contextlib.contextmanager

@@ -96,7 +96,7 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., W
 
     def start(*args: str, log_name: str | None = None) -> Worker:
         name = log_name or f"{args[0]}-{len(workers)}"
-        worker = Worker(args, settings, tmp_path / f"{name}.log")
+        worker = Worker(args, settings, tmp_path / f"{name}.log", label=name)
         workers.append(worker)
         return worker
 

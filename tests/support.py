@@ -1,9 +1,13 @@
-"""Helpers shared by the tests: waiting on conditions, worker processes, plant clean-up."""
+"""Helpers shared by the tests: waiting on conditions, worker processes, plant clean-up.
+
+An async test never blocks its event loop (the TUI, a viewer feed or a test's own consumer runs
+in it): it waits with `wait_for` / `until`, stops workers with `await worker.stopped()`, and
+runs anything else that blocks in a thread (`asyncio.to_thread`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import time
 import urllib.request
@@ -24,9 +28,11 @@ TEST_PLANT_PREFIX = "t_"
 
 
 async def wait_for(
-    probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0, what: str = "condition"
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 20.0, what: str = "condition"
 ) -> T:
-    """Poll an async probe until it returns something truthy, or fail after `timeout` seconds."""
+    """Poll an async probe until it returns something truthy, or fail after `timeout` seconds.
+
+    A probe may answer None for "not yet": what comes back is then never None."""
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:
@@ -37,8 +43,21 @@ async def wait_for(
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-def wait_until(probe: Callable[[], T], *, timeout: float = 20.0, what: str = "condition") -> T:
-    """The synchronous twin of `wait_for`."""
+async def until(
+    condition: Callable[[], T | None], what: str = "condition", *, timeout: float = 20.0
+) -> T:
+    """`wait_for` for a plain condition (the app's state, a worker's log): for async tests."""
+
+    async def probe() -> T | None:
+        return condition()
+
+    return await wait_for(probe, timeout=timeout, what=what)
+
+
+def wait_until(
+    probe: Callable[[], T | None], *, timeout: float = 20.0, what: str = "condition"
+) -> T:
+    """The synchronous twin of `wait_for`, for synchronous tests only: it blocks the thread."""
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:
@@ -110,14 +129,6 @@ class EventTap:
             else:
                 heard.append(message)
         return [event for event in heard if isinstance(event, kind)]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on just now (the kernel's pick)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def scrape(port: int) -> dict[str, float]:

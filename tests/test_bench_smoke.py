@@ -12,18 +12,10 @@ from pathlib import Path
 
 import orjson
 
+from devsupport.figures import HEADLINE_KEYS
 from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
 
-PIPELINE_KEYS = {
-    "readings_per_s",
-    "commit_p50_ms",
-    "commit_p99_ms",
-    "viewer_p50_ms",
-    "viewer_p99_ms",
-    "cpu_share",
-    "audit_clean",
-    "processes",
-}
+PIPELINE_KEYS = {*HEADLINE_KEYS, "audit_clean", "processes"}
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:

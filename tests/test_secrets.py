@@ -7,10 +7,10 @@ errors that name a URL; then every byte they wrote is searched for the password.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +22,7 @@ import asyncpg
 import pytest
 
 from controlroom.config import Settings, mask_url
+from devsupport.net import free_port
 from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
 from tests.support import wait_for
 
@@ -71,13 +72,6 @@ def start_plant(log_dir: Path, sink: IO[bytes], env: dict[str, str]) -> subproce
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_mask_url_hides_only_the_password() -> None:
     url = "amqp://operator:Hunter2%21@broker.example:5671/plant"
     assert mask_url(url) == "amqp://operator:***@broker.example:5671/plant"
@@ -125,11 +119,13 @@ async def test_no_password_in_logs_or_errors(
                 await connection.close()
         finally:
             plant.send_signal(signal.SIGTERM)
-            plant.wait(60)
+            await asyncio.to_thread(plant.wait, 60)
     outputs["plant"] = plant_log.read_text(errors="replace")
     for path in sorted(log_dir.glob("*.log")):
         outputs[path.name] = path.read_text(errors="replace")
-    audit = run_cli("--log-level", "DEBUG", "audit", "--verbose", env=secret_env)
+    audit = await asyncio.to_thread(
+        run_cli, "--log-level", "DEBUG", "audit", "--verbose", env=secret_env
+    )
     outputs["audit"] = audit.stdout + audit.stderr
     assert audit.returncode in (0, 1), outputs["audit"]
 
@@ -157,7 +153,7 @@ async def test_no_password_in_logs_or_errors(
         ),
     }
     for name, (args, overrides) in errors.items():
-        result = run_cli(*args, env=secret_env | overrides)
+        result = await asyncio.to_thread(run_cli, *args, env=secret_env | overrides)
         assert result.returncode == 2, f"{name}: {result.stderr}"
         assert "***" in result.stderr or "malformed" in result.stderr, f"{name}: {result.stderr}"
         outputs[name] = result.stdout + result.stderr

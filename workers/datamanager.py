@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, ConsumerTag
@@ -29,7 +30,7 @@ from controlroom.processes import DRAIN_TIMEOUT_S
 from controlroom.waiting import within
 from controlroom.wire.codec import Decoder
 from controlroom.wire.envelopes import PersistBatch
-from workers.lifecycle import Backoff, stop_on_signals
+from workers.lifecycle import stop_on_signals, until_it_works
 
 HELP = "stores readings, alarms and actions from the persist queue in PostgreSQL"
 
@@ -146,32 +147,25 @@ class DataManager:
 
     async def _write(self, number: int) -> None:
         writer: BatchWriter | None = None
-        backoff = Backoff(most=5.0)
-        waiting = False
+
+        async def store(work: Work) -> None:
+            nonlocal writer
+            try:
+                if writer is None:
+                    writer = await self._open_writer()
+                await self._store(writer, work)
+            except (DatabaseUnavailable, *RETRYABLE):
+                writer = None  # a new connection for the next try
+                raise
+
         while True:
             work = await self._work.get()
-            while True:
-                try:
-                    if writer is None:
-                        writer = await self._open_writer()
-                    await self._store(writer, work)
-                except (DatabaseUnavailable, *RETRYABLE) as error:
-                    writer = None
-                    if not waiting:
-                        log.warning(
-                            "writer %d: database unavailable (%s); waiting to retry %d messages",
-                            number,
-                            describe(error),
-                            len(work.messages),
-                        )
-                    waiting = True
-                    await asyncio.sleep(backoff.next())
-                    continue
-                if waiting:
-                    log.info("writer %d: database back; writing again", number)
-                    waiting = False
-                    backoff.reset()
-                break
+            await until_it_works(
+                partial(store, work),
+                on=(DatabaseUnavailable, *RETRYABLE),
+                failing=partial(_unavailable, number, len(work.messages)),
+                working_again=partial(log.info, "writer %d: database back; writing again", number),
+            )
             metrics.BACKLOG.dec(work.readings)
             self._work.task_done()
 
@@ -215,3 +209,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     manager = DataManager(settings, args.writers)
     with stop_on_signals() as stopping:
         return await manager.run(stopping)
+
+
+def _unavailable(writer: int, messages: int, error: Exception) -> None:
+    log.warning(
+        "writer %d: database unavailable (%s); waiting to retry %d messages",
+        writer,
+        describe(error),
+        messages,
+    )

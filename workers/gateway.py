@@ -21,6 +21,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from functools import partial
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
@@ -40,7 +41,7 @@ from controlroom.simulation.walks import RandomWalks
 from controlroom.waiting import within
 from controlroom.wire.codec import Decoder, encode
 from controlroom.wire.envelopes import Announce, Discover, Goodbye, Stop
-from workers.lifecycle import Backoff
+from workers.lifecycle import until_it_works
 
 log = logging.getLogger(__name__)
 
@@ -282,9 +283,8 @@ class Gateway:
         self, channel: aio_pika.abc.AbstractChannel, queue: aio_pika.abc.AbstractQueue
     ) -> None:
         queue_name = queue.name
-        backoff = Backoff()
-        failing = False
-        while True:
+
+        async def publish_next() -> Frame:
             await self.buffer.ready.wait()
             frames = self.buffer.take(MAX_MESSAGE_READINGS)
             frame = frames[0] if len(frames) == 1 else Frame.merge(frames)
@@ -296,25 +296,26 @@ class Gateway:
                     timeout=CONFIRM_TIMEOUT_S,
                     redeclare=queue.declare,
                 )
-            except asyncio.CancelledError:
+            except BaseException:  # any failure, a cancellation too: keep the readings
                 self.buffer.put_back(frames)
                 raise
-            except Exception as error:  # any failure: keep the readings and try again
-                self.buffer.put_back(frames)
-                if not failing:
-                    log.warning(
-                        "publishing to %s failed (%s); %d readings kept for retry",
-                        queue_name,
-                        describe(error),
-                        self.buffer.readings,
-                    )
-                failing = True
-                await asyncio.sleep(backoff.next())
-                continue
-            if failing:
-                log.info("publishing to %s again", queue_name)
-                failing = False
-                backoff.reset()
+            return frame
+
+        def failing(error: Exception) -> None:
+            log.warning(
+                "publishing to %s failed (%s); %d readings kept for retry",
+                queue_name,
+                describe(error),
+                self.buffer.readings,
+            )
+
+        while True:
+            frame = await until_it_works(
+                publish_next,
+                on=(Exception,),
+                failing=failing,
+                working_again=partial(log.info, "publishing to %s again", queue_name),
+            )
             self.confirmed.add(frame)
             self.buffer.confirmed()
             metrics.READINGS_OUT.inc(len(frame))

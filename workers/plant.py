@@ -16,7 +16,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controlroom.config import DEFAULT_BRIDGE_PORT, Settings
+from controlroom.commandline import add_bridge_flags, check_bridge_port
+from controlroom.config import Settings
 from controlroom.db import ensure_database, migrate
 from controlroom.errors import ConfigError
 from controlroom.processes import STOP_TIMEOUT_S, WorkerProcess
@@ -34,15 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-sensors", action="store_true", help="do not start the reference sensors"
     )
-    parser.add_argument("--no-bridge", action="store_true", help="do not start the browser bridge")
+    add_bridge_flags(parser)
     parser.add_argument(
         "--bridge-host", default="127.0.0.1", help="bridge address (default 127.0.0.1)"
-    )
-    parser.add_argument(
-        "--bridge-port",
-        type=int,
-        default=DEFAULT_BRIDGE_PORT,
-        help=f"bridge port (default {DEFAULT_BRIDGE_PORT})",
     )
     parser.add_argument(
         "--coordinators", type=int, default=1, help="coordinators to run (default 1)"
@@ -141,8 +136,7 @@ class Supervisor:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.coordinators < 1 or args.datamanagers < 1:
         raise ConfigError("--coordinators and --datamanagers must be at least 1")
-    if not 1 <= args.bridge_port <= 65535:
-        raise ConfigError("--bridge-port must be between 1 and 65535")
+    check_bridge_port(args.bridge_port)
     await ensure_database(settings)
     await migrate(settings)
     supervisor = Supervisor(settings, plan(args), args.log_dir)

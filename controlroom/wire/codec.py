@@ -35,9 +35,10 @@ from controlroom.wire.frames import FrameMessage, LayoutBook, frame_from_message
 CONTENT_TYPE: Final = "application/json"
 MAX_MESSAGE_BYTES: Final = 64 * 1024 * 1024
 
-Message: TypeAlias = (
-    Frame
-    | Announce
+# The messages that travel as they are. A frame and a persist batch have a wire form of their
+# own (columns with shared values, frames embedded as raw JSON): the one list, two unions.
+_Envelope: TypeAlias = (
+    Announce
     | Goodbye
     | Discover
     | Stop
@@ -49,25 +50,9 @@ Message: TypeAlias = (
     | StatusChanges
     | AlarmEvent
     | Snapshot
-    | PersistBatch
 )
-
-_WireMessage: TypeAlias = (
-    FrameMessage
-    | Announce
-    | Goodbye
-    | Discover
-    | Stop
-    | SnapshotRequest
-    | AckRequest
-    | SourceState
-    | StatusChange
-    | SourceStates
-    | StatusChanges
-    | AlarmEvent
-    | Snapshot
-    | PersistMessage
-)
+Message: TypeAlias = Frame | _Envelope | PersistBatch
+_WireMessage: TypeAlias = FrameMessage | _Envelope | PersistMessage
 
 # Every message's `type` tag, as it travels.
 MESSAGE_TYPES: Final = tuple(str(struct.__struct_config__.tag) for struct in get_args(_WireMessage))

@@ -27,7 +27,7 @@ from controlroom.wire.codec import MAX_MESSAGE_BYTES, encode
 from controlroom.wire.envelopes import Announce, Discover, Goodbye
 from controlroom.wire.fields import EARLIEST_US
 from tests.faults.harness import Plant, assert_complete
-from tests.support import Worker, wait_for, wait_until
+from tests.support import Worker, until, wait_for
 
 YEAR_US = 365 * 24 * 3600 * 1_000_000
 
@@ -168,9 +168,9 @@ async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel)
 
     for worker in (sensor, coordinator, datamanager):
         want = before[worker.pid] + expected[worker.pid]
-        wait_until(
+        await until(
             rejected_at_least(worker, want),
-            what=f"{worker.args[0]} to log {expected[worker.pid]} rejections",
+            f"{worker.args[0]} to log {expected[worker.pid]} rejections",
         )
 
     async def dead_lettered() -> bool:
@@ -180,7 +180,9 @@ async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel)
         await wait_for(dead_lettered, what=f"{dead} dead letters")
     except AssertionError:
         depth = await plant.queue_depth(topology.dead_queue)
-        raise AssertionError(f"{depth} of {dead} dead letters\n{plant.broker_state()}") from None
+        raise AssertionError(
+            f"{depth} of {dead} dead letters\n{await plant.broker_state()}"
+        ) from None
     # Exactly one line per rejected input, and exactly one dead letter each.
     for worker in (sensor, coordinator, datamanager):
         assert rejections(worker) == before[worker.pid] + expected[worker.pid], worker.log_text()[
@@ -190,7 +192,7 @@ async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel)
     plant.assert_alive(sensor, coordinator, datamanager)
     await plant.wait_flowing(40)
 
-    plant.stop_sources(sensor)
+    await plant.stop_sources(sensor)
     report = await plant.audited(reports=1 + len(WEIRD_NAMES))
     assert_complete(report, sensors=1 + len(WEIRD_NAMES))
     stored = await stored_names(plant)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +32,12 @@ class RunningBridge:
         return f"ws://{self.address}/ws"
 
 
+# The `start_bridge` fixture: `await start_bridge(*args)` for a bridge that listens.
+StartBridge = Callable[..., Awaitable[RunningBridge]]
+
+
 @pytest.fixture
-def start_bridge(
-    start_worker: Callable[..., Worker],
-) -> Callable[..., object]:
+def start_bridge(start_worker: Callable[..., Worker]) -> StartBridge:
     """Start `controlroom-worker bridge --port 0 ARGS...`; await it for a RunningBridge."""
 
     async def start(*args: str) -> RunningBridge:

@@ -159,6 +159,12 @@ class Browser:
             message = orjson.dumps(message).decode()
         await self.connection.send(message)
 
+    def closed_normally(self) -> bool:
+        """Still open, or closed by the bridge with 1000 (normal closure)."""
+        if self.closed is None:
+            return True
+        return self.closed.rcvd is not None and self.closed.rcvd.code == 1000
+
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [m["data"] for m in self.messages if m.get("type") == kind]
 

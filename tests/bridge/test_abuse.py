@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import urllib.request
+from collections.abc import Callable
 
 import orjson
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
+from devsupport.net import raw_http, stalled_client
+from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import Browser, FakeCoordinator
-from tests.bridge.rawclient import raw_http, stalled_client
 from tests.support import wait_for
 
 
-def health(url: str) -> dict[str, object]:
-    with urllib.request.urlopen(url + "healthz", timeout=5) as reply:
-        data: dict[str, object] = orjson.loads(reply.read())
-        return data
+async def clients(url: str) -> object:
+    """How many websocket clients the bridge's /healthz counts (asked in a thread)."""
+
+    def ask() -> object:
+        with urllib.request.urlopen(url + "healthz", timeout=5) as reply:
+            health: dict[str, object] = orjson.loads(reply.read())
+            return health["clients"]
+
+    return await asyncio.to_thread(ask)
+
+
+def holding(count: int) -> Callable[[Browser], bool]:
+    """A predicate: has the browser received exactly `count` readings?"""
+    return lambda browser: len(browser.readings()) == count
 
 
 async def test_bad_frames_close_only_their_sender(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     bridge = await start_bridge("--max-frame", "1024")
     async with Browser.open(bridge.ws_url) as watcher:
         await watcher.send({"type": "discover"})
-        cases = [
+        cases: list[tuple[str | bytes, int]] = [
             ("not json {", 1008),
             ('["a", "list"]', 1008),
             ('{"type": 42}', 1008),
@@ -63,19 +77,21 @@ async def test_bad_frames_close_only_their_sender(
         await watcher.wait(
             lambda b: [r for r in b.of("reading") if r["Name"] == "after"], "the watcher's reading"
         )
-    assert watcher.closed is None or watcher.closed.rcvd.code == 1000
+    assert watcher.closed_normally(), watcher.closed
     assert bridge.worker.running()
 
 
-async def test_origin_and_host_are_checked(start_bridge) -> None:
+async def test_origin_and_host_are_checked(start_bridge: StartBridge) -> None:
     bridge = await start_bridge("--allow-origin", "https://Trusted.example:8443/")
     port = bridge.address.rpartition(":")[2]
-    for origin in (f"http://127.0.0.1:{port}", "https://trusted.example:8443", None):
+    allowed = (Origin(f"http://127.0.0.1:{port}"), Origin("https://trusted.example:8443"), None)
+    for origin in allowed:
         async with connect(bridge.ws_url, origin=origin, open_timeout=5) as ws:
             await ws.send('{"type":"discover"}')
-    for origin in ("http://evil.example", f"http://127.0.0.1:{int(port) + 1}", "null"):
+    refused_origins = ("http://evil.example", f"http://127.0.0.1:{int(port) + 1}", "null")
+    for refused_origin in map(Origin, refused_origins):
         with pytest.raises(InvalidStatus) as refused:
-            async with connect(bridge.ws_url, origin=origin, open_timeout=5):
+            async with connect(bridge.ws_url, origin=refused_origin, open_timeout=5):
                 pass
         assert refused.value.response.status_code == 403
     # DNS rebinding: a hostile name resolving to 127.0.0.1, same-origin with itself.
@@ -96,7 +112,7 @@ async def test_origin_and_host_are_checked(start_bridge) -> None:
 
 
 async def test_a_client_that_never_reads_delays_no_one(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     bridge = await start_bridge("--client-queue", "1000")
     stalled = await stalled_client(bridge.address)
@@ -108,7 +124,7 @@ async def test_a_client_that_never_reads_delays_no_one(
             for frame in range(1, frames + 1):
                 await coordinator.readings({f"s{i:03}": float(i) for i in range(per_frame)})
                 # Paced like a plant's ticks: the next frame once the reader has this one.
-                await reader.wait(lambda b, n=frame: len(b.readings()) == n * per_frame, "frame")
+                await reader.wait(holding(frame * per_frame), "frame")
             assert [r["Value"] for r in reader.readings()] == [
                 float(i) for i in range(per_frame)
             ] * frames
@@ -118,14 +134,18 @@ async def test_a_client_that_never_reads_delays_no_one(
         stalled.close()
 
 
-async def test_dead_clients_are_dropped_by_ping_timeout(start_bridge) -> None:
+async def test_dead_clients_are_dropped_by_ping_timeout(start_bridge: StartBridge) -> None:
     bridge = await start_bridge("--ping-interval", "0.3", "--ping-timeout", "0.3")
     stalled = await stalled_client(bridge.address)
     try:
-        assert health(bridge.url)["clients"] == 1
+
+        async def counted() -> bool:  # the bridge counts a client once its handshake is done
+            return await clients(bridge.url) == 1
+
+        await wait_for(counted, timeout=10, what="the silent client to be counted")
 
         async def gone() -> bool:
-            return health(bridge.url)["clients"] == 0
+            return await clients(bridge.url) == 0
 
         await wait_for(gone, timeout=10, what="the silent client to be dropped")
         assert "closed with 1011 keepalive ping timeout" in bridge.worker.log_text()

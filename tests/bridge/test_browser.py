@@ -8,29 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
-import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from controlroom.plant.sensors import Condition, Liveness
+from devsupport import chromium
+from devsupport.chromium import CHROMIUM
+from devsupport.net import free_port
+from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import FakeCoordinator, sensor_state
-from tests.support import wait_for
+from tests.support import Worker, wait_for
 from workers.bridge.assets import WEB_ROOT
 
-CHROMIUM = os.environ.get("CONTROLROOM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 pytestmark = [
@@ -47,12 +40,11 @@ pytestmark = [
 async def page() -> AsyncIterator[Any]:
     playwright_api = pytest.importorskip("playwright.async_api")
     async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = await chromium.launch(playwright)
         try:
             context = await browser.new_context(viewport={"width": 1280, "height": 900})
-            page = await context.new_page()
+            # A Playwright page that also keeps what the tests check it did.
+            page: Any = await context.new_page()
             page.dialogs = []
             page.errors = []
             page.requests = []
@@ -104,7 +96,11 @@ def need_canvasjs() -> None:
 
 
 async def test_page_draws_a_live_chart_per_sensor_and_names_stay_text(
-    page: Any, coordinator: FakeCoordinator, start_bridge, output_dir: Path, tmp_path: Path
+    page: Any,
+    coordinator: FakeCoordinator,
+    start_bridge: StartBridge,
+    output_dir: Path,
+    tmp_path: Path,
 ) -> None:
     need_canvasjs()
     names = ["boiler_pressure", "turbine_speed", "coolant_temp", XSS_NAME]
@@ -179,7 +175,7 @@ def _js_string(values: list[str]) -> str:
 
 
 async def test_page_without_canvasjs_says_how_to_fetch_it(
-    page: Any, coordinator: FakeCoordinator, start_bridge
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     await coordinator.announce(sensor_state("lonely"))
     bridge = await start_bridge()
@@ -192,15 +188,15 @@ async def test_page_without_canvasjs_says_how_to_fetch_it(
 
 
 async def test_page_reconnects_after_the_bridge_restarts(
-    page: Any, coordinator: FakeCoordinator, start_bridge
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     await coordinator.announce(sensor_state("steady"))
-    port = _free_port()
+    port = free_port()
     bridge = await start_bridge("--port", str(port))
     await page.goto(bridge.url)
     await wait_js(page, "document.getElementById('connection').textContent === 'live'", "live")
     await wait_js(page, "document.querySelectorAll('.card').length === 1", "the card")
-    bridge.worker.stop()
+    await bridge.worker.stopped()
     await wait_js(
         page,
         "document.getElementById('connection').dataset.state === 'closed'",
@@ -218,15 +214,8 @@ async def _dialogs(page: Any) -> list[str]:
     return list(page.dialogs)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def test_page_against_a_real_plant(
-    page: Any, start_worker: Any, start_bridge, output_dir: Path
+    page: Any, start_worker: Callable[..., Worker], start_bridge: StartBridge, output_dir: Path
 ) -> None:
     need_canvasjs()
     start_worker("coordinator")

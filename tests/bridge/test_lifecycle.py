@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from controlroom.config import Settings
+from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import Browser
 from tests.support import Worker
 
@@ -23,7 +24,9 @@ def run_bridge(settings: Settings, *args: str) -> subprocess.CompletedProcess[st
     )
 
 
-async def test_sigterm_closes_clients_with_going_away_and_exits_0(start_bridge) -> None:
+async def test_sigterm_closes_clients_with_going_away_and_exits_0(
+    start_bridge: StartBridge,
+) -> None:
     bridge = await start_bridge()
     async with Browser.open(bridge.ws_url) as browser:
         await browser.send({"type": "discover"})
@@ -36,7 +39,7 @@ async def test_sigterm_closes_clients_with_going_away_and_exits_0(start_bridge) 
 
 
 async def test_mistakes_are_one_line_and_status_2(
-    settings: Settings, start_bridge, start_worker: Callable[..., Worker]
+    settings: Settings, start_bridge: StartBridge, start_worker: Callable[..., Worker]
 ) -> None:
     bridge = await start_bridge()
     port = bridge.address.rpartition(":")[2]
@@ -47,7 +50,7 @@ async def test_mistakes_are_one_line_and_status_2(
         ("--max-frame", "10"): "--max-frame must be at least 256",
     }
     for args, message in cases.items():
-        result = run_bridge(settings, *args)
+        result = await asyncio.to_thread(run_bridge, settings, *args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert message in lines[-1], (args, result.stderr)

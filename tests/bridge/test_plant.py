@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import Browser
 from tests.support import Worker
 
@@ -22,7 +23,7 @@ def sensor(start_worker: Callable[..., Worker], name: str, unit: str) -> Worker:
 
 
 async def test_real_plant_discover_readings_and_a_newcomer(
-    start_worker: Callable[..., Worker], start_bridge
+    start_worker: Callable[..., Worker], start_bridge: StartBridge
 ) -> None:
     start_worker("coordinator")
     sensor(start_worker, "boiler_pressure", "MPa")
@@ -50,7 +51,7 @@ async def test_real_plant_discover_readings_and_a_newcomer(
         for item in readings:
             assert set(item) == {"Name", "Value", "Timestamp"}
             assert 1 <= item["Value"] <= 5
-            assert datetime.fromisoformat(item["Timestamp"]).utcoffset().total_seconds() == 0
+            assert datetime.fromisoformat(item["Timestamp"]).utcoffset() == timedelta(0)
 
         sensor(start_worker, "coolant_temp", "°C")
         newcomer = await browser.wait(

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from controlroom.broker.topology import SOURCES_KEY, STATUSES_KEY
 from controlroom.clock import now_us
 from controlroom.plant.sensors import Condition, Liveness
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import SourceStates, StatusChange, StatusChanges
+from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import Browser, FakeCoordinator, sensor_state
 
 ORIGINAL_SOURCE_FIELDS = {"name", "serialNo", "unitType", "minSafeValue", "maxSafeValue"}
 
 
 async def test_discover_sends_every_known_source_with_the_original_fields(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     coordinator.sources = {n: sensor_state(n) for n in ("boiler_pressure", "turbine_speed")}
     bridge = await start_bridge()
@@ -35,7 +36,7 @@ async def test_discover_sends_every_known_source_with_the_original_fields(
 
 
 async def test_readings_carry_name_value_and_an_rfc3339_timestamp(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     await coordinator.announce(sensor_state("a"))
     bridge = await start_bridge()
@@ -48,12 +49,12 @@ async def test_readings_carry_name_value_and_an_rfc3339_timestamp(
     for item in readings:
         assert set(item) == {"Name", "Value", "Timestamp"}
         stamp = datetime.fromisoformat(item["Timestamp"])
-        assert stamp.utcoffset() is not None and stamp.utcoffset().total_seconds() == 0
+        assert stamp.utcoffset() == timedelta(0)
         assert item["Timestamp"].endswith("Z")
 
 
 async def test_a_new_sensor_arrives_unasked_and_only_once(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     bridge = await start_bridge()
     async with Browser.open(bridge.ws_url) as browser, Browser.open(bridge.ws_url) as idle:
@@ -70,7 +71,7 @@ async def test_a_new_sensor_arrives_unasked_and_only_once(
 
 
 async def test_alarms_and_state_reach_clients_and_discover(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     await coordinator.announce(sensor_state("pump"))
     bridge = await start_bridge()
@@ -96,7 +97,7 @@ async def test_alarms_and_state_reach_clients_and_discover(
 
 
 async def test_batch_clients_get_readings_in_frames_others_one_per_message(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     bridge = await start_bridge()
     async with Browser.open(bridge.ws_url) as batched, Browser.open(bridge.ws_url) as plain:
@@ -116,7 +117,7 @@ async def test_batch_clients_get_readings_in_frames_others_one_per_message(
 
 
 async def test_bridge_asks_the_coordinator_when_it_hears_of_an_unknown_sensor(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     bridge = await start_bridge()
     async with Browser.open(bridge.ws_url) as browser:
@@ -130,7 +131,7 @@ async def test_bridge_asks_the_coordinator_when_it_hears_of_an_unknown_sensor(
 
 
 async def test_batched_source_and_status_changes_reach_clients_one_by_one(
-    coordinator: FakeCoordinator, start_bridge
+    coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
     """A gateway's announcement comes as one SourceStates message, its silence as one
     StatusChanges: the original protocol still gets a message per sensor."""
@@ -140,7 +141,7 @@ async def test_batched_source_and_status_changes_reach_clients_one_by_one(
         await browser.send({"type": "discover"})
         states = [sensor_state(name) for name in names]
         coordinator.sources.update((s.sensor.name, s) for s in states)
-        await coordinator.publish(SOURCES_KEY, encode(SourceStates(states)))
+        await coordinator.publish(SOURCES_KEY, encode(SourceStates(list(states))))
         sources = await browser.wait(lambda b: len(b.of("source")) == 3 and b.of("source"), "3")
         changes = [StatusChange(name, Liveness.STALE, now_us()) for name in names[:2]]
         await coordinator.publish(STATUSES_KEY, encode(StatusChanges(changes)))

@@ -33,7 +33,8 @@ def machine_broker_pid() -> int | None:
     """The PID listening on the machine's own broker port (the tests' default broker)."""
     address = urlsplit(TEST_AMQP_URL)
     for connection in psutil.net_connections(kind="tcp"):
-        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == address.port:
+        listening = connection.laddr if connection.status == psutil.CONN_LISTEN else ()
+        if listening and listening.port == address.port:  # () where there is no address
             pid: int | None = connection.pid
             return pid
     return None

@@ -11,6 +11,7 @@ the same, run by run, so a case also fails if the audit itself is blind.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from controlroom.config import Settings
 from controlroom.db import connect
 from controlroom.db.audit import AuditReport, audit
 from controlroom.errors import DatabaseUnavailable
-from tests.support import Worker, wait_for, wait_until
+from tests.support import Worker, until, wait_for
 from workers.audit import format_report
 
 SERVICE_TIMEOUT_S = 90.0
@@ -146,10 +147,10 @@ class Plant:
         finally:
             await connection.close()
 
-    def stop_sources(self, *sources: Worker) -> None:
+    async def stop_sources(self, *sources: Worker) -> None:
         """SIGTERM each source: it flushes, says goodbye and must exit 0."""
         for source in sources:
-            status = source.stop(timeout=30.0)
+            status = await source.stopped(timeout=30.0)
             assert status == 0, (
                 f"{source.args[:3]} exited with {status}:\n{source.log_text()[-3000:]}"
             )
@@ -187,14 +188,14 @@ class Plant:
             else:
                 text = "no audit"
             raise AssertionError(
-                f"the audit never got clean:\n{text}\n{self.broker_state()}\n{self.logs()}"
+                f"the audit never got clean:\n{text}\n{await self.broker_state()}\n{self.logs()}"
             ) from None
 
-    def broker_state(self) -> str:
+    async def broker_state(self) -> str:
         """The plant's queues and consumers as the broker sees them (for failure messages)."""
         columns = ("name", "messages_ready", "messages_unacknowledged", "consumers")
-        queues = _run("rabbitmqctl", "list_queues", *columns, "--quiet", timeout=30).stdout
-        consumers = _run("rabbitmqctl", "list_consumers", "--quiet", timeout=30).stdout
+        queues = (await _run("rabbitmqctl", "list_queues", *columns, "--quiet", timeout=30)).stdout
+        consumers = (await _run("rabbitmqctl", "list_consumers", "--quiet", timeout=30)).stdout
         mine = [
             line
             for line in (queues + consumers).splitlines()
@@ -223,12 +224,12 @@ def logged(worker: Worker, text: str, times: int = 1) -> Callable[[], bool]:
     return lambda: worker.log_text().count(text) >= times
 
 
-def wait_logged(
+async def wait_logged(
     worker: Worker, text: str, *, times: int = 1, timeout: float = 20.0, what: str
 ) -> None:
     """Wait until the worker logged `text`; on timeout the failure shows the worker's log."""
     try:
-        wait_until(logged(worker, text, times), timeout=timeout, what=what)
+        await until(logged(worker, text, times), what, timeout=timeout)
     except AssertionError as error:
         tail = f"--- {worker} ---\n{worker.log_text()[-3000:]}"
         raise AssertionError(f"{error}\n{tail}") from None
@@ -370,9 +371,12 @@ async def queue_depth(amqp_url: str, queue: str) -> int:
 # --- the services ------------------------------------------------------------------------------
 
 
-def _run(*command: str, timeout: float = SERVICE_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(command), capture_output=True, text=True, timeout=timeout, check=False
+async def _run(
+    *command: str, timeout: float = SERVICE_TIMEOUT_S
+) -> subprocess.CompletedProcess[str]:
+    """A service command, in a thread: the case's event loop (its consumers) runs on."""
+    return await asyncio.to_thread(
+        subprocess.run, list(command), capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -383,17 +387,17 @@ class Broker:
         self.amqp_url = amqp_url
         self.stopped = False
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         self.stopped = True
-        result = _run("rabbitmqctl", "stop_app")
+        result = await _run("rabbitmqctl", "stop_app")
         assert result.returncode == 0, result.stderr
 
     async def start(self) -> None:
-        result = _run("rabbitmqctl", "start_app")
+        result = await _run("rabbitmqctl", "start_app")
         if result.returncode != 0:  # the whole node is down: bring it up
-            _run("rabbitmq-server", "-detached")
-            _run("rabbitmqctl", "wait", "--timeout", "60", "--pid", _node_pid())
-            _run("rabbitmqctl", "start_app")
+            await _run("rabbitmq-server", "-detached")
+            await _run("rabbitmqctl", "wait", "--timeout", "60", "--pid", await _node_pid())
+            await _run("rabbitmqctl", "start_app")
         await wait_for(self._answers, timeout=SERVICE_TIMEOUT_S, what="RabbitMQ to answer")
         self.stopped = False
 
@@ -413,8 +417,8 @@ class Broker:
         await connection.close()
         return True
 
-    def set_policy(self, name: str, pattern: str, definition: str) -> None:
-        result = _run(
+    async def set_policy(self, name: str, pattern: str, definition: str) -> None:
+        result = await _run(
             "rabbitmqctl",
             "set_policy",
             name,
@@ -427,12 +431,12 @@ class Broker:
         )
         assert result.returncode == 0, result.stderr
 
-    def clear_policy(self, name: str) -> None:
-        _run("rabbitmqctl", "clear_policy", name)
+    async def clear_policy(self, name: str) -> None:
+        await _run("rabbitmqctl", "clear_policy", name)
 
 
-def _node_pid() -> str:
-    result = _run("sh", "-c", "pgrep -o -f 'beam.*rabbit' || true", timeout=10)
+async def _node_pid() -> str:
+    result = await _run("sh", "-c", "pgrep -o -f 'beam.*rabbit' || true", timeout=10)
     return result.stdout.strip() or "0"
 
 
@@ -442,12 +446,12 @@ class Database:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
 
-    def restart(self) -> None:
-        result = _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart")
+    async def restart(self) -> None:
+        result = await _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart")
         assert result.returncode == 0, result.stderr
 
-    def stop(self) -> None:
-        result = _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "stop")
+    async def stop(self) -> None:
+        result = await _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "stop")
         assert result.returncode == 0, result.stderr
 
     async def wait_running(self, timeout: float) -> bool:
@@ -460,7 +464,7 @@ class Database:
 
     async def ensure_running(self) -> None:
         if not await self._answers():
-            _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "start")
+            await _run("pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "start")
         await wait_for(self._answers, timeout=SERVICE_TIMEOUT_S, what="PostgreSQL to answer")
 
     async def _answers(self) -> bool:

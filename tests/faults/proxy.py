@@ -1,7 +1,7 @@
 """A small TCP proxy that a test puts between one worker and the broker.
 
-It runs its own event loop in a thread, so it keeps forwarding while the test blocks (waiting for
-a worker to stop, for instance). The test controls the network through it:
+It runs its own event loop in a thread, so it keeps forwarding whatever the test's own event loop
+is doing. The test controls the network through it:
 
 - `cut()` drops every open connection at once and refuses new ones until `restore()`;
 - `latency` delays every chunk by that many seconds, in each direction, in order;
@@ -73,10 +73,11 @@ class Proxy:
     def connections(self) -> int:
         return len(self._writers) // 2
 
-    def cut(self) -> None:
-        """Drop every connection now and refuse new ones: the cable is pulled."""
+    async def cut(self) -> None:
+        """Drop every connection now and refuse new ones: the cable is pulled. (Awaited, so the
+        caller's event loop runs on while the proxy's thread drops them.)"""
         self._open = False
-        self._call(self._drop_all())
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._drop_all(), self._loop))
 
     def restore(self) -> None:
         self._open = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.harness import Broker, Plant, assert_complete, logged
-from tests.support import wait_until
+from tests.support import until
 
 pytestmark = pytest.mark.faults
 
@@ -21,22 +21,22 @@ async def test_broker_restarted_three_times(plant: Plant, broker: Broker) -> Non
     await plant.wait_flowing(200)
 
     for outage in range(1, OUTAGES + 1):
-        broker.stop()
+        await broker.stop()
         for worker in workers:
-            wait_until(
+            await until(
                 logged(worker, "broker connection lost", outage),
-                what=f"{worker.args[0]} to notice outage {outage}",
+                f"{worker.args[0]} to notice outage {outage}",
             )
         await broker.start()
         for worker in workers:
-            wait_until(
+            await until(
                 logged(worker, "broker connection restored", outage),
+                f"{worker.args[0]} to reconnect after outage {outage}",
                 timeout=30,
-                what=f"{worker.args[0]} to reconnect after outage {outage}",
             )
         await plant.wait_flowing(200, timeout=45)
 
-    plant.stop_sources(sensor, gateway)
+    await plant.stop_sources(sensor, gateway)
     report = await plant.audited(reports=5, timeout=90)
     assert_complete(report, sensors=5)
     plant.assert_alive(coordinator, datamanager)

@@ -17,8 +17,8 @@ async def test_database_restarted_while_writing(plant: Plant, database: Database
     datamanager = plant.datamanager()
     await plant.wait_flowing(200)
 
-    database.stop()
-    wait_logged(
+    await database.stop()
+    await wait_logged(
         datamanager, "database unavailable", what="the datamanager to notice PostgreSQL is gone"
     )
     persist = plant.topology.persist_queue
@@ -28,10 +28,12 @@ async def test_database_restarted_while_writing(plant: Plant, database: Database
 
     await wait_for(backlog, what="a persist backlog while PostgreSQL is down")
     await database.ensure_running()
-    wait_logged(datamanager, "database back", timeout=30, what="the datamanager to write again")
+    await wait_logged(
+        datamanager, "database back", timeout=30, what="the datamanager to write again"
+    )
     await plant.wait_flowing(200)
 
-    plant.stop_sources(sensor, gateway)
+    await plant.stop_sources(sensor, gateway)
     report = await plant.audited(reports=5)
     assert_complete(report, sensors=5)
     plant.assert_alive(coordinator, datamanager)

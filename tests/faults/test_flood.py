@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.faults.harness import Broker, Plant, assert_complete
-from tests.support import wait_for, wait_until
+from tests.support import until, wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -42,33 +42,31 @@ async def small_bounds(plant: Plant, broker: Broker) -> AsyncIterator[None]:
         f"{plant_name}-persist": (f"^{plant_name}\\.persist$", PERSIST_BOUND_MESSAGES),
     }
     for name, (pattern, bound) in policies.items():
-        broker.set_policy(name, pattern, f'{{"max-length": {bound}}}')
+        await broker.set_policy(name, pattern, f'{{"max-length": {bound}}}')
     try:
         yield
     finally:
         for name in policies:
-            broker.clear_policy(name)
+            await broker.clear_policy(name)
 
 
 async def test_flood_until_the_readings_queue_is_full(plant: Plant, small_bounds: None) -> None:
     # No coordinator yet: nothing drains the sensor's queue.
     sensor = plant.sensor("flood", freq=1000, buffer=str(SENSOR_BUFFER_READINGS))
     readings = plant.topology.readings_queue("flood")
-    wait_until(lambda: "failed" in sensor.log_text(), what="the full queue to refuse a publish")
-    wait_until(
-        lambda: "buffer full" in sensor.log_text(),
-        timeout=30,
-        what="the sensor's buffer to overflow",
+    await until(lambda: "failed" in sensor.log_text(), "the full queue to refuse a publish")
+    await until(
+        lambda: "buffer full" in sensor.log_text(), "the sensor's buffer to overflow", timeout=30
     )
     assert await plant.queue_depth(readings) > 0
     plant.assert_alive(sensor)
 
     coordinator = plant.coordinator()
     datamanager = plant.datamanager()
-    wait_until(lambda: "again" in sensor.log_text(), timeout=30, what="the sensor to publish again")
+    await until(lambda: "again" in sensor.log_text(), "the sensor to publish again", timeout=30)
     await plant.wait_flowing(500)
 
-    plant.stop_sources(sensor)
+    await plant.stop_sources(sensor)
     report = await plant.audited(reports=1)
     (run,) = report.runs
     assert run.dropped > 0, "the buffer overflowed, so readings were dropped and counted"
@@ -84,10 +82,10 @@ async def test_flood_until_the_persist_queue_is_full(plant: Plant, small_bounds:
     gateway = plant.gateway(count=10, freq=20)
     coordinator = plant.coordinator()
     persist = plant.topology.persist_queue
-    wait_until(
+    await until(
         lambda: "persist batch not confirmed" in coordinator.log_text(),
+        "the full persist queue to refuse a batch",
         timeout=60,
-        what="the full persist queue to refuse a batch",
     )
 
     async def held_back() -> bool:
@@ -101,13 +99,13 @@ async def test_flood_until_the_persist_queue_is_full(plant: Plant, small_bounds:
 
     # Stopping now leaves refused batches unconfirmed: the coordinator must still leave, in
     # bounded time, and their readings must wait on the sources' queues for its successor.
-    assert coordinator.stop(timeout=30) == 0
+    assert await coordinator.stopped(timeout=30) == 0
     assert "leaving with persist batches unconfirmed" in coordinator.log_text()
     coordinator = plant.coordinator()
     datamanager = plant.datamanager()
     await plant.wait_flowing(500, timeout=60)
 
-    plant.stop_sources(sensor, gateway)
+    await plant.stop_sources(sensor, gateway)
     report = await plant.audited(reports=11, timeout=90)
     assert_complete(report, sensors=11)
     plant.assert_alive(coordinator, datamanager)

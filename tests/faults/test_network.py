@@ -8,7 +8,7 @@ import pytest
 
 from tests.faults.harness import Plant, assert_complete, logged
 from tests.faults.proxy import Proxy
-from tests.support import Worker, wait_for, wait_until
+from tests.support import Worker, until, wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -37,19 +37,17 @@ async def test_network_cut(proxy: Proxy, plant: Plant, role: str) -> None:
     await plant.wait_flowing(200)
     assert proxy.connections >= 1
 
-    proxy.cut()
+    await proxy.cut()
     # Lost, and at least one reconnect attempt refused: the cable stays out a while.
-    wait_until(logged(behind, "broker connection lost"), what=f"the {role} to lose the broker")
-    wait_until(lambda: proxy.refused >= 1, what=f"the {role} to try to reconnect")
+    await until(logged(behind, "broker connection lost"), f"the {role} to lose the broker")
+    await until(lambda: proxy.refused >= 1, f"the {role} to try to reconnect")
     proxy.restore()
-    wait_until(
-        logged(behind, "broker connection restored"),
-        timeout=30,
-        what=f"the {role} to reconnect",
+    await until(
+        logged(behind, "broker connection restored"), f"the {role} to reconnect", timeout=30
     )
     await plant.wait_flowing(200, timeout=45)
 
-    plant.stop_sources(sensor, gateway)
+    await plant.stop_sources(sensor, gateway)
     report = await plant.audited(reports=5)
     assert_complete(report, sensors=5)
     plant.assert_alive(coordinator, datamanager)
@@ -66,7 +64,7 @@ async def test_slow_network(proxy: Proxy, plant: Plant, role: str) -> None:
 
     proxy.latency = 0.0
     proxy.rate = None
-    plant.stop_sources(sensor, gateway)
+    await plant.stop_sources(sensor, gateway)
     report = await plant.audited(reports=5)
     assert_complete(report, sensors=5)
     plant.assert_alive(coordinator, datamanager)
@@ -80,13 +78,13 @@ async def test_every_process_stops_while_cut_off(proxy: Proxy, plant: Plant) -> 
     datamanager = plant.datamanager(amqp_url=proxy.url())
     await plant.wait_flowing(100)
 
-    proxy.cut()
+    await proxy.cut()
     for worker in (sensor, coordinator, datamanager):
-        wait_until(logged(worker, "broker connection lost"), what="the cut to be noticed")
+        await until(logged(worker, "broker connection lost"), "the cut to be noticed")
     for worker in (sensor, coordinator, datamanager):
         worker.signal(signal.SIGTERM)
     for worker in (sensor, coordinator, datamanager):
-        status = worker.stop(timeout=30)
+        status = await worker.stopped(timeout=30)
         assert status == 0, f"{worker.args[0]} exited with {status}:\n{worker.log_text()[-2000:]}"
 
     # Successors on a good network take over what the broker kept; the sensor's run never said
@@ -99,7 +97,7 @@ async def test_every_process_stops_while_cut_off(proxy: Proxy, plant: Plant) -> 
         return await plant.stored_of("g-1") >= 20
 
     await wait_for(gateway_stored, what="the new gateway's readings")
-    plant.stop_sources(gateway)
+    await plant.stop_sources(gateway)
     report = await plant.audited(reports=2)
     assert_complete(report, sensors=3)
     plant.assert_no_tracebacks()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.faults.harness import Plant, assert_complete, logged
-from tests.support import wait_for, wait_until
+from tests.support import until, wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -19,7 +19,7 @@ async def test_kill_datamanager(plant: Plant) -> None:
     datamanager = plant.datamanager()
     await plant.wait_flowing(200)
 
-    datamanager.kill()
+    await datamanager.killed()
     persist = plant.topology.persist_queue
 
     async def backlog() -> bool:
@@ -29,7 +29,7 @@ async def test_kill_datamanager(plant: Plant) -> None:
     datamanager = plant.datamanager()
     await plant.wait_flowing(200)
 
-    plant.stop_sources(sensor, gateway)
+    await plant.stop_sources(sensor, gateway)
     report = await plant.audited(reports=5)
     assert_complete(report, sensors=5)
     plant.assert_alive(coordinator, datamanager)
@@ -43,7 +43,7 @@ async def test_kill_coordinator(plant: Plant) -> None:
     datamanager = plant.datamanager()
     await plant.wait_flowing(200)
 
-    coordinator.kill()
+    await coordinator.killed()
     readings = plant.topology.readings_queue("s1")
 
     async def backlog() -> bool:
@@ -53,7 +53,7 @@ async def test_kill_coordinator(plant: Plant) -> None:
     coordinator = plant.coordinator()
     await plant.wait_flowing(200)
 
-    plant.stop_sources(sensor, gateway)
+    await plant.stop_sources(sensor, gateway)
     report = await plant.audited(reports=5)
     assert_complete(report, sensors=5)
     plant.assert_alive(coordinator, datamanager)
@@ -67,7 +67,7 @@ async def test_kill_sensor(plant: Plant) -> None:
     datamanager = plant.datamanager()
     await plant.wait_flowing(200)
 
-    sensor.kill()
+    await sensor.killed()
     readings = plant.topology.readings_queue("s1")
 
     async def drained() -> bool:
@@ -83,7 +83,7 @@ async def test_kill_sensor(plant: Plant) -> None:
 
     await wait_for(resumed, what="the restarted sensor's readings")
 
-    plant.stop_sources(sensor, gateway)
+    await plant.stop_sources(sensor, gateway)
     # The killed run never said goodbye: its bound is its highest stored seq; the new run and
     # the gateway say goodbye.
     report = await plant.audited(reports=5)
@@ -103,11 +103,11 @@ async def test_readings_queue_deleted(plant: Plant) -> None:
     datamanager = plant.datamanager()
     await plant.wait_flowing(100)
     # Without a consumer on it, nothing else declares the queue again behind the sensor's back.
-    assert coordinator.stop(timeout=30) == 0
+    assert await coordinator.stopped(timeout=30) == 0
 
     await plant.delete_queue(plant.topology.readings_queue("s1"))
     deleted_at = datetime.now(UTC)
-    wait_until(logged(sensor, "declared it again"), what="the sensor to declare its queue again")
+    await until(logged(sensor, "declared it again"), "the sensor to declare its queue again")
     before = await plant.stored_of("s1")
     coordinator = plant.coordinator()
 
@@ -115,7 +115,7 @@ async def test_readings_queue_deleted(plant: Plant) -> None:
         return await plant.stored_of("s1") >= before + 100
 
     await wait_for(resumed, what="readings stored after the queue came back")
-    plant.stop_sources(sensor)
+    await plant.stop_sources(sensor)
     report = await plant.audited(reports=1, since=deleted_at + timedelta(seconds=1))
     assert_complete(report, sensors=1)
     plant.assert_alive(coordinator, datamanager)
@@ -128,16 +128,16 @@ async def test_persist_queue_deleted(plant: Plant) -> None:
     coordinator = plant.coordinator()
     datamanager = plant.datamanager()
     await plant.wait_flowing(100)
-    assert datamanager.stop(timeout=30) == 0
+    assert await datamanager.stopped(timeout=30) == 0
 
     await plant.delete_queue(plant.topology.persist_queue)
     deleted_at = datetime.now(UTC)
-    wait_until(
-        logged(coordinator, "declared it again"), what="the coordinator to declare persist again"
+    await until(
+        logged(coordinator, "declared it again"), "the coordinator to declare persist again"
     )
     datamanager = plant.datamanager()
     await plant.wait_flowing(100)
-    plant.stop_sources(sensor)
+    await plant.stop_sources(sensor)
     report = await plant.audited(reports=1, since=deleted_at + timedelta(seconds=1))
     assert_complete(report, sensors=1)
     plant.assert_alive(coordinator, datamanager)

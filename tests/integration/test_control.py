@@ -12,7 +12,7 @@ from controlroom.config import Settings
 from controlroom.plant.sensors import Liveness
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import StatusChange, Stop
-from tests.support import EventTap, Worker, wait_for, wait_until
+from tests.support import EventTap, Worker, wait_for
 
 
 async def send_stop(settings: Settings, sensor: str) -> None:
@@ -40,8 +40,7 @@ async def test_remote_stop_ends_a_sensor_with_a_goodbye(
 
         await wait_for(live, what="the sensor to be live")
         await send_stop(settings, "pump")
-        wait_until(lambda: not sensor.running(), what="the sensor to exit")
-        assert sensor.process.returncode == 0
+        assert await sensor.wait(timeout=20) == 0, "the sensor exits after a remote stop"
 
         async def offline() -> bool:
             return states()[-1:] == [Liveness.OFFLINE]

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import asyncpg
 
 from controlroom.db.audit import audit
-from tests.support import Worker, free_port, scrape, wait_for
+from devsupport.net import free_port
+from tests.support import Worker, scrape, wait_for
 
 
 async def test_worker_metrics_move_with_the_load_and_match_the_audit(

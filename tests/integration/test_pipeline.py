@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -56,8 +57,8 @@ async def test_plant_persists_every_reference_sensor_and_audits_clean(
         return {name for name, n in counts.items() if n >= 2} >= REFERENCE_NAMES
 
     await wait_for(all_six_stored, timeout=30, what="readings of all six reference sensors")
-    assert plant.stop() == 0
-    result = run_audit(settings)
+    assert await plant.stopped() == 0
+    result = await asyncio.to_thread(run_audit, settings)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "audit clean" in result.stdout
     report = await audit(db)
@@ -83,7 +84,7 @@ async def test_discovery_whatever_the_start_order(
         start_worker(*sensor_args("late"))
         await wait_for(lambda: seen("late"), what="a sensor joining a running plant")
 
-        coordinator.stop()
+        await coordinator.stopped()
         tap.received.clear()
         start_worker("coordinator")
         await wait_for(
@@ -113,7 +114,7 @@ async def test_stopped_sensor_goes_offline_and_silent_one_stale(
 
         await wait_for(lambda: live("leaving"), what="the sensor to be live")
         await wait_for(lambda: live("frozen"), what="the other sensor to be live")
-        leaving.stop()
+        await leaving.stopped()
 
         async def offline() -> bool:
             return liveness("leaving")[-1:] == [Liveness.OFFLINE]
@@ -151,7 +152,7 @@ async def test_two_coordinators_and_two_datamanagers_store_once_in_order(
 
         await wait_for(enough, timeout=30, what="readings from every sensor")
         for worker in [*sensors, gateway]:
-            assert worker.stop() == 0
+            assert await worker.stopped() == 0
 
     async def settled() -> bool:
         report = await audit(db)

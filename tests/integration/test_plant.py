@@ -12,31 +12,47 @@ from pathlib import Path
 import psutil
 
 from controlroom.config import Settings
-from tests.support import Worker, wait_until
+from tests.support import Worker, until, wait_until
 
 
-def child_pid(plant: Worker, name: str) -> int | None:
+def child_pid(plant: Worker, name: str) -> int:
+    """The pid of the plant's child whose command line names `name`; 0 if there is none.
+
+    A child that was just killed is a zombie until the plant reaps it, and has no command line
+    to read: it is not the child being looked for."""
     for child in psutil.Process(plant.pid).children():
-        if name in " ".join(child.cmdline()):
+        try:
+            command = " ".join(child.cmdline())
+        except psutil.NoSuchProcess:  # gone, or a zombie (a subclass)
+            continue
+        if name in command:
             return child.pid
-    return None
+    return 0
+
+
+def alive(process: psutil.Process) -> bool:
+    """Running, and not a zombie waiting to be reaped (nor gone while we asked)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 async def test_a_child_that_dies_is_restarted_and_all_stop_with_the_plant(
     settings: Settings, start_worker: Callable[..., Worker]
 ) -> None:
     plant = start_worker("plant", "--no-bridge", "--no-sensors")
-    first = wait_until(lambda: child_pid(plant, "coordinator"), what="the coordinator child")
+    first = await until(lambda: child_pid(plant, "coordinator"), "the coordinator child")
     os.kill(first, signal.SIGKILL)
-    second = wait_until(
+    second = await until(
         lambda: (pid := child_pid(plant, "coordinator")) and pid != first and pid,
+        "the coordinator to be restarted",
         timeout=30,
-        what="the coordinator to be restarted",
     )
     assert "coordinator-1 exited with status -9; restarting" in plant.log_text()
     children = psutil.Process(plant.pid).children()
-    assert plant.stop() == 0
-    assert not any(child.is_running() and child.status() != "zombie" for child in children)
+    assert await plant.stopped() == 0
+    assert not any(alive(child) for child in children)
     assert second != first
 
 
@@ -61,9 +77,9 @@ def test_plant_stops_when_its_parent_dies(settings: Settings, tmp_path: Path) ->
         children = plant.children()
         parent.kill()
         parent.wait()
-        wait_until(lambda: not plant.is_running() or plant.status() == "zombie", what="plant exit")
+        wait_until(lambda: not alive(plant), what="plant exit")
         wait_until(
-            lambda: not any(c.is_running() and c.status() != "zombie" for c in children),
+            lambda: not any(alive(child) for child in children),
             what="the plant's children to stop",
         )
         assert "the process that started the plant is gone" in log.read_text()

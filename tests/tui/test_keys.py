@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandList
 from textual.widgets import Input
 
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.help import HelpScreen
 from controlroom.tui.spawn.spawn_form import SpawnForm
-from tests.support import wait_for
+from tests.support import until, wait_for
 from tests.tui.demo import NOW_US, demo_app, record
 
 
@@ -56,14 +57,17 @@ async def test_double_click_opens_the_detail_screen() -> None:
         assert app.screen.sensor == app.table.rows[2].name
 
 
-async def test_actions_without_a_broker_say_why() -> None:
+async def test_actions_without_a_broker_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
     app = demo_app()
     notes: list[str] = []
-    app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+    monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("down", "a")  # boiler_temp_out has an unacknowledged alarm
-        await pilot.pause()
-        assert any("cannot acknowledge: not connected to the broker" in n for n in notes)
+        # The acknowledgement runs in a worker of the app: wait for what it says.
+        await until(
+            lambda: any("cannot acknowledge: not connected to the broker" in n for n in notes),
+            "the note that the broker is not connected",
+        )
 
 
 async def test_the_spawn_form_refuses_bad_fields_and_builds_the_command() -> None:
@@ -114,5 +118,4 @@ async def test_the_command_palette_offers_the_actions() -> None:
 
         await wait_for(listed, what="the command in the palette")
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, DetailScreen)
+        await until(lambda: isinstance(app.screen, DetailScreen), "the detail screen")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo
@@ -21,7 +23,9 @@ T0 = 1_780_000_000_000_000
 
 
 def alarm(id: str, sensor: str = "s1", raised: int = T0, **fields: object) -> Alarm:
-    return Alarm(id, sensor, Condition.HIGH, raised, 9.0, 8.0, 9.5, **fields)  # type: ignore[arg-type]
+    return msgspec.structs.replace(
+        Alarm(id, sensor, Condition.HIGH, raised, 9.0, 8.0, 9.5), **fields
+    )
 
 
 def described(*names: str) -> SourceStates:
@@ -58,7 +62,8 @@ def test_unacknowledged_alarms_come_first_and_fields_never_unset() -> None:
     model.apply(AlarmEvent(alarm("cleared", raised=T0 + 2, cleared_at=T0 + 3)))
     model.apply(AlarmEvent(alarm("open", raised=T0 + 1)))
     assert [a.id for a in model.alarm_list()] == ["open", "cleared", "acked"]
-    assert model.alarm_for("s1") is not None and model.alarm_for("s1").id == "open"  # type: ignore[union-attr]
+    first = model.alarm_for("s1")
+    assert first is not None and first.id == "open"
     model.apply(AlarmEvent(alarm("acked", raised=T0 + 3)))  # an older event arriving late
     assert model.alarms["acked"].acked_by == "ann"
 

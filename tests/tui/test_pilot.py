@@ -26,7 +26,7 @@ from controlroom.tui.dialogs.choice import ChoiceDialog
 from controlroom.tui.messages import AckRequested, SensorSpawned, StopRequested
 from controlroom.tui.spawn.spawn_form import SpawnForm
 from controlroom.wire.envelopes import AlarmEvent
-from tests.support import Worker, wait_for
+from tests.support import Worker, until, wait_for
 
 OPERATOR = "pilot-test"
 SIZE = (110, 32)
@@ -72,7 +72,9 @@ async def test_a_spawned_sensor_appears_and_a_stopped_one_turns_offline(
             form.query_one("#freq", Input).value = "5"
             await pilot.press("ctrl+s")
             await until(lambda: not isinstance(app.screen, SpawnForm), "form closed")
-            spawned = [m for m in said if isinstance(m, SensorSpawned)]
+            spawned = await until(
+                lambda: [m for m in said if isinstance(m, SensorSpawned)], "SensorSpawned"
+            )
             assert [m.name for m in spawned] == ["turbine_temp_out_2"]
             assert await asyncio.to_thread(Path(spawned[0].log_path).exists)
 
@@ -92,13 +94,14 @@ async def test_a_spawned_sensor_appears_and_a_stopped_one_turns_offline(
                 lambda: row_state(app, "turbine_temp_out_2") == "OFFLINE",
                 "the stopped sensor OFFLINE",
             )
-            assert [m.sensor for m in said if isinstance(m, StopRequested)] == [
-                "turbine_temp_out_2"
-            ]
+            stops = await until(
+                lambda: [m.sensor for m in said if isinstance(m, StopRequested)], "StopRequested"
+            )
+            assert stops == ["turbine_temp_out_2"]
             # The remote stop ended the child this session started.
             await until(lambda: not app.children_processes.running(), "child process gone")
     finally:
-        app.children_processes.stop_all()
+        await asyncio.to_thread(app.children_processes.stop_all)
 
 
 async def test_an_alarm_shows_and_its_acknowledgement_is_stored_and_seen_by_others(
@@ -134,11 +137,15 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored_and_seen_by_othe
         await until(lambda: other.connected, "the other viewer connected")
         alarm = app.alarm_panel.alarms[0]
         assert alarm.kind.value == "HIGH" and alarm.acked_at is None
-        assert row_state(app, "hot_probe") == "HIGH"
+        await until(lambda: row_state(app, "hot_probe") == "HIGH", "the sensor's row HIGH")
 
         await select(pilot, app, "hot_probe")
         await pilot.press("a")
-        assert [m.alarm_id for m in said if isinstance(m, AckRequested)] == [alarm.id]
+        # AckRequested is posted once the acknowledgement is published (a worker of the app).
+        acks = await until(
+            lambda: [m.alarm_id for m in said if isinstance(m, AckRequested)], "AckRequested"
+        )
+        assert acks == [alarm.id]
 
         async def stored() -> asyncpg.Record | None:
             return await db.fetchrow(
@@ -157,10 +164,16 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored_and_seen_by_othe
             lambda: app.model.alarms[alarm.id].acked_by == OPERATOR,
             "alarm.acked back on the events exchange",
         )
-        await pilot.pause()
-        # Its row says so (a busy machine may have raised more alarms meanwhile: find it).
-        row_of = [a.id for a in app.alarm_panel.alarms].index(alarm.id)
-        assert "acked by pilot-test" in app.alarm_panel.render_line(row_of + 1).text
+
+        # Its row says so once the 10 Hz redraw has shown it (a busy machine may have raised
+        # more alarms meanwhile: find it).
+        def acked_row() -> str:
+            shown = [a.id for a in app.alarm_panel.alarms]
+            if alarm.id not in shown:
+                return ""
+            return app.alarm_panel.render_line(shown.index(alarm.id) + 1).text
+
+        await until(lambda: "acked by pilot-test" in acked_row(), "the panel to show the ack")
         await until(
             lambda: any(a.id == alarm.id and a.acked_by == OPERATOR for a in heard),
             "the acknowledgement at the other viewer",
@@ -211,12 +224,3 @@ async def test_the_detail_screen_shows_stored_history(
         await until(lambda: screen.window.label == "24 h" and screen.history_loaded, "24 h window")
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
-
-
-async def until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    """`wait_for` for a plain condition on the app's state."""
-
-    async def probe() -> bool:
-        return bool(condition())
-
-    await wait_for(probe, timeout=timeout, what=what)

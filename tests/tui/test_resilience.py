@@ -13,8 +13,7 @@ from controlroom.config import Settings
 from controlroom.tui import ControlRoom
 from controlroom.tui.detail.detail_screen import DetailScreen
 from tests.faults.proxy import Proxy
-from tests.support import Worker
-from tests.tui.test_pilot import until
+from tests.support import Worker, until
 
 
 def through(url: str, proxy: Proxy) -> str:
@@ -62,7 +61,7 @@ async def test_broker_outage_is_shown_and_the_ui_reconnects(
     async with app.run_test(size=(100, 30)):
         model = app.model
         await until(lambda: model.readings.total > 5, "live readings")
-        proxy.cut()
+        await proxy.cut()
         await until(lambda: app.header.broker is False, "the header to say the broker is down")
         assert app.header.database is True
         proxy.restore()
@@ -88,7 +87,7 @@ async def test_database_outage_history_says_so_and_live_data_goes_on(
         model = app.model
         await until(lambda: app.header.database is True, "the database up")
         await until(lambda: live_sensor in model.sensors, "the live sensor")
-        proxy.cut()
+        await proxy.cut()
         await until(lambda: app.header.database is False, "the header to say the database is down")
         names = [row.name for row in app.table.rows]
         app.table.cursor = names.index(live_sensor)

@@ -13,6 +13,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
+from controlroom.tui import ControlRoom
 from controlroom.tui.detail.detail_screen import DetailScreen
 from tests.tui.demo import demo_app
 
@@ -31,8 +32,9 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 async def _connected(pilot: Pilot[None]) -> None:
     app = pilot.app
-    app.header.broker = True  # type: ignore[attr-defined]
-    app.header.database = True  # type: ignore[attr-defined]
+    assert isinstance(app, ControlRoom)
+    app.header.broker = True
+    app.header.database = True
     await pilot.pause()
 
 

@@ -14,7 +14,7 @@ from controlroom.wire.envelopes import (
     StatusChange,
     StatusChanges,
 )
-from workers.coordinator.alarms import AlarmMonitor
+from workers.coordinator.aggregator import EventAggregator
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AckRequested,
@@ -24,7 +24,6 @@ from workers.coordinator.events import (
     SourceLeft,
 )
 from workers.coordinator.liveness import LivenessMonitor
-from workers.coordinator.persistence import Persister
 from workers.coordinator.registry import Registry
 from workers.coordinator.sequencing import SequenceFilter
 from workers.coordinator.viewers import ViewerPublisher
@@ -33,15 +32,11 @@ NOW = now_us()
 INFO = SensorInfo("boiler", "S1", "C", 10.0, 20.0, period_s=1.0)
 
 
-class Plant:
+class Plant(EventAggregator):
+    """The coordinator's own handler wiring, with one announced sensor to feed readings to."""
+
     def __init__(self, persist_interval: float = 0.0) -> None:
-        self.bus = MessageBus()
-        self.registry = Registry(self.bus)
-        self.alarms = AlarmMonitor(self.bus)
-        self.liveness = LivenessMonitor(self.bus)
-        self.persister = Persister(self.bus, persist_interval)
-        self.viewers = ViewerPublisher(self.bus)
-        self.sequence = SequenceFilter()
+        super().__init__(persist_interval)
         self.seq = 0
         self.bus.handle(SourceAnnounced(Announce("gw", "run1", [INFO])))
 
@@ -52,8 +47,7 @@ class Plant:
             names.append("boiler")
             seqs.append(self.seq)
             times.append(start + offset * 1000)
-        frame = Frame("gw", "run1", names, seqs, times, list(values))
-        self.bus.handle(FrameReceived(frame, self.sequence.fresh(frame)))
+        self.frame_received(Frame("gw", "run1", names, seqs, times, list(values)))
 
 
 def test_alarm_raised_then_cleared_reaches_persistence_and_viewers() -> None:

@@ -14,7 +14,7 @@ from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.records import RunReport
 from controlroom.plant.sensors import Condition, SensorInfo, SensorState
-from controlroom.wire.codec import Decoder, encode
+from controlroom.wire.codec import Decoder, Message, encode
 from controlroom.wire.envelopes import (
     AckRequest,
     AlarmEvent,
@@ -163,7 +163,7 @@ def test_name_byte_limit() -> None:
 def test_round_trips() -> None:
     info = SensorInfo("boiler", "MPR-1", "MPa", 1.0, 2.0, 0.5)
     alarm = Alarm("a1", "boiler", Condition.HIGH, NOW, 2.5, 2.0, 2.7)
-    messages = [
+    messages: list[Message] = [
         Announce("gw", "r1", [info]),
         Goodbye("gw", "r1", {"boiler": 10}, {"boiler": 2}),
         Stop("boiler", "ann"),

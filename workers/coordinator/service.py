@@ -42,22 +42,15 @@ from controlroom.wire.envelopes import (
     Goodbye,
     SnapshotRequest,
 )
-from workers.coordinator.alarms import AlarmMonitor
-from workers.coordinator.bus import MessageBus
+from workers.coordinator.aggregator import EventAggregator
 from workers.coordinator.events import (
     AckRequested,
     AlarmChanged,
     AlarmObserved,
     ClockTicked,
-    FrameReceived,
     SourceAnnounced,
     SourceLeft,
 )
-from workers.coordinator.liveness import LivenessMonitor
-from workers.coordinator.persistence import Persister
-from workers.coordinator.registry import Registry
-from workers.coordinator.sequencing import SequenceFilter
-from workers.coordinator.viewers import ViewerPublisher
 from workers.lifecycle import Backoff
 
 log = logging.getLogger(__name__)
@@ -94,14 +87,8 @@ class Coordinator:
         self.settings = settings
         self.topology = Topology(settings.plant)
         self.instance = uuid.uuid4().hex
-        self.bus = MessageBus()
-        self.registry = Registry(self.bus)
-        self.alarms = AlarmMonitor(self.bus)
-        self.liveness = LivenessMonitor(self.bus)
-        self.persister = Persister(self.bus, persist_interval)
-        self.viewers = ViewerPublisher(self.bus)
-        self.sequence = SequenceFilter()
-        self.bus.subscribe(AlarmChanged, _count_raised)
+        self.aggregator = EventAggregator(persist_interval)
+        self.aggregator.bus.subscribe(AlarmChanged, _count_raised)
         self.decoder = Decoder()
         self._inbox: asyncio.Queue[tuple[Inbound, AbstractIncomingMessage] | None] = asyncio.Queue()
         self._consumed_sources: set[str] = set()
@@ -214,11 +201,11 @@ class Coordinator:
                     metrics.DEAD_LETTERS.inc()
                     continue
                 handled.append(message)
-            self.bus.handle(ClockTicked(now_us()))
+            self.aggregator.handle(ClockTicked(now_us()))
             for source in new_sources:
                 await self._consume_source(source)
             await self._publish_events(events, events_channel, replies)
-            persist, body = self.persister.take_encoded()
+            persist, body = self.aggregator.persister.take_encoded()
             if persist:
                 pending = self._publish_persist(
                     tasks, persist_channel, body, persist.reading_count, handled
@@ -262,19 +249,19 @@ class Coordinator:
         decoded = self.decoder.decode(message.body)
         if kind is Inbound.READINGS and isinstance(decoded, Frame):
             metrics.READINGS_IN.inc(len(decoded))
-            self.bus.handle(FrameReceived(decoded, self.sequence.fresh(decoded)))
+            self.aggregator.frame_received(decoded)
         elif kind is Inbound.SENSORS and isinstance(decoded, Announce):
             new_sources.append(decoded.source)
-            self.bus.handle(SourceAnnounced(decoded))
+            self.aggregator.handle(SourceAnnounced(decoded))
         elif kind is Inbound.SENSORS and isinstance(decoded, Goodbye):
-            self.bus.handle(SourceLeft(decoded))
+            self.aggregator.handle(SourceLeft(decoded))
         elif kind is Inbound.REQUESTS and isinstance(decoded, SnapshotRequest):
-            replies.append((message, self.registry.snapshot()))
+            replies.append((message, self.aggregator.registry.snapshot()))
         elif kind is Inbound.REQUESTS and isinstance(decoded, AckRequest):
-            self.bus.handle(AckRequested(decoded))
+            self.aggregator.handle(AckRequested(decoded))
         elif kind is Inbound.ALARMS and isinstance(decoded, AlarmEvent):
             if message.app_id != self.instance:
-                self.bus.handle(AlarmObserved(decoded.alarm))
+                self.aggregator.handle(AlarmObserved(decoded.alarm))
         else:
             raise InvalidMessage(f"{type(decoded).__name__} does not belong on {kind.value}")
 
@@ -285,7 +272,7 @@ class Coordinator:
         replies: list[tuple[AbstractIncomingMessage, Message]],
     ) -> None:
         try:
-            for routing_key, event in self.viewers.take_encoded():
+            for routing_key, event in self.aggregator.viewers.take_encoded():
                 await events.publish(
                     json_message(event, persistent=False, app_id=self.instance),
                     routing_key=routing_key,

@@ -1,5 +1,6 @@
-"""A websocket client made of a bare TCP socket: it completes the handshake, then does whatever
-a test wants, including never reading again (a real websockets client always reads)."""
+"""Bare network tools for the tests and the bench: a free TCP port, raw HTTP, and a websocket
+client made of a bare TCP socket that completes the handshake, then does whatever it is asked,
+including never reading again (a real websockets client always reads)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ import asyncio
 import base64
 import os
 import socket
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 async def stalled_client(address: str, path: str = "/ws") -> asyncio.StreamWriter:
