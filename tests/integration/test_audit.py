@@ -566,7 +566,10 @@ async def fault_plant(
     plant: Copy, start_worker: Callable[..., Worker], monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Plant]:
     """The fault cases' view of this case's copy (its failure message without the broker's)."""
-    monkeypatch.setattr(Plant, "broker_state", lambda self: "broker state: not asked")
+    async def not_asked(self: Plant) -> str:
+        return "broker state: not asked"
+
+    monkeypatch.setattr(Plant, "broker_state", not_asked)
     judge = Plant(plant.settings, start_worker)
     try:
         yield judge
