@@ -37,6 +37,16 @@ DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClie
 
 
 @dataclass
+class SteadyLoad:
+    """The workers of `Plant.steady_load`; a case may replace one it restarted."""
+
+    sensor: Worker
+    gateway: Worker
+    coordinator: Worker
+    datamanager: Worker
+
+
+@dataclass
 class Plant:
     """Worker processes of one test's plant, and the questions a case asks about them."""
 
@@ -202,6 +212,28 @@ class Plant:
             if self.settings.plant in line or line.startswith("name")
         ]
         return "broker state:\n" + "\n".join(mine)
+
+    async def steady_load(self) -> SteadyLoad:
+        """The load most cases fault: a lone fast sensor, a gateway of four, a coordinator and
+        a datamanager, with readings flowing into the database."""
+        load = SteadyLoad(
+            self.sensor("s1", freq=50),
+            self.gateway(count=4, freq=25),
+            self.coordinator(),
+            self.datamanager(),
+        )
+        await self.wait_flowing(200)
+        return load
+
+    async def ends_clean(self, load: SteadyLoad, *, timeout: float = 60.0) -> AuditReport:
+        """Stop the load's sources (each says goodbye) and require what every case requires:
+        a complete, clean audit, the other workers alive, no traceback in any log."""
+        await self.stop_sources(load.sensor, load.gateway)
+        report = await self.audited(reports=5, timeout=timeout)
+        assert_complete(report, sensors=5)
+        self.assert_alive(load.coordinator, load.datamanager)
+        self.assert_no_tracebacks()
+        return report
 
     def assert_alive(self, *workers: Worker) -> None:
         for worker in workers:

@@ -13,61 +13,36 @@ pytestmark = pytest.mark.faults
 
 
 async def test_kill_datamanager(plant: Plant) -> None:
-    sensor = plant.sensor("s1", freq=50)
-    gateway = plant.gateway(count=4, freq=25)
-    coordinator = plant.coordinator()
-    datamanager = plant.datamanager()
-    await plant.wait_flowing(200)
-
-    await datamanager.killed()
+    load = await plant.steady_load()
+    await load.datamanager.killed()
     persist = plant.topology.persist_queue
 
     async def backlog() -> bool:
         return await plant.queue_depth(persist) >= 5
 
     await wait_for(backlog, what="a persist backlog while the datamanager is dead")
-    datamanager = plant.datamanager()
+    load.datamanager = plant.datamanager()
     await plant.wait_flowing(200)
-
-    await plant.stop_sources(sensor, gateway)
-    report = await plant.audited(reports=5)
-    assert_complete(report, sensors=5)
-    plant.assert_alive(coordinator, datamanager)
-    plant.assert_no_tracebacks()
+    await plant.ends_clean(load)
 
 
 async def test_kill_coordinator(plant: Plant) -> None:
-    sensor = plant.sensor("s1", freq=50)
-    gateway = plant.gateway(count=4, freq=25)
-    coordinator = plant.coordinator()
-    datamanager = plant.datamanager()
-    await plant.wait_flowing(200)
-
-    await coordinator.killed()
+    load = await plant.steady_load()
+    await load.coordinator.killed()
     readings = plant.topology.readings_queue("s1")
 
     async def backlog() -> bool:
         return await plant.queue_depth(readings) >= 20
 
     await wait_for(backlog, what="a readings backlog while the coordinator is dead")
-    coordinator = plant.coordinator()
+    load.coordinator = plant.coordinator()
     await plant.wait_flowing(200)
-
-    await plant.stop_sources(sensor, gateway)
-    report = await plant.audited(reports=5)
-    assert_complete(report, sensors=5)
-    plant.assert_alive(coordinator, datamanager)
-    plant.assert_no_tracebacks()
+    await plant.ends_clean(load)
 
 
 async def test_kill_sensor(plant: Plant) -> None:
-    sensor = plant.sensor("s1", freq=50)
-    gateway = plant.gateway(count=4, freq=25)
-    coordinator = plant.coordinator()
-    datamanager = plant.datamanager()
-    await plant.wait_flowing(200)
-
-    await sensor.killed()
+    load = await plant.steady_load()
+    await load.sensor.killed()
     readings = plant.topology.readings_queue("s1")
 
     async def drained() -> bool:
@@ -76,23 +51,18 @@ async def test_kill_sensor(plant: Plant) -> None:
     await wait_for(drained, what="the killed sensor's queue to drain")
     killed_run = await plant.stored_of("s1")
     assert killed_run > 0
-    sensor = plant.sensor("s1", freq=50)
+    load.sensor = plant.sensor("s1", freq=50)
 
     async def resumed() -> bool:
         return await plant.stored_of("s1") >= killed_run + 100
 
     await wait_for(resumed, what="the restarted sensor's readings")
-
-    await plant.stop_sources(sensor, gateway)
     # The killed run never said goodbye: its bound is its highest stored seq; the new run and
     # the gateway say goodbye.
-    report = await plant.audited(reports=5)
-    assert_complete(report, sensors=5)
+    report = await plant.ends_clean(load)
     s1_runs = [run for run in report.runs if run.sensor == "s1"]
     assert len(s1_runs) == 2
     assert sorted(run.confirmed_seq is None for run in s1_runs) == [False, True]
-    plant.assert_alive(coordinator, datamanager)
-    plant.assert_no_tracebacks()
 
 
 async def test_readings_queue_deleted(plant: Plant) -> None:
