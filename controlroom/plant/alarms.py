@@ -10,6 +10,7 @@ putting two copies together, whatever the order they come in.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import msgspec
@@ -27,6 +28,17 @@ from controlroom.wire.fields import (
 )
 
 DEFAULT_DEADBAND = 0.02
+
+_ALARM_NAMESPACE = uuid.UUID("6f1c0a52-3c1e-4d8e-9a57-2b3c8e7d0a14")
+
+
+def alarm_id(sensor: str, kind: Condition, run: str, seq: int) -> str:
+    """An alarm's id, named after the reading that raised it (sensor, run, seq).
+
+    Deterministic, so a coordinator that evaluates a redelivered frame from the same state
+    raises the very alarm its dead predecessor raised (and perhaps sent): one row, not two.
+    """
+    return uuid.uuid5(_ALARM_NAMESPACE, f"{sensor}\x00{kind.value}\x00{run}\x00{seq}").hex
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,7 @@
 """The coordinator's handlers on its event bus, without a broker."""
 
+import msgspec
+
 from controlroom.clock import now_us
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo
@@ -18,6 +20,7 @@ from workers.coordinator.aggregator import EventAggregator
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AckRequested,
+    AlarmObserved,
     ClockTicked,
     FrameReceived,
     SourceAnnounced,
@@ -149,3 +152,64 @@ def test_a_lone_change_keeps_its_own_message_and_key() -> None:
     bus.handle(SourceAnnounced(Announce("one", "run1", [SensorInfo("boiler")])))
     ((key, body),) = viewers.take_encoded()
     assert key == "source.boiler" and isinstance(Decoder().decode(body), SourceState)
+
+
+def raised(plant: EventAggregator) -> list[str]:
+    events = plant.viewers.take()
+    return [m.alarm.id for k, m in events if k == "alarm.raised" and isinstance(m, AlarmEvent)]
+
+
+def later(plant: Plant) -> Plant:
+    """Another coordinator, evaluating the same source's next readings."""
+    successor = Plant()
+    successor.seq = plant.seq
+    return successor
+
+
+def test_a_coordinator_that_takes_over_an_active_alarm_goes_on_with_it_and_clears_it() -> None:
+    first = Plant()
+    first.readings(25, 26)
+    (alarm,) = first.persister.take().alarms  # what the datamanager stored
+    second = later(first)  # a new coordinator, the first one gone
+    second.bus.handle(AlarmObserved(msgspec.structs.replace(alarm)))
+    second.viewers.take()
+    second.readings(27, 26)
+    assert raised(second) == [], "no second alarm for the same excursion"
+    second.readings(15)
+    (cleared,) = second.persister.take().alarms
+    assert cleared.id == alarm.id and cleared.cleared_at is not None and cleared.peak == 27
+
+
+def test_without_taking_over_the_same_excursion_is_a_second_alarm() -> None:
+    """The defect the take-over fixes, shown on the same wiring (the test can fail)."""
+    first = Plant()
+    first.readings(25)
+    second = later(first)
+    second.readings(27)
+    assert raised(first) != raised(second) != []
+
+
+def test_an_alarm_cleared_by_the_coordinator_that_evaluates_it_is_released() -> None:
+    active = Plant()
+    active.readings(25)
+    (alarm,) = active.persister.take().alarms
+    standby = Plant()
+    standby.bus.handle(AlarmObserved(msgspec.structs.replace(alarm)))
+    active.readings(15)
+    (cleared,) = active.persister.take().alarms
+    standby.bus.handle(AlarmObserved(msgspec.structs.replace(cleared)))
+    standby.viewers.take()
+    standby.seq = active.seq
+    standby.readings(25)  # a new excursion after the failover: a new alarm
+    (new,) = standby.persister.take().alarms
+    assert new.id != alarm.id and new.active
+
+
+def test_a_redelivered_frame_raises_the_same_alarm_again() -> None:
+    frame = Frame("gw", "run1", ["boiler"], [7], [NOW], [25.0])
+    ids = []
+    for _ in range(2):  # a coordinator dies before its batch is confirmed; the next one
+        plant = Plant()
+        plant.frame_received(frame)
+        ids += [alarm.id for alarm in plant.persister.take().alarms]
+    assert len(ids) == 2 and ids[0] == ids[1]

@@ -2,17 +2,21 @@
 
 The book holds every alarm that is open (active or unacknowledged), this coordinator's and those
 other coordinators published, so any coordinator can acknowledge any alarm.
+
+An active alarm is the state of its sensor, whoever raised it: one stored in PostgreSQL (taken
+over at start) or another coordinator's (mirrored) is adopted as the sensor's alarm, so the
+coordinator that evaluates the sensor next goes on with that alarm and clears it, instead of
+raising a second one for the same excursion.
 """
 
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass
 from itertools import compress, count
 from operator import gt, le, or_
 
-from controlroom.plant.alarms import Alarm, SafeRange
+from controlroom.plant.alarms import Alarm, SafeRange, alarm_id
 from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.sensors import Condition
 from workers.coordinator.bus import MessageBus
@@ -105,7 +109,7 @@ class AlarmMonitor:
         """The safe-range rule for the readings at `indexes`, in order."""
         ranges = self._ranges
         conditions = self._conditions
-        names, values, taken_on = frame.names, frame.values, frame.taken_on
+        names, values, taken_on, seqs = frame.names, frame.values, frame.taken_on, frame.seqs
         for index in indexes:
             name = names[index]
             safe = ranges.get(name)
@@ -127,15 +131,18 @@ class AlarmMonitor:
             if before is not Condition.NORMAL:
                 self._clear(name, taken_on[index])
             if after is not Condition.NORMAL:
-                self._raise(name, after, value, taken_on[index], safe.limit(after))
+                identity = alarm_id(name, after, frame.run, seqs[index])
+                self._raise(identity, name, after, value, taken_on[index], safe.limit(after))
 
     def _track_peak(self, sensor: str, value: float) -> None:
         alarm = self._active.get(sensor)
         if alarm is not None:
             alarm.track(value)
 
-    def _raise(self, sensor: str, kind: Condition, value: float, at: int, limit: float) -> None:
-        alarm = Alarm(uuid.uuid4().hex, sensor, kind, at, value, limit, peak=value)
+    def _raise(
+        self, identity: str, sensor: str, kind: Condition, value: float, at: int, limit: float
+    ) -> None:
+        alarm = Alarm(identity, sensor, kind, at, value, limit, peak=value)
         self._active[sensor] = alarm
         self.book[alarm.id] = alarm
         self._bus.emit(AlarmChanged(alarm, "raised"))
@@ -161,12 +168,34 @@ class AlarmMonitor:
         self._bus.emit(AlarmChanged(alarm, "acked"))
 
     def _on_observed(self, event: AlarmObserved) -> None:
+        """Another copy of an alarm: another coordinator's, or one stored (taken over)."""
         seen = event.alarm
         alarm = self.book.get(seen.id)
         if alarm is None:
-            if seen.open:
-                self.book[seen.id] = seen
+            if not seen.open:
+                return
+            alarm = self.book[seen.id] = seen
+        else:
+            alarm.absorb(seen)
+            if not alarm.open:
+                self.book.pop(alarm.id, None)
+        if alarm.active:
+            self._adopt(alarm)
+        elif self._active.get(alarm.sensor) is alarm:
+            self._release(alarm)
+
+    def _adopt(self, alarm: Alarm) -> None:
+        """An active alarm known elsewhere becomes its sensor's, unless it has one already."""
+        if alarm.sensor in self._active:
             return
-        alarm.absorb(seen)
-        if not alarm.open:
-            self.book.pop(alarm.id, None)
+        self._active[alarm.sensor] = alarm
+        self._conditions[alarm.sensor] = alarm.kind
+        self._abnormal.add(alarm.sensor)
+        self._version += 1
+
+    def _release(self, alarm: Alarm) -> None:
+        """An adopted alarm cleared by whoever evaluates its sensor now."""
+        del self._active[alarm.sensor]
+        self._conditions[alarm.sensor] = Condition.NORMAL
+        self._abnormal.discard(alarm.sensor)
+        self._version += 1

@@ -20,6 +20,7 @@ from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
+    AbstractQueue,
     AbstractRobustConnection,
 )
 
@@ -51,6 +52,7 @@ from workers.coordinator.events import (
     SourceAnnounced,
     SourceLeft,
 )
+from workers.coordinator.takeover import backlog_stored, stored_open_alarms
 from workers.lifecycle import Backoff
 
 log = logging.getLogger(__name__)
@@ -103,7 +105,7 @@ class Coordinator:
             settle: asyncio.Queue[Pending] = asyncio.Queue(CONFIRMS_IN_FLIGHT)
             async with asyncio.TaskGroup() as tasks:
                 persist_channel = await connection.channel()
-                await self.topology.persist(persist_channel)
+                await self._take_over(await self.topology.persist(persist_channel))
                 events_channel = await connection.channel(publisher_confirms=False)
                 events = await self.topology.events(events_channel)
                 processing = tasks.create_task(
@@ -121,6 +123,17 @@ class Coordinator:
                 settling.cancel()
         log.info("coordinator %s stopped", self.instance[:8])
         return 0
+
+    async def _take_over(self, persist: AbstractQueue) -> None:
+        """Before the first reading: the open alarms, from PostgreSQL once the persist backlog
+        is stored (the mirror, already bound, brings the other coordinators' meanwhile)."""
+        await backlog_stored(persist)
+        stored = await stored_open_alarms(self.settings)
+        for alarm in stored or ():
+            self.aggregator.handle(AlarmObserved(alarm))
+        if stored is not None:
+            active = sum(alarm.active for alarm in stored)
+            log.info("took over %d open alarms (%d active)", len(stored), active)
 
     async def _drain(self, settle: asyncio.Queue[Pending]) -> None:
         """On the way out, let the batches in flight be confirmed and their input acked.
