@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def now_us() -> int:
@@ -16,3 +16,23 @@ def us_to_datetime(us: int) -> datetime:
 
 def datetime_to_us(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """`90s`, `15m`, `2h`, `30d`, `1w`, `10y` (a year is 365 days) as a timedelta; else None."""
+    number, unit = text[:-1], text[-1:]
+    if unit not in DURATION_UNITS or not number.isdigit():
+        return None
+    return timedelta(seconds=int(number) * DURATION_UNITS[unit])
+
+
+def format_duration(span: timedelta) -> str:
+    """The shortest exact form parse_duration reads back: 30d, 1h, 90s."""
+    seconds = int(span.total_seconds())
+    for unit in ("y", "w", "d", "h", "m"):
+        if seconds and seconds % DURATION_UNITS[unit] == 0:
+            return f"{seconds // DURATION_UNITS[unit]}{unit}"
+    return f"{seconds}s"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import orjson
 
+from controlroom.clock import parse_duration
 from controlroom.config import Settings
 from controlroom.db import connect
 from controlroom.db.audit import AuditReport, RunAudit, audit
@@ -31,9 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
     if text is None:
         return None
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if text[-1:] in units and text[:-1].isdigit():
-        return (now or datetime.now(UTC)) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    age = parse_duration(text)
+    if age is not None:
+        return (now or datetime.now(UTC)) - age
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -53,11 +54,22 @@ def format_run(run: RunAudit) -> str:
     )
 
 
+def window(report: AuditReport) -> str:
+    """What the audit covered, in words."""
+    if report.since is None:
+        return "every reading stored"
+    covered = f"readings taken since {report.since.isoformat()}"
+    if report.horizon is not None and report.since == report.horizon:
+        return f"{covered}, the retained window: older ones were dropped by retention"
+    return covered
+
+
 def format_report(report: AuditReport, verbose: bool) -> str:
     lines = [format_run(run) for run in report.runs if verbose or not run.clean]
     verdict = "clean" if report.clean else "NOT CLEAN"
     lines.append(
-        f"audit {verdict}: {len(report.runs)} sensor runs, {report.stored} readings stored, "
+        f"audit {verdict} ({window(report)}): {len(report.runs)} sensor runs, "
+        f"{report.stored} readings stored, "
         f"{report.missing} confirmed readings missing, {report.duplicates} duplicates, "
         f"{report.dropped} dropped by sensors before confirmation"
     )
@@ -76,6 +88,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             orjson.dumps(
                 {
                     "clean": report.clean,
+                    "since": report.since.isoformat() if report.since else None,
+                    "horizon": report.horizon.isoformat() if report.horizon else None,
                     "stored": report.stored,
                     "missing": report.missing,
                     "duplicates": report.duplicates,

@@ -24,6 +24,7 @@ from controlroom.broker.topology import Topology
 from controlroom.config import Settings
 from controlroom.db import connect as connect_database
 from controlroom.db.connection import CONNECTION_ERRORS
+from controlroom.db.maintenance import maintain
 from controlroom.db.writer import BatchWriter
 from controlroom.errors import ConfigError, DatabaseUnavailable, InvalidMessage, describe
 from controlroom.processes import DRAIN_TIMEOUT_S
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 BATCH_READINGS = 20_000
 BATCH_WAIT_S = 0.02
 PREFETCH = 32
+MAINTAIN_EVERY_S = 600.0
 # InternalClientError: a connection whose operation the server cut short (a shutdown) can be
 # left mid-protocol ("cannot switch to state ..."); a new connection is the cure.
 RETRYABLE = (
@@ -53,6 +55,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--writers", type=int, default=2, help="database connections writing at once (default 2)"
     )
+    parser.add_argument(
+        "--maintain-every",
+        type=float,
+        default=MAINTAIN_EVERY_S,
+        metavar="SECONDS",
+        help="run the history's maintenance (`db maintain`) this often; 0: never "
+        f"(default {MAINTAIN_EVERY_S:.0f})",
+    )
 
 
 @dataclass(slots=True)
@@ -66,8 +76,11 @@ class Work:
 
 
 class DataManager:
-    def __init__(self, settings: Settings, writers: int = 2) -> None:
+    def __init__(
+        self, settings: Settings, writers: int = 2, maintain_every: float = MAINTAIN_EVERY_S
+    ) -> None:
         self.settings = settings
+        self.maintain_every = maintain_every
         self.topology = Topology(settings.plant)
         self.writers = writers
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
@@ -87,6 +100,7 @@ class DataManager:
             async with asyncio.TaskGroup() as tasks:
                 writers = [tasks.create_task(self._write(n)) for n in range(self.writers)]
                 batching = tasks.create_task(self._gather())
+                upkeep = tasks.create_task(self._maintain()) if self.maintain_every else None
                 tag = await queue.consume(self._inbox.put)
                 log.info("datamanager storing %s with %d writers", queue.name, self.writers)
                 await stopping.wait()
@@ -101,6 +115,8 @@ class DataManager:
                         DRAIN_TIMEOUT_S,
                     )
                 batching.cancel()
+                if upkeep is not None:
+                    upkeep.cancel()
                 for writer in writers:
                     writer.cancel()
         log.info("datamanager stopped; %d readings stored in this run", self.stored)
@@ -113,6 +129,25 @@ class DataManager:
         except Exception as error:  # the channel is gone: its messages are redelivered anyway
             log.debug("could not cancel the consumer: %s", describe(error))
         await self._work.join()
+
+    async def _maintain(self) -> None:
+        """The history's maintenance on a schedule (another datamanager may hold the round)."""
+        while True:
+            try:
+                connection = await connect_database(self.settings)
+                try:
+                    report = await maintain(connection)
+                finally:
+                    await connection.close()
+                if report.made or report.moved or report.dropped:
+                    log.info("%s", report.summary())
+            except (DatabaseUnavailable, *RETRYABLE, asyncpg.PostgresError) as error:
+                log.warning(
+                    "history maintenance failed (next round in %.0f s): %s",
+                    self.maintain_every,
+                    describe(error),
+                )
+            await asyncio.sleep(self.maintain_every)
 
     async def _gather(self) -> None:
         """Decode messages into units of work of up to BATCH_READINGS readings."""
@@ -206,7 +241,9 @@ class DataManager:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.writers <= 16:
         raise ConfigError("--writers must be between 1 and 16")
-    manager = DataManager(settings, args.writers)
+    if not (args.maintain_every == 0 or 1 <= args.maintain_every <= 86400):
+        raise ConfigError("--maintain-every must be 0 (never) or between 1 and 86400 seconds")
+    manager = DataManager(settings, args.writers, args.maintain_every)
     with stop_on_signals() as stopping:
         return await manager.run(stopping)
 

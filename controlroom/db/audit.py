@@ -9,6 +9,10 @@ With `since`, only readings taken since then count, and a run's seqs must resume
 last reading stored before the window (seqs rise with taken_on within a run): readings lost at
 the start of the window are missing too. A run with no reading before the window started in it,
 at seq 1.
+
+Retention drops old partitions whole (controlroom.db.partitions), so the audit covers the
+retained window: it starts no earlier than the plant's raw horizon, and a run that had readings
+dropped resumes just after the last seq retention dropped (kept in reading_horizon).
 """
 
 from __future__ import annotations
@@ -38,12 +42,15 @@ WITH stored AS (
 )
 SELECT s.name AS sensor, sr.source, sr.run, runs.*,
        -- With a window: the run's last seq before it (one step down the primary key, usually).
-       CASE WHEN $1::timestamptz IS NOT NULL AND runs.first_seq IS DISTINCT FROM 1 THEN (
-           SELECT b.seq FROM sensor_reading b
-           WHERE b.sensor_id = runs.sensor_id AND b.run_id = runs.run_id
-             AND b.taken_on < $1::timestamptz
-           ORDER BY b.taken_on DESC
-           LIMIT 1)
+       -- Or the last seq retention dropped of that run.
+       CASE WHEN $1::timestamptz IS NOT NULL AND runs.first_seq IS DISTINCT FROM 1 THEN greatest(
+           (SELECT b.seq FROM sensor_reading b
+            WHERE b.sensor_id = runs.sensor_id AND b.run_id = runs.run_id
+              AND b.taken_on < $1::timestamptz
+            ORDER BY b.taken_on DESC
+            LIMIT 1),
+           (SELECT h.last_seq FROM reading_horizon h
+            WHERE h.sensor_id = runs.sensor_id AND h.run_id = runs.run_id))
        END AS seq_before
 FROM runs
 JOIN sensor s ON s.id = runs.sensor_id
@@ -91,6 +98,8 @@ class RunAudit:
 @dataclass(frozen=True, slots=True)
 class AuditReport:
     runs: list[RunAudit]
+    since: datetime | None = None  # the window the audit covered: readings taken since then
+    horizon: datetime | None = None  # readings taken before it were dropped by retention
 
     @property
     def clean(self) -> bool:
@@ -114,6 +123,10 @@ class AuditReport:
 
 
 async def audit(connection: asyncpg.Connection, since: datetime | None = None) -> AuditReport:
+    """Audit the readings taken since `since` and within retention (all retained, without)."""
+    horizon = await connection.fetchval("SELECT raw_horizon FROM history_policy")
+    if horizon is not None and (since is None or since < horizon):
+        since = horizon
     runs = []
     for row in await connection.fetch(_RUNS, since):
         first_seq, last_seq = row["first_seq"], row["last_seq"]
@@ -146,7 +159,7 @@ async def audit(connection: asyncpg.Connection, since: datetime | None = None) -
                 gaps=gaps,
             )
         )
-    return AuditReport(runs)
+    return AuditReport(runs, since, horizon)
 
 
 def _first_expected(first_stored: int | None, seq_before: int | None) -> int:

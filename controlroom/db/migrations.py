@@ -11,6 +11,7 @@ import asyncpg
 
 from controlroom.config import Settings
 from controlroom.db.connection import connect, quote_ident
+from controlroom.db.maintenance import maintain
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +47,26 @@ def discover(directory: Path | None = None) -> list[Migration]:
     return found
 
 
-async def migrate(settings: Settings) -> list[Migration]:
-    """Create the plant's schema if needed and apply the migrations it lacks."""
+async def migrate(settings: Settings, upto: int | None = None) -> list[Migration]:
+    """Create the plant's schema if needed, apply the migrations it lacks (up to `upto`, for
+    tests of a migration) and make the readings' partitions ahead."""
     connection = await connect(settings)
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         try:
-            return await _apply_missing(connection, settings.plant)
+            done = await _apply_missing(connection, settings.plant, upto)
+            if await connection.fetchval("SELECT to_regclass('history_policy') IS NOT NULL"):
+                await maintain(connection, wait=True, retention=False)
+            return done
         finally:
             await connection.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
     finally:
         await connection.close()
 
 
-async def _apply_missing(connection: asyncpg.Connection, schema: str) -> list[Migration]:
+async def _apply_missing(
+    connection: asyncpg.Connection, schema: str, upto: int | None
+) -> list[Migration]:
     await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
     await connection.execute(
         """CREATE TABLE IF NOT EXISTS schema_migration (
@@ -72,7 +79,7 @@ async def _apply_missing(connection: asyncpg.Connection, schema: str) -> list[Mi
     }
     done = []
     for migration in discover():
-        if migration.version in applied:
+        if migration.version in applied or (upto is not None and migration.version > upto):
             continue
         async with connection.transaction():
             await connection.execute(migration.path.read_text())

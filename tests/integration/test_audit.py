@@ -267,8 +267,9 @@ def bad_lines(output: str) -> list[str]:
 def summary(stored: int, missing: int = 0, duplicates: int = 0, dropped: int = 0) -> str:
     verdict = "clean" if missing == 0 and duplicates == 0 else "NOT CLEAN"
     return (
-        f"audit {verdict}: 4 sensor runs, {stored} readings stored, {missing} confirmed readings "
-        f"missing, {duplicates} duplicates, {dropped} dropped by sensors before confirmation"
+        f"audit {verdict} (every reading stored): 4 sensor runs, {stored} readings stored, "
+        f"{missing} confirmed readings missing, {duplicates} duplicates, "
+        f"{dropped} dropped by sensors before confirmation"
     )
 
 
@@ -301,6 +302,8 @@ async def test_the_undamaged_plant_audits_clean(plant: Copy) -> None:
     document = await plant.command_json()
     assert document == {
         "clean": True,
+        "since": None,
+        "horizon": None,
         "stored": stored,
         "missing": 0,
         "duplicates": 0,
@@ -527,7 +530,16 @@ async def test_json_lists_exactly_the_damaged_runs(plant: Copy) -> None:
     await plant.store_twice(doubled, 70)
 
     document = await plant.command_json()
-    assert set(document) == {"clean", "stored", "missing", "duplicates", "dropped", "runs"}
+    assert set(document) == {
+        "clean",
+        "since",
+        "horizon",
+        "stored",
+        "missing",
+        "duplicates",
+        "dropped",
+        "runs",
+    }
     assert (document["clean"], document["stored"]) == (False, stored - 10 + 1)
     assert (document["missing"], document["duplicates"], document["dropped"]) == (10, 1, 0)
     assert json_runs(document) == {gapped.key: (10, 0, [[101, 110]]), doubled.key: (0, 1, [])}
@@ -566,6 +578,7 @@ async def fault_plant(
     plant: Copy, start_worker: Callable[..., Worker], monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Plant]:
     """The fault cases' view of this case's copy (its failure message without the broker's)."""
+
     async def not_asked(self: Plant) -> str:
         return "broker state: not asked"
 

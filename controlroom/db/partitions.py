@@ -1,0 +1,215 @@
+"""The time partitions of sensor_reading: made ahead, strays adopted, expired ones dropped.
+
+Why each step takes the locks it does (ingest must never wait on maintenance):
+- a partition is made as a plain table and then ATTACHed, which needs only SHARE UPDATE
+  EXCLUSIVE on sensor_reading (COPY goes on) where CREATE TABLE ... PARTITION OF would take
+  ACCESS EXCLUSIVE; ATTACH checks the default partition, which is empty or nearly;
+- readings in the default partition (none covered their time when they came) are moved into
+  a partition made for them, in one transaction, so none is lost or stored twice;
+- dropping a partition does need ACCESS EXCLUSIVE on sensor_reading for a moment, so it runs
+  with a short lock_timeout and tries again: a long reader (an export, an audit) makes the drop
+  wait for the next round instead of making ingest wait behind the drop. Before it goes, each
+  sensor run's last seq in it is kept (reading_horizon), so the audit knows where a run resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from controlroom.db.connection import quote_ident
+from controlroom.db.policy import HistoryPolicy, advance_horizon
+
+log = logging.getLogger(__name__)
+
+TABLE = "sensor_reading"
+DEFAULT_PARTITION = "sensor_reading_default"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # partitions are aligned to it (UTC midnights)
+DROP_LOCK_TIMEOUT = "200ms"
+DROP_ATTEMPTS = 5
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+_BOUND = re.compile(r"FOR VALUES FROM \((MINVALUE|'[^']*')\) TO \((MAXVALUE|'[^']*')\)")
+
+_PARTITIONS = """
+SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = (quote_ident(current_schema()) || '.' || $1)::regclass
+"""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Partition:
+    """One range partition: [lower, upper); None is MINVALUE (a migrated plant's old table)."""
+
+    lower: datetime | None
+    upper: datetime
+    name: str
+
+
+def partition_name(lower: datetime) -> str:
+    return f"{TABLE}_p{lower.astimezone(UTC):%Y%m%d_%H%M}"
+
+
+def aligned(moment: datetime, interval: timedelta) -> datetime:
+    """The start of the partition interval that holds `moment` (as date_bin from 2000-01-01)."""
+    return moment - (moment - EPOCH) % interval
+
+
+def _bound(text: str) -> datetime | None:
+    if text in ("MINVALUE", "MAXVALUE"):
+        return None
+    return datetime.fromisoformat(text.strip("'")).astimezone(UTC)
+
+
+async def partitions(connection: asyncpg.Connection) -> list[Partition]:
+    """The range partitions, oldest first (the default partition is not among them)."""
+    found = []
+    for row in await connection.fetch(_PARTITIONS, TABLE):
+        match = _BOUND.fullmatch(row["bound"])
+        if match is None:
+            continue  # DEFAULT
+        upper = _bound(match[2])
+        if upper is None:
+            raise RuntimeError(f"partition {row['name']} has no upper bound")
+        found.append(Partition(_bound(match[1]), upper, row["name"]))
+    return sorted(found, key=lambda p: p.upper)
+
+
+def planned(existing: list[Partition], policy: HistoryPolicy, now: datetime) -> list[Partition]:
+    """The partitions to make so that [now, now + premake) is covered, after the newest one."""
+    interval = policy.partition_interval
+    newest = existing[-1].upper if existing else None
+    start = aligned(now, interval)
+    if newest is not None and newest > start:
+        start = newest
+    wanted = []
+    while start < now + policy.premake:
+        upper = aligned(start, interval) + interval
+        wanted.append(Partition(start, upper, partition_name(start)))
+        start = upper
+    return wanted
+
+
+async def _create_and_attach(
+    connection: asyncpg.Connection, partition: Partition, *, moving_strays: bool
+) -> int:
+    """Make the partition and attach it; with `moving_strays`, take its readings from the
+    default partition first. Returns the readings moved."""
+    assert partition.lower is not None
+    name = quote_ident(partition.name)
+    moved = 0
+    async with connection.transaction():
+        await connection.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS)")
+        if moving_strays:
+            status = await connection.execute(
+                f"""WITH moved AS (
+                        DELETE FROM {DEFAULT_PARTITION}
+                        WHERE taken_on >= $1 AND taken_on < $2 RETURNING *)
+                    INSERT INTO {name} SELECT * FROM moved""",
+                partition.lower,
+                partition.upper,
+            )
+            moved = int(status.split()[-1])
+        # The CHECK spares ATTACH a scan of the new table; it has served once attached.
+        await connection.execute(
+            f"ALTER TABLE {name} ADD CONSTRAINT {quote_ident(partition.name + '_bound')} "
+            f"CHECK (taken_on >= '{partition.lower.isoformat()}' "
+            f"AND taken_on < '{partition.upper.isoformat()}')"
+        )
+        await connection.execute(
+            f"ALTER TABLE {TABLE} ATTACH PARTITION {name} FOR VALUES "
+            f"FROM ('{partition.lower.isoformat()}') TO ('{partition.upper.isoformat()}')"
+        )
+        await connection.execute(
+            f"ALTER TABLE {name} DROP CONSTRAINT {quote_ident(partition.name + '_bound')}"
+        )
+    return moved
+
+
+async def make_ahead(
+    connection: asyncpg.Connection, policy: HistoryPolicy, now: datetime
+) -> list[Partition]:
+    """Make the partitions that cover up to now + premake; returns those made."""
+    made = planned(await partitions(connection), policy, now)
+    for partition in made:
+        await _create_and_attach(connection, partition, moving_strays=False)
+        log.info("made partition %s", partition.name)
+    return made
+
+
+async def adopt_strays(connection: asyncpg.Connection, policy: HistoryPolicy) -> int:
+    """Move readings from the default partition into partitions of their own."""
+    interval = policy.partition_interval
+    bins = await connection.fetch(
+        f"""SELECT date_bin($1, taken_on, $2) AS start, count(*) AS n
+            FROM {DEFAULT_PARTITION} GROUP BY 1 ORDER BY 1""",
+        interval,
+        EPOCH,
+    )
+    moved = 0
+    for row in bins:
+        existing = await partitions(connection)
+        lower, upper = row["start"], row["start"] + interval
+        # Clip to the gap between existing partitions (the interval may have changed).
+        for partition in existing:
+            start = partition.lower or _EARLIEST
+            if partition.upper <= lower or start >= upper:
+                continue
+            if start <= lower:
+                lower = partition.upper
+            else:
+                upper = start
+        if lower >= upper:
+            continue
+        partition = Partition(lower, upper, partition_name(lower))
+        moved += await _create_and_attach(connection, partition, moving_strays=True)
+        log.info("moved %d readings from the default partition into %s", row["n"], partition.name)
+    return moved
+
+
+async def drop_expired(
+    connection: asyncpg.Connection, policy: HistoryPolicy, now: datetime
+) -> list[Partition]:
+    """Drop every partition wholly older than the raw retention; returns those dropped."""
+    cutoff = now - policy.raw_retention
+    dropped = []
+    for partition in await partitions(connection):
+        if partition.upper > cutoff:
+            break
+        if await _drop(connection, partition):
+            dropped.append(partition)
+            log.info("dropped partition %s (older than %s)", partition.name, policy.raw_retention)
+        else:
+            log.warning(
+                "could not drop partition %s: readers held sensor_reading; trying next round",
+                partition.name,
+            )
+            break
+    return dropped
+
+
+async def _drop(connection: asyncpg.Connection, partition: Partition) -> bool:
+    name = quote_ident(partition.name)
+    for attempt in range(DROP_ATTEMPTS):
+        try:
+            async with connection.transaction():
+                await connection.execute(
+                    f"""INSERT INTO reading_horizon (sensor_id, run_id, last_seq)
+                        SELECT sensor_id, run_id, max(seq) FROM {name} GROUP BY 1, 2
+                        ON CONFLICT (sensor_id, run_id) DO UPDATE
+                        SET last_seq = greatest(reading_horizon.last_seq, excluded.last_seq)"""
+                )
+                await advance_horizon(connection, partition.upper)
+                await connection.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
+                await connection.execute(f"DROP TABLE {name}")
+            return True
+        except asyncpg.LockNotAvailableError:
+            await asyncio.sleep(0.2 * (attempt + 1))
+    return False
