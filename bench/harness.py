@@ -22,7 +22,7 @@ import asyncpg
 import psutil
 
 from controlroom.broker.topology import Topology
-from controlroom.config import ENV_AMQP_URL, ENV_DATABASE_URL, Settings
+from controlroom.config import ENV_AMQP_URL, ENV_DATABASE_URL, Settings, split_amqp_urls
 from controlroom.db import connect, ensure_database, migrate
 from controlroom.db.migrations import drop_plant
 from controlroom.errors import DatabaseUnavailable
@@ -59,7 +59,7 @@ async def wait_for_services(settings: Settings, timeout: float = 300.0) -> None:
 def bench_settings() -> Settings:
     """A fresh namespace on the broker and database named by the environment (or the defaults)."""
     return Settings(
-        amqp_url=os.environ.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL,
+        amqp_urls=split_amqp_urls([os.environ.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL]),
         database_url=os.environ.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL,
         plant=f"{BENCH_PLANT_PREFIX}{secrets.token_hex(4)}",
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -113,7 +114,7 @@ async def run(
 async def run_mode(duration: float, *, gateway: bool, sensors: int) -> dict[str, Any]:
     """One load for `duration` seconds of measurement, in a fresh plant namespace."""
     base = Settings.from_env()
-    settings = Settings(base.amqp_url, base.database_url, f"bench_tui_{secrets.token_hex(4)}")
+    settings = dataclasses.replace(base, plant=f"bench_tui_{secrets.token_hex(4)}")
     await ensure_database(settings)
     await migrate(settings)
     workdir = Path(tempfile.mkdtemp(prefix="bench-tui-"))

@@ -2,6 +2,11 @@
 
 One home for configuration: environment variables give the defaults, command-line flags win.
 Every value is checked here, so a mistake is reported once, as one line, before anything connects.
+
+The broker is a list of addresses (the nodes of a RabbitMQ cluster, or one broker): a repeatable
+`--amqp-url`, each value of which may itself be comma-separated, or a comma-separated
+`CONTROLROOM_AMQP_URL`. A process connects to any of them and moves to the next when it loses
+one (`controlroom.broker.connection`). A comma inside a URL is written `%2C`.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -31,20 +36,35 @@ PLANT_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    amqp_url: str = DEFAULT_AMQP_URL
+    amqp_urls: tuple[str, ...] = (DEFAULT_AMQP_URL,)
     database_url: str = DEFAULT_DATABASE_URL
     plant: str = DEFAULT_PLANT
 
     def __post_init__(self) -> None:
         check_plant_name(self.plant)
-        check_amqp_url(self.amqp_url)
+        if not self.amqp_urls:
+            raise ConfigError("no broker URL given")
+        for url in self.amqp_urls:
+            check_amqp_url(url)
+        if len(set(self.amqp_urls)) != len(self.amqp_urls):
+            raise ConfigError(f"broker URLs {self.amqp_display!r} name one address twice")
         check_database_url(self.database_url)
+
+    @property
+    def amqp_url(self) -> str:
+        """The first broker address: for a tool that talks to one node (tests, benchmarks)."""
+        return self.amqp_urls[0]
+
+    @property
+    def clustered(self) -> bool:
+        """Several broker addresses were given: the plant runs on a RabbitMQ cluster."""
+        return len(self.amqp_urls) > 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
-            amqp_url=env.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL,
+            amqp_urls=split_amqp_urls([env.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL]),
             database_url=env.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL,
             plant=env.get(ENV_PLANT) or DEFAULT_PLANT,
         )
@@ -56,7 +76,7 @@ class Settings:
         """Settings from the environment, overridden by the flags of `add_arguments`."""
         base = cls.from_env(environ)
         return cls(
-            amqp_url=getattr(args, "amqp_url", None) or base.amqp_url,
+            amqp_urls=split_amqp_urls(getattr(args, "amqp_url", None) or base.amqp_urls),
             database_url=getattr(args, "database_url", None) or base.database_url,
             plant=getattr(args, "plant", None) or base.plant,
         )
@@ -64,14 +84,14 @@ class Settings:
     def as_env(self) -> dict[str, str]:
         """The environment that gives a child process these same settings."""
         return {
-            ENV_AMQP_URL: self.amqp_url,
+            ENV_AMQP_URL: ",".join(self.amqp_urls),
             ENV_DATABASE_URL: self.database_url,
             ENV_PLANT: self.plant,
         }
 
     @property
     def amqp_display(self) -> str:
-        return mask_url(self.amqp_url)
+        return ", ".join(mask_url(url) for url in self.amqp_urls)
 
     @property
     def database_display(self) -> str:
@@ -84,7 +104,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--amqp-url",
         metavar="URL",
-        help=f"RabbitMQ URL (env {ENV_AMQP_URL}, default {DEFAULT_AMQP_URL})",
+        action="append",
+        help=f"RabbitMQ URL; repeat it (or separate by commas) for the nodes of a cluster "
+        f"(env {ENV_AMQP_URL}, comma-separated; default {DEFAULT_AMQP_URL})",
     )
     group.add_argument(
         "--database-url",
@@ -97,6 +119,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"plant namespace: queue prefix and database schema (env {ENV_PLANT}, "
         f"default {DEFAULT_PLANT})",
     )
+
+
+def split_amqp_urls(values: Sequence[str]) -> tuple[str, ...]:
+    """Every address in the values, each of which may hold several, comma-separated."""
+    return tuple(url.strip() for value in values for url in value.split(",") if url.strip())
 
 
 def check_plant_name(name: str) -> None:

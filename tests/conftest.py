@@ -30,7 +30,7 @@ _session_plants: set[str] = set()
 
 def new_plant_settings() -> Settings:
     settings = Settings(
-        amqp_url=TEST_AMQP_URL,
+        amqp_urls=(TEST_AMQP_URL,),
         database_url=TEST_DATABASE_URL,
         plant=f"{TEST_PLANT_PREFIX}{secrets.token_hex(5)}",
     )
@@ -41,7 +41,7 @@ def new_plant_settings() -> Settings:
 @pytest.fixture(scope="session", autouse=True)
 def _test_database() -> None:
     """The test database exists before any case runs (a fresh machine has none)."""
-    asyncio.run(ensure_database(Settings(TEST_AMQP_URL, TEST_DATABASE_URL, "t_setup")))
+    asyncio.run(ensure_database(Settings((TEST_AMQP_URL,), TEST_DATABASE_URL, "t_setup")))
 
 
 @pytest.fixture(scope="session", autouse=True)

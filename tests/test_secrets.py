@@ -75,7 +75,7 @@ def start_plant(log_dir: Path, sink: IO[bytes], env: dict[str, str]) -> subproce
 def test_mask_url_hides_only_the_password() -> None:
     url = "amqp://operator:Hunter2%21@broker.example:5671/plant"
     assert mask_url(url) == "amqp://operator:***@broker.example:5671/plant"
-    assert "Hunter2" not in Settings(amqp_url=url).amqp_display
+    assert "Hunter2" not in Settings(amqp_urls=(url,)).amqp_display
     assert mask_url("amqp://broker.example/") == "amqp://broker.example/"
     assert "Hunter2" not in mask_url("amqp://u:Hunter2@[::1/")
 
@@ -138,6 +138,13 @@ async def test_no_password_in_logs_or_errors(
         "unreachable broker": (
             ["coordinator"],
             {"CONTROLROOM_AMQP_URL": f"amqp://{user}:{password}@127.0.0.1:1/"},
+        ),
+        "unreachable brokers": (
+            ["sensors", "--count", "2"],
+            {
+                "CONTROLROOM_AMQP_URL": f"amqp://{user}:{password}@127.0.0.1:1/,"
+                f"amqp://{user}:{password}@127.0.0.1:2/"
+            },
         ),
         "unreachable database": (
             ["datamanager"],

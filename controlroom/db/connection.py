@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -62,10 +63,8 @@ async def ensure_database(settings: Settings) -> bool:
         return False
     parts = urlsplit(settings.database_url)
     name = parts.path.lstrip("/")
-    maintenance = Settings(
-        amqp_url=settings.amqp_url,
-        database_url=urlunsplit(parts._replace(path="/postgres")),
-        plant=settings.plant,
+    maintenance = dataclasses.replace(
+        settings, database_url=urlunsplit(parts._replace(path="/postgres"))
     )
     connection = await connect(maintenance, schema=False)
     try:

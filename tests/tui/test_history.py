@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncpg
 
 from controlroom.clock import now_us
@@ -72,11 +74,7 @@ def test_bucket_width_never_below_a_millisecond() -> None:
 
 
 async def test_an_unreachable_database_is_one_clear_line(settings: Settings) -> None:
-    gone = Settings(
-        amqp_url=settings.amqp_url,
-        database_url="postgresql://nobody@127.0.0.1:1/x",
-        plant=settings.plant,
-    )
+    gone = dataclasses.replace(settings, database_url="postgresql://nobody@127.0.0.1:1/x")
     history = History(gone)
     try:
         await history.sensors()

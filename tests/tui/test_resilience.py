@@ -3,6 +3,7 @@ is cut and restored on purpose; the header says what is gone and the UI recovers
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -55,7 +56,7 @@ async def test_broker_outage_is_shown_and_the_ui_reconnects(
     parts = urlsplit(settings.amqp_url)
     proxy = proxy_to(parts.hostname or "127.0.0.1", parts.port or 5672)
     app = ControlRoom(
-        Settings(through(settings.amqp_url, proxy), settings.database_url, settings.plant),
+        dataclasses.replace(settings, amqp_urls=(through(settings.amqp_url, proxy),)),
         log_dir=tmp_path,
     )
     async with app.run_test(size=(100, 30)):
@@ -80,7 +81,7 @@ async def test_database_outage_history_says_so_and_live_data_goes_on(
     parts = urlsplit(settings.database_url)
     proxy = proxy_to(parts.hostname or "127.0.0.1", parts.port or 5432)
     app = ControlRoom(
-        Settings(settings.amqp_url, through(settings.database_url, proxy), settings.plant),
+        dataclasses.replace(settings, database_url=through(settings.database_url, proxy)),
         log_dir=tmp_path,
     )
     async with app.run_test(size=(100, 30)) as pilot:

@@ -46,7 +46,7 @@ def test_unusable_plant_names(plant: str) -> None:
 )
 def test_bad_broker_urls(url: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        Settings(amqp_url=url)
+        Settings(amqp_urls=(url,))
 
 
 def test_bad_database_url() -> None:
@@ -56,11 +56,49 @@ def test_bad_database_url() -> None:
 
 def test_errors_never_show_the_password() -> None:
     with pytest.raises(ConfigError) as raised:
-        Settings(amqp_url="http://user:hunter2@host/")
+        Settings(amqp_urls=("http://user:hunter2@host/",))
     assert "hunter2" not in str(raised.value)
 
 
 def test_mask_url() -> None:
     assert mask_url("amqp://guest:secret@host:5672/") == "amqp://guest:***@host:5672/"
     assert mask_url("postgresql:///controlroom") == "postgresql:///controlroom"
-    assert "secret" not in Settings(amqp_url="amqp://u:secret@h/").amqp_display
+    assert "secret" not in Settings(amqp_urls=("amqp://u:secret@h/",)).amqp_display
+
+
+def test_several_broker_urls_from_repeated_flags_or_commas() -> None:
+    one, two, three = "amqp://a@h1/", "amqp://a@h2:5673/", "amqp://a@h3/"
+    assert parse(["--amqp-url", one, "--amqp-url", f"{two},{three}"], {}).amqp_urls == (
+        one,
+        two,
+        three,
+    )
+    from_env = parse([], {"CONTROLROOM_AMQP_URL": f" {one}, {two} ,"})
+    assert from_env.amqp_urls == (one, two)
+    assert from_env.amqp_url == one
+    assert from_env.clustered
+    assert not parse(["--amqp-url", one], {"CONTROLROOM_AMQP_URL": f"{two},{three}"}).clustered
+
+
+def test_the_list_travels_to_a_child_process_whole() -> None:
+    settings = Settings(amqp_urls=("amqp://a@h1/", "amqp://a@h2/"))
+    assert Settings.from_env(settings.as_env()) == settings
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--amqp-url", ","], "no broker URL"),
+        (["--amqp-url", "amqp://h1/", "--amqp-url", "amqp://h1/"], "twice"),
+        (["--amqp-url", "amqp://h1/,http://u:hunter2@h2/"], "must start with amqp"),
+    ],
+)
+def test_bad_broker_lists(argv: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        parse(argv, {})
+    assert "hunter2" not in str(raised.value)
+
+
+def test_the_display_masks_every_password() -> None:
+    shown = Settings(amqp_urls=("amqp://u:pw1@h1/", "amqp://u:pw2@h2/")).amqp_display
+    assert shown == "amqp://u:***@h1/, amqp://u:***@h2/"
