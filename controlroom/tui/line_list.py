@@ -17,6 +17,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 
 HEADER_STYLE = Style(bold=True, underline=True)
@@ -33,6 +34,14 @@ def fit(text: str, width: int, right: bool = False) -> str:
         return set_cell_size(text, width - 1) + "…"
     padding = " " * (width - length)
     return padding + text if right else text + padding
+
+
+class WholeCellScrollBar(ScrollBarRender):
+    """A scrollbar whose thumb is whole cells. Textual's default ends the thumb in an eighth
+    block (▁ to ▇) for smoothness; beside a column of sparklines that reads as a stray reading
+    left on the screen (issue 10: "a block character to the right of ● NORMAL")."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * len(ScrollBarRender.VERTICAL_BARS)
 
 
 class LineList(ScrollView, can_focus=True):
@@ -91,6 +100,10 @@ class LineList(ScrollView, can_focus=True):
         if index == self.cursor:
             strip = strip.apply_style(CURSOR_STYLE if self.has_focus else CURSOR_BLURRED_STYLE)
         return strip
+
+    def on_mount(self) -> None:
+        # Textual documents this per-instance override; its stub declares a ClassVar.
+        self.vertical_scrollbar.renderer = WholeCellScrollBar  # type: ignore[misc]
 
     # --- cursor ------------------------------------------------------------------------------
 
