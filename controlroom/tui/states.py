@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.style import Style
 
+from controlroom.plant.numbers import MISSING, format_number
+
 RANGE_DASH = "\u2013"  # an en dash reads as "to", a hyphen as a minus sign
 
 STATE_LABELS: dict[str, str] = {
@@ -33,16 +35,9 @@ def state_style(state: str) -> Style:
     return STATE_STYLES.get(state, Style())
 
 
-def format_value(value: float | None) -> str:
-    """Five significant digits, so 0.0015234 MPa and 603.21 C both read well."""
-    if value is None:
-        return "—"
-    return f"{value:.5g}"
-
-
 def format_range(low: float | None, high: float | None) -> str:
     if low is None and high is None:
-        return "—"
-    left = "" if low is None else format_value(low)
-    right = "" if high is None else format_value(high)
+        return MISSING
+    left = "" if low is None else format_number(low)
+    right = "" if high is None else format_number(high)
     return f"{left}{RANGE_DASH}{right}"

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from controlroom.plant.sensors import Condition, Liveness
+from controlroom.plant.numbers import format_number
+from controlroom.plant.sensors import Condition, Liveness, SensorInfo
+from controlroom.wire.envelopes import SourceState
 from devsupport import chromium
 from devsupport.chromium import CHROMIUM
 from devsupport.net import free_port
@@ -241,3 +243,37 @@ async def test_page_against_a_real_plant(
     assert await page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.dialogs == [] and page.errors == []
     await page.screenshot(path=str(output_dir / "bridge-real-plant.png"), full_page=True)
+
+
+async def test_page_shows_a_small_pressure_to_five_significant_digits(
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge, output_dir: Path
+) -> None:
+    """condensor_pressure_out in MPa once read `0.001` on the page, its range `8.000e-4 … 0.002`;
+    the page now writes numbers as the control room does (controlroom/plant/numbers.py)."""
+    name = "condensor_pressure_out"
+    info = SensorInfo(name, serial_no="MPR-317", unit="MPa", safe_min=8e-4, safe_max=0.002)
+    await coordinator.announce(SourceState(info))
+    bridge = await start_bridge()
+    await page.goto(bridge.url)
+    await wait_js(page, "document.querySelectorAll('.card').length === 1", "the card")
+    value = "document.querySelector('.card .value').textContent"
+    shown = format_number(0.0015126)
+    assert shown == "0.0015126"
+    await wait_for(
+        lambda: _shows(page, coordinator, name, 0.0015126, value, shown),
+        timeout=15,
+        what="the reading on the card",
+    )
+    assert await page.inner_text(".card .safe") == f"{format_number(8e-4)} … {format_number(0.002)}"
+    assert await page.inner_text(".card .safe") == "0.0008 … 0.002"
+    card = page.locator(".card")
+    await card.screenshot(path=str(output_dir / "condensor-pressure-card.png"))
+    assert page.errors == []
+
+
+async def _shows(
+    page: Any, coordinator: FakeCoordinator, name: str, reading: float, js: str, text: str
+) -> bool:
+    """Send the reading (again: the page may have joined after the last one) and look."""
+    await coordinator.readings({name: reading})
+    return bool(await page.evaluate(js) == text)

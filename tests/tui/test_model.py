@@ -9,7 +9,7 @@ from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo
 from controlroom.tui.model import PlantModel, RateMeter
 from controlroom.tui.sensors.sparkline import sparkline
-from controlroom.tui.states import format_range, format_value
+from controlroom.tui.states import format_range
 from controlroom.wire.envelopes import (
     AlarmEvent,
     Snapshot,
@@ -106,10 +106,8 @@ def test_sparkline_scales_and_right_aligns() -> None:
     assert sparkline([0.0, 1.0, 2.0, 3.0], 3) == "▁▅█"  # scaled to the values shown
 
 
-def test_numbers_read_well() -> None:
-    assert format_value(0.0015234) == "0.0015234"
-    assert format_value(603.2149) == "603.21"
-    assert format_value(None) == "—"
+def test_safe_ranges_read_well() -> None:
+    assert format_range(0.0008, 0.002) == "0.0008\u20130.002"
     assert format_range(580, 625) == "580\u2013625"
     assert format_range(None, None) == "—"
 

@@ -31,6 +31,7 @@ CSP = (
 ROUTES: dict[str, tuple[str, str]] = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/numbers.js": ("numbers.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
     "/" + VENDOR_CANVASJS: (VENDOR_CANVASJS, "text/javascript; charset=utf-8"),

@@ -9,8 +9,8 @@ from rich.style import Style
 
 from controlroom.clock import us_to_datetime
 from controlroom.plant.alarms import Alarm
+from controlroom.plant.numbers import format_number
 from controlroom.tui.line_list import HEADER_STYLE, LineList, fit
-from controlroom.tui.states import format_value
 
 UNACKED_ACTIVE = Style(color="bright_white", bgcolor="red", bold=True)
 UNACKED_CLEARED = Style(color="red", bold=True)
@@ -109,9 +109,9 @@ class AlarmPanel(LineList):
         plain = FINISHED if style is FINISHED else Style()
         sensor, with_limit = self.columns_for(width)
         columns = [" " + fit(clock(alarm.raised_at), 8), fit(alarm.sensor, sensor)]
-        columns += [fit(alarm.kind.value, 4), fit(format_value(alarm.value), NUMBER, right=True)]
+        columns += [fit(alarm.kind.value, 4), fit(format_number(alarm.value), NUMBER, right=True)]
         if with_limit:
-            columns.append(fit(format_value(alarm.limit), NUMBER, right=True))
-        columns += [fit(format_value(alarm.peak), NUMBER, right=True), ""]
+            columns.append(fit(format_number(alarm.limit), NUMBER, right=True))
+        columns += [fit(format_number(alarm.peak), NUMBER, right=True), ""]
         text = " ".join(columns)
         return [Segment(text, plain), Segment(words, style)]

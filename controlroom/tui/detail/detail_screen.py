@@ -20,9 +20,10 @@ from controlroom.clock import now_us
 from controlroom.db.history import Bucket, History
 from controlroom.errors import DatabaseUnavailable
 from controlroom.plant.alarms import Alarm
+from controlroom.plant.numbers import format_number
 from controlroom.tui.detail.history_chart import WINDOWS, ChartData, HistoryChart, Window
 from controlroom.tui.model import PlantModel
-from controlroom.tui.states import format_range, format_value, state_label, state_style
+from controlroom.tui.states import format_range, state_label, state_style
 
 REDRAW_S = 1.0
 MAX_POINTS = 400
@@ -154,7 +155,7 @@ class DetailScreen(Screen[None]):
             info = view.info
             about.append(" ")
             about.append(state_label(view.state), style=state_style(view.state))
-            about.append(f"  {format_value(view.value)} {info.unit}")
+            about.append(f"  {format_number(view.value)} {info.unit}")
             about.append(f"  safe {format_range(info.safe_min, info.safe_max)}")
             about.append(f"  serial {info.serial_no or '—'}")
         about.append(f"  window {self.window.label}")

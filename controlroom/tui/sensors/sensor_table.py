@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 
+from controlroom.plant.numbers import format_number
 from controlroom.tui.line_list import HEADER_STYLE, LineList, fit
 from controlroom.tui.model import SensorView
 from controlroom.tui.sensors.sparkline import sparkline
-from controlroom.tui.states import STATE_WIDTH, format_range, format_value, state_label, state_style
+from controlroom.tui.states import STATE_WIDTH, format_range, state_label, state_style
 
 DIM = Style(dim=True)
 VALUE = Style(bold=True)
@@ -113,7 +114,7 @@ class SensorTable(LineList):
         return [
             Segment(" " + fit(row.name, c.name) + " "),
             Segment(fit(info.serial_no, c.serial) + " ", DIM),
-            Segment(fit(format_value(row.value), c.value, right=True), DIM if silent else VALUE),
+            Segment(fit(format_number(row.value), c.value, right=True), DIM if silent else VALUE),
             GAP,
             Segment(fit(info.unit, c.unit) + " "),
             Segment(fit(format_range(info.safe_min, info.safe_max), c.safe) + " ", DIM),

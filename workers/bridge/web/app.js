@@ -31,13 +31,7 @@
     hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
   });
 
-  function formatNumber(value) {
-    if (typeof value !== "number" || !Number.isFinite(value)) return "–";
-    const magnitude = Math.abs(value);
-    return magnitude !== 0 && (magnitude >= 1e6 || magnitude < 1e-3)
-      ? value.toExponential(3)
-      : value.toFixed(magnitude >= 100 ? 1 : 3);
-  }
+  const { formatNumber } = window.controlroomNumbers; // numbers.js: the TUI's rule
 
   function parseTime(text) {
     const ms = Date.parse(text);
