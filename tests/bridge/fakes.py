@@ -103,6 +103,10 @@ class FakeCoordinator:
         await self.publish(reading_key(frame.source), encode(frame))
 
     async def status(self, name: str, liveness: Liveness) -> None:
+        # Its snapshots say so too, as the coordinator's do: a snapshot answered after this
+        # (a page's discover asks for one) must not bring the sensor back to LIVE.
+        if name in self.sources:
+            self.sources[name].liveness = liveness
         await self.publish(status_key(name), encode(StatusChange(name, liveness, now_us())))
 
     async def alarm(self, name: str, kind: Condition, *, cleared: bool = False) -> Alarm:
