@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.picture import Changes, PlantPicture
 from controlroom.plant.readings import Frame
@@ -24,6 +25,16 @@ from controlroom.wire.codec import Message
 
 RECENT_POINTS = 600
 FINISHED_ALARMS_KEPT = 50
+# The alarm list's order of states: what waits for the operator first.
+_URGENCY = {
+    AlarmState.UNACKED: 0,
+    AlarmState.RETURNED_UNACKED: 1,
+    AlarmState.ACKED: 2,
+    AlarmState.NORMAL: 3,
+    AlarmState.SHELVED: 4,
+    AlarmState.SUPPRESSED: 5,
+    AlarmState.OUT_OF_SERVICE: 6,
+}
 
 
 @dataclass(slots=True)
@@ -137,11 +148,7 @@ class PlantModel:
         """Unacknowledged first (active before cleared), then acknowledged active, newest first."""
 
         def rank(alarm: Alarm) -> tuple[int, int]:
-            if alarm.acked_at is None:
-                group = 0 if alarm.active else 1
-            else:
-                group = 2 if alarm.active else 3
-            return group, -alarm.raised_at
+            return _URGENCY[state_of(alarm)], -alarm.raised_at
 
         return sorted(self.alarms.values(), key=rank)
 

@@ -8,10 +8,12 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.picture import Changes, PlantPicture
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo, SensorState
+from controlroom.tui.alarms.alarm_panel import alarm_status
 from controlroom.tui.model import PlantModel
 from controlroom.wire.codec import Message
 from controlroom.wire.envelopes import (
@@ -190,5 +192,20 @@ def test_the_control_room_and_the_bridge_show_the_same_plant(sequence: list[Mess
     sent = [orjson.loads(outgoing.payload) for outgoing in view.discover()]
     page_states = {m["data"]["name"]: m["data"]["state"] for m in sent if m["type"] == "source"}
     assert page_states == {name: row.state for name, row in model.sensors.items()}
-    page_alarms = {m["data"]["id"] for m in sent if m["type"] == "alarm"}
-    assert page_alarms == {a.id for a in model.alarm_list() if a.open}
+    page_alarms = {m["data"]["id"]: m["data"]["state"] for m in sent if m["type"] == "alarm"}
+    assert page_alarms == {a.id: state_of(a).value for a in model.alarm_list() if a.open}
+    panel = {a.id: panel_state(alarm_status(a)[0]) for a in model.alarm_list() if a.open}
+    assert panel == {key: AlarmState(state) for key, state in page_alarms.items()}
+
+
+def panel_state(words: str) -> AlarmState:
+    """The state an operator reads in the alarm panel's words."""
+    for start, state in (
+        ("! ACTIVE, NOT ACKED", AlarmState.UNACKED),
+        ("! CLEARED, NOT ACKED", AlarmState.RETURNED_UNACKED),
+        ("ACTIVE, acked", AlarmState.ACKED),
+        ("cleared, acked", AlarmState.NORMAL),
+    ):
+        if words.startswith(start):
+            return state
+    raise AssertionError(f"no state in the panel's words {words!r}")

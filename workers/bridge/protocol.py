@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from controlroom.errors import ControlroomError
+from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import SensorState, display_state
@@ -106,6 +107,7 @@ def alarm(item: Alarm, *, ended: bool = False) -> bytes:
             "name": item.sensor,
             "kind": item.kind.value,
             "active": item.active and not ended,
+            "state": (AlarmState.NORMAL if ended else state_of(item)).value,
             "raisedAt": rfc3339(item.raised_at),
             "clearedAt": optional_rfc3339(item.cleared_at),
             "ackedAt": optional_rfc3339(item.acked_at),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from itertools import compress, count
 from operator import gt, le, or_
 
+from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm, SafeRange, alarm_id
 from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.sensors import Condition
@@ -152,18 +153,18 @@ class AlarmMonitor:
         if alarm is None:
             return
         alarm.cleared_at = at
-        if alarm.acked_at is not None:
+        if state_of(alarm) is AlarmState.NORMAL:
             self.book.pop(alarm.id, None)
         self._bus.emit(AlarmChanged(alarm, "cleared"))
 
     def _on_ack(self, event: AckRequested) -> None:
         request = event.request
         alarm = self.book.get(request.alarm_id)
-        if alarm is None or alarm.acked_at is not None:
+        if alarm is None or not state_of(alarm).needs_ack:
             return
         alarm.acked_at = request.at
         alarm.acked_by = request.by
-        if not alarm.active:
+        if state_of(alarm) is AlarmState.NORMAL:
             self.book.pop(alarm.id, None)
         self._bus.emit(AlarmChanged(alarm, "acked"))
 

@@ -8,6 +8,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from controlroom.clock import us_to_datetime
+from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.numbers import format_number
 from controlroom.tui.line_list import HEADER_STYLE, LineList, fit
@@ -23,13 +24,14 @@ WIDE = 100
 
 
 def alarm_status(alarm: Alarm) -> tuple[str, Style]:
-    """The words and the look of an alarm's state."""
-    if alarm.acked_at is None:
-        if alarm.active:
-            return "! ACTIVE, NOT ACKED", UNACKED_ACTIVE
+    """The words and the look of an alarm's state (its ISA-18.2 state, `state_of`)."""
+    state = state_of(alarm)
+    if state is AlarmState.UNACKED:
+        return "! ACTIVE, NOT ACKED", UNACKED_ACTIVE
+    if state is AlarmState.RETURNED_UNACKED:
         return "! CLEARED, NOT ACKED", UNACKED_CLEARED
     by = f" by {alarm.acked_by}" if alarm.acked_by else ""
-    if alarm.active:
+    if state is AlarmState.ACKED:
         return f"ACTIVE, acked{by}", ACKED_ACTIVE
     return f"cleared, acked{by}", FINISHED
 

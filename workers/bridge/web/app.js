@@ -239,6 +239,13 @@
       const text = document.createElement("span");
       text.textContent = ` ${alarmText(alarm)}`;
       item.append(name, text);
+      if (alarm.state) {  // the ISA-18.2 state, in words (colour is never alone)
+        item.dataset.state = alarm.state;
+        const state = document.createElement("span");
+        state.className = "state";
+        state.textContent = ` · ${alarm.state}`;
+        item.append(state);
+      }
       if (alarm.ackedBy) {
         const acked = document.createElement("span");
         acked.className = "acked";
