@@ -1,6 +1,6 @@
 """`python -m bench CASE [--duration S] [--json FILE] [--runs N] [--no-ceiling] ...`
 
-Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge, soak and codec (from
+Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge, soak, codec and claims (from
 their own modules). See bench/README.md.
 """
 
@@ -28,8 +28,9 @@ PLUGGED = {
     "bridge": "bench.bridge",
     "soak": "bench.soak",
     "codec": "bench.codec",
+    "claims": "bench.claims",
 }
-PLUGGED_DURATION_S = {"tui": 30.0, "bridge": 30.0, "soak": 600.0, "codec": 9.0}
+PLUGGED_DURATION_S = {"tui": 30.0, "bridge": 30.0, "soak": 600.0, "codec": 9.0, "claims": 120.0}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,6 +39,10 @@ class NotConnected(Unavailable):
     """The broker is away just now; the action can be tried again once it is back."""
 
 
+class NameTaken(ControlroomError):
+    """A sensor's (or a source's) name is claimed by another process that is running."""
+
+
 class Unroutable(ControlroomError):
     """The broker confirmed a message that no queue took: it was not delivered."""
 

@@ -11,6 +11,16 @@ One message is in flight at a time, so frames arrive in order; whatever piled up
 (a slow confirm, a broker outage) is merged into the next message. Readings taken while the
 broker is away wait in a bounded buffer; when it is full the oldest readings are dropped,
 counted, logged, and reported in the goodbye.
+
+Names: a source holds its own name and, up to CLAIM_EACH_UP_TO sensors, each sensor's name
+(`controlroom.broker.claims`) for as long as its connection lives, so a second process under a
+running sensor's name is refused at start (NameTaken). Claiming costs the broker a queue per
+name, about 4 ms each and growing with their number (10,000 took 45 s, `python -m bench
+claims`), so a larger gateway
+claims its source only, and the coordinator reports two live runs of one sensor. After an
+outage the names are claimed again before anything is published; if another process took one
+meanwhile, the gateway stops at once, without a goodbye (it would mark the other's sensor
+offline), and says so.
 """
 
 from __future__ import annotations
@@ -27,12 +37,13 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from controlroom import metrics
+from controlroom.broker.claims import claim
 from controlroom.broker.connection import connect
 from controlroom.broker.publishing import json_message, publish_confirmed
 from controlroom.broker.topology import Topology
 from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.errors import InvalidMessage, describe
+from controlroom.errors import InvalidMessage, NameTaken, NotConnected, describe
 from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.sensors import SensorInfo
 from controlroom.processes import DRAIN_TIMEOUT_S
@@ -51,6 +62,8 @@ DEFAULT_BUFFER_READINGS = 1_000_000
 MAX_MESSAGE_READINGS = 20_000
 CONFIRM_TIMEOUT_S = 15.0
 LEAVE_TIMEOUT_S = 5.0
+# A gateway of at most this many sensors claims each sensor's name; a larger one its source only.
+CLAIM_EACH_UP_TO = 100
 
 
 @dataclass(slots=True)
@@ -230,10 +243,27 @@ class Gateway:
         self._all_stopped = asyncio.Event()
         self._command_tag = ""
         self._decoder = Decoder()
+        # Set while this process holds its names on the current connection; publishing waits.
+        self._claimed = asyncio.Event()
+        self._reclaim: asyncio.Queue[None] = asyncio.Queue()
+        self._name_lost = asyncio.Event()
+        self.lost: NameTaken | None = None
+
+    @property
+    def claimed_names(self) -> list[str]:
+        """The names this source holds while it runs: its own, and its sensors' if few."""
+        names = [self.source]
+        if len(self.active) <= CLAIM_EACH_UP_TO:
+            names += [name for name in self.active if name != self.source]
+        return names
 
     async def run(self, stopping: asyncio.Event) -> int:
         connection = await connect(self.settings, f"source {self.source}")
         async with connection:
+            await claim(connection, self.topology, self.claimed_names)  # NameTaken: exit 2
+            self._claimed.set()
+            connection.close_callbacks.add(lambda *_: self._claimed.clear())
+            connection.reconnect_callbacks.add(lambda *_: self._reclaim.put_nowait(None))
             channel = await connection.channel()  # publisher confirms on
             queue = await self.topology.readings(channel, self.source)
             sensors_exchange = await self.topology.sensors(channel)
@@ -251,14 +281,39 @@ class Gateway:
                 ticking = tasks.create_task(self._tick())
                 publishing = tasks.create_task(self._publish(channel, queue))
                 announcing = tasks.create_task(self._announce(sensors_exchange))
-                await _first_of(stopping, self._all_stopped)
+                claiming = tasks.create_task(self._keep_claims(connection))
+                await _first_of(stopping, self._all_stopped, self._name_lost)
                 ticking.cancel()
-                await self._flush()
+                if self.lost is None:
+                    await self._flush()
                 publishing.cancel()
                 announcing.cancel()
+                claiming.cancel()
                 await _bounded(commands.cancel(self._command_tag), "stop listening for commands")
+            if self.lost is not None:
+                raise NameTaken(
+                    f"after reconnecting: {self.lost}; stopped without a goodbye, "
+                    f"{self.buffer.readings} readings unsent"
+                )
             await self._goodbye(sensors_exchange, [*self.active, *self.leaving])
         return 0
+
+    async def _keep_claims(self, connection: AbstractRobustConnection) -> None:
+        """After every reconnect, hold the names again before anything is published."""
+        while True:
+            await self._reclaim.get()
+            try:
+                await until_it_works(
+                    partial(claim, connection, self.topology, self.claimed_names),
+                    on=(NotConnected,),
+                    failing=lambda error: log.warning("claiming names failed (%s)", error),
+                    working_again=partial(log.info, "names claimed again"),
+                )
+            except NameTaken as error:
+                self.lost = error
+                self._name_lost.set()
+                return
+            self._claimed.set()
 
     # --- ticking ---------------------------------------------------------------------------
 
@@ -285,6 +340,7 @@ class Gateway:
         queue_name = queue.name
 
         async def publish_next() -> Frame:
+            await self._claimed.wait()  # set at once but after a reconnect
             await self.buffer.ready.wait()
             frames = self.buffer.take(MAX_MESSAGE_READINGS)
             frame = frames[0] if len(frames) == 1 else Frame.merge(frames)
@@ -339,6 +395,7 @@ class Gateway:
                 continue
             if not self.active:
                 continue
+            await self._claimed.wait()  # after a reconnect, only once the names are ours again
             announce = Announce(self.source, self.run_id, list(self.active.values()))
             try:
                 await exchange.publish(

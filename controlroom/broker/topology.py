@@ -9,6 +9,8 @@ Backlog bounds, and what happens when one is reached:
   so the sender keeps the data (a sensor in its bounded buffer, the coordinator by not acking
   its input) and the backlog propagates upstream instead of losing confirmed readings.
 - dead: drop-head. The oldest dead letters go first; each one was logged when it arrived.
+- claim.<name>: no messages ever; exclusive and auto-delete, so it lives exactly as long as the
+  connection of the process holding the name (`controlroom.broker.claims`).
 - viewer queues and requests: drop-head. A viewer that falls behind loses old live readings,
   never anything that is stored. Requests carry a dead-letter exchange like every queue a
   worker validates, so a refused (or expired, or overflowed) request ends in dead too.
@@ -102,6 +104,10 @@ class Topology:
 
     def readings_queue(self, source: str) -> str:
         return self.name(f"readings.{queue_token(source)}")
+
+    def claim_queue(self, name: str) -> str:
+        """The queue whose holder owns a sensor's or a source's name (`broker.claims`)."""
+        return self.name(f"claim.{queue_token(name)}")
 
     # --- declarations ----------------------------------------------------------------------
 
