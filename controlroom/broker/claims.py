@@ -36,7 +36,7 @@ async def claim(connection: AbstractConnection, topology: Topology, names: Seque
     transport = connection.transport
     if transport is None:
         raise NotConnected("the broker is away; cannot claim names now")
-    queues = {topology.claim_queue(name): name for name in names}
+    queues = [topology.claim_queue(name) for name in names]
     try:
         channel = await transport.connection.channel()
     except (aiormq.exceptions.AMQPError, OSError) as error:
@@ -46,8 +46,8 @@ async def claim(connection: AbstractConnection, topology: Topology, names: Seque
         for queue in pipelined:
             await channel.queue_declare(queue, exclusive=True, auto_delete=True, nowait=True)
         await channel.queue_declare(last, exclusive=True, auto_delete=True, timeout=CLAIM_TIMEOUT_S)
-    except aiormq.exceptions.AMQPError as error:
-        raise _refusal(channel, error, queues, topology.plant) from None
+    except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError) as error:
+        raise await _refusal(connection, topology, channel, error, names) from None
     finally:
         if not channel.is_closed:
             await channel.close()
@@ -75,21 +75,34 @@ async def held_elsewhere(
     return held
 
 
-def _refusal(
+async def _refusal(
+    connection: AbstractConnection,
+    topology: Topology,
     channel: aiormq.abc.AbstractChannel,
     error: Exception,
-    queues: dict[str, str],
-    plant: str,
+    names: Sequence[str],
 ) -> Exception:
-    """The broker's reason for closing the channel, as one line: NameTaken if a name is held."""
+    """Why the claims failed, as one line: NameTaken naming a name held elsewhere.
+
+    The broker's reason closes the channel; the call that meets the closed channel may raise
+    either that reason or only "the channel is closed", so the reason is read from the channel
+    and, failing that, the names are looked at again."""
     closing = channel.closing
     reason = closing.exception() if closing.done() and not closing.cancelled() else None
     cause = reason if isinstance(reason, aiormq.exceptions.AMQPError) else error
-    if isinstance(cause, aiormq.exceptions.ChannelLockedResource):
+    if not isinstance(cause, aiormq.exceptions.AMQPConnectionError):
         found = _LOCKED_QUEUE.search(str(cause))
-        name = queues.get(found[1], found[1]) if found else next(iter(queues.values()))
-        return NameTaken(
-            f"the name {name!r} is taken: a sensor or gateway of plant {plant!r} that holds it "
-            "is running"
-        )
+        queues = {topology.claim_queue(name): name for name in names}
+        if isinstance(cause, aiormq.exceptions.ChannelLockedResource) and found:
+            taken = [queues.get(found[1], found[1])]
+        else:
+            try:
+                taken = await held_elsewhere(connection, topology, names)
+            except (aiormq.exceptions.AMQPError, OSError, NotConnected):
+                taken = []
+        if taken:
+            return NameTaken(
+                f"the name {taken[0]!r} is taken: a sensor or gateway of plant "
+                f"{topology.plant!r} that holds it is running"
+            )
     return NotConnected(f"could not claim names: {describe(cause)}")
