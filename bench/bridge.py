@@ -42,13 +42,14 @@ from bench.harness import BenchPlant, ResourceSampler
 from controlroom.broker.publishing import json_message
 from controlroom.broker.topology import reading_key, source_key
 from controlroom.clock import now_us
-from controlroom.plant.readings import Frame
+from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.sensors import SensorInfo
 from controlroom.processes import WorkerProcess
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import SourceState
 from devsupport.chromium import CHROMIUM, launch
 from devsupport.net import free_port, stalled_client
+from workers.bridge.folding import DEFAULT_MAX_RATE_HZ
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ CLIENTS_PER_PROCESS = 25
 SENSORS = 50
 FREQ_HZ = 4.0
 LATENCY_SAMPLE_EVERY = 50
+# One reading of sensor 0, halfway through, far outside its range: every client must see it
+# (as a value, or as the Max of a folded one).
+SPIKE = 1e9
 DRAIN_TIMEOUT_S = 10.0
 
 
@@ -67,9 +71,15 @@ async def run(
     sensors: int = SENSORS,
     freq: float = FREQ_HZ,
     batch: bool = False,
+    max_rate: float | None = None,
 ) -> dict[str, Any]:
-    """Run the case for `duration` measured seconds; figures as a flat dict (+ processes)."""
-    async with BenchPlant() as plant, _bridge_with_sensors(plant, sensors, freq) as live:
+    """Run the case for `duration` measured seconds; figures as a flat dict (+ processes).
+    `max_rate` is the bridge's --max-rate-per-sensor (its default if None)."""
+    rate_args = () if max_rate is None else ("--max-rate-per-sensor", str(max_rate))
+    async with (
+        BenchPlant() as plant,
+        _bridge_with_sensors(plant, sensors, freq, *rate_args) as live,
+    ):
         base = live.address
         async with (
             _client_processes(f"ws://{base}/ws", clients, batch) as pool,
@@ -86,14 +96,16 @@ async def run(
                 published = await _publish(live.events, live.names, freq, duration)
                 publish_s = time.monotonic() - started
                 health = await _health(base)
-                counts, latencies = await _drain(pool, published)
+                reports = await _drain(pool, published)
                 sampler.end_window()
             helpers_cpu = sum(_cpu_s(p) for p in helpers) - helpers_cpu
         plant.check_alive()
 
     usage = sampler.report(published).get("processes", {}).get("bridge", {})
     window = sampler.window_s
+    counts, latencies = reports["counts"], reports["latency_ms"]
     per_client = [count / publish_s for count in counts]
+    messages_per_client = [n / publish_s for n in reports["items"]]
     return {
         "mode": "batch" if batch else "one message per reading (original protocol)",
         "clients": clients,
@@ -102,12 +114,17 @@ async def run(
         "offered_readings_per_s": round(published / publish_s, 1),
         "delivered_per_client_per_s_min": round(min(per_client), 1),
         "delivered_per_client_per_s_median": round(statistics.median(per_client), 1),
+        "max_rate_per_sensor_hz": max_rate or DEFAULT_MAX_RATE_HZ,
+        "readings_sent_per_client_per_s_median": round(statistics.median(messages_per_client), 1),
         "clients_with_every_reading": sum(1 for c in counts if c == published),
         "complete": all(c == published for c in counts),
+        "clients_that_heard_every_sensor": sum(1 for n in reports["sensors"] if n == sensors),
+        "clients_that_saw_the_spike": sum(reports["spikes"]),
         "readings_per_s_delivered_in_all": round(sum(counts) / publish_s, 1),
         "latency_ms_p50": _percentile(latencies, 0.50),
         "latency_ms_p99": _percentile(latencies, 0.99),
         "bridge_cpu_percent_of_a_core": round(100 * usage.get("cpu_s", 0.0) / window, 1),
+        "bridge_cpu_us_per_reading_in": round(1e6 * usage.get("cpu_s", 0.0) / published, 3),
         "bridge_rss_mb_start": rss.start,
         "bridge_rss_mb_peak": rss.peak,
         "bridge_rss_mb_end": rss.end,
@@ -174,12 +191,12 @@ class _LiveBridge:
 
 @contextlib.asynccontextmanager
 async def _bridge_with_sensors(
-    plant: BenchPlant, sensors: int, freq: float
+    plant: BenchPlant, sensors: int, freq: float, *args: str
 ) -> AsyncIterator[_LiveBridge]:
     """A bridge listening on a free port, and `sensors` sensors announced on the events exchange."""
     port = free_port()
     address = f"127.0.0.1:{port}"
-    bridge = plant.worker("bridge", "bridge", "--port", str(port))
+    bridge = plant.worker("bridge", "bridge", "--port", str(port), *args)
     await _wait_health(address, lambda h: True, "the bridge to listen", plant)
     connection = await aio_pika.connect(plant.settings.amqp_url)
     try:
@@ -202,19 +219,19 @@ async def _announce(events: aio_pika.abc.AbstractExchange, sensors: int, freq: f
 async def _publish(
     events: aio_pika.abc.AbstractExchange, names: list[str], freq: float, duration: float
 ) -> int:
-    """One frame with every sensor per tick, on a fixed schedule; returns readings published."""
+    """One frame with every sensor per tick, on a fixed schedule; returns readings published.
+    Halfway through, sensor 0 reads SPIKE once."""
     run_id = secrets.token_hex(4)
     ticks = max(1, round(duration * freq))
     start = time.monotonic()
+    layout = Layout(names)
     for tick in range(ticks):
         taken = now_us()
+        values = [50.0 + 40.0 * math.sin(tick / 10 + i) for i in range(len(names))]
+        if tick == ticks // 2:
+            values[0] = SPIKE
         frame = Frame(
-            "bench_gateway",
-            run_id,
-            names,
-            [tick + 1] * len(names),
-            [taken] * len(names),
-            [50.0 + 40.0 * math.sin(tick / 10 + i) for i in range(len(names))],
+            "bench_gateway", run_id, layout, [tick + 1] * len(names), [taken] * len(names), values
         )
         await events.publish(
             json_message(encode(frame), persistent=False), routing_key=reading_key(frame.source)
@@ -256,6 +273,7 @@ async def _client_processes(url: str, clients: int, batch: bool) -> AsyncIterato
                 *(["--batch"] if batch else []),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
+                limit=2**26,  # a report line carries every sampled latency
             )
             processes.append(process)
         pool = _Pool(processes)
@@ -278,16 +296,17 @@ async def _stalled_client(address: str) -> AsyncIterator[None]:
         writer.close()
 
 
-async def _drain(pool: _Pool, published: int) -> tuple[list[int], list[float]]:
-    """Counts once every client has everything, or once counts stop moving."""
+async def _drain(pool: _Pool, published: int) -> dict[str, list[Any]]:
+    """The clients' reports (each key a list over every client) once every client has
+    accounted for everything, or once counts stop moving."""
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     last: list[int] = []
     while True:
         answers = await pool.ask("report")
-        counts = [c for answer in answers for c in answer["counts"]]
+        merged = {key: [v for answer in answers for v in answer[key]] for key in answers[0]}
+        counts = merged["counts"]
         if all(c >= published for c in counts) or time.monotonic() > deadline or counts == last:
-            latencies = [ms for answer in answers for ms in answer["latency_ms"]]
-            return counts, latencies
+            return merged
         last = counts
         await asyncio.sleep(0.5)  # polling a count, with a deadline
 
@@ -363,9 +382,14 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 async def _client_worker(url: str, clients: int, batch: bool) -> None:
+    """Clients that count what they were told: readings accounted for (a folded one counts
+    its `Count`), messages, sensors heard of, and whether the one-reading spike showed."""
     from websockets.asyncio.client import connect
 
     counts = [0] * clients
+    items = [0] * clients
+    sensors: list[set[str]] = [set() for _ in range(clients)]
+    spikes = [False] * clients
     latencies: list[float] = []
     connected = 0
     all_connected = asyncio.Event()
@@ -373,6 +397,13 @@ async def _client_worker(url: str, clients: int, batch: bool) -> None:
     def note_latency(timestamp: str) -> None:
         taken = datetime.fromisoformat(timestamp).timestamp()
         latencies.append(1000 * (time.time() - taken))
+
+    def note(index: int, data: list[dict[str, Any]]) -> None:
+        counts[index] += sum(item.get("Count", 1) for item in data)
+        items[index] += len(data)
+        sensors[index].update(item["Name"] for item in data)
+        if not spikes[index]:
+            spikes[index] = any(item.get("Max", item["Value"]) >= SPIKE for item in data)
 
     async def one(index: int) -> None:
         nonlocal connected
@@ -387,16 +418,17 @@ async def _client_worker(url: str, clients: int, batch: bool) -> None:
             async for message in ws:
                 assert isinstance(message, str)
                 if message.startswith('{"type":"reading"'):
-                    counts[index] += 1
+                    data = orjson.loads(message)["data"]
+                    note(index, [data])
                     seen += 1
                     if seen % LATENCY_SAMPLE_EVERY == 0:
-                        note_latency(orjson.loads(message)["data"]["Timestamp"])
+                        note_latency(data["Timestamp"])
                 elif message.startswith('{"type":"readings"'):
-                    items = orjson.loads(message)["data"]
-                    counts[index] += len(items)
+                    batch_data = orjson.loads(message)["data"]
+                    note(index, batch_data)
                     seen += 1
                     if seen % 10 == 0:
-                        note_latency(items[-1]["Timestamp"])
+                        note_latency(batch_data[-1]["Timestamp"])
 
     loop = asyncio.get_running_loop()
     stdin = asyncio.StreamReader()
@@ -407,8 +439,14 @@ async def _client_worker(url: str, clients: int, batch: bool) -> None:
         while line := (await stdin.readline()).strip():
             if line == b"ready":
                 await all_connected.wait()
-            sys.stdout.write(orjson.dumps({"counts": counts, "latency_ms": latencies}).decode())
-            sys.stdout.write("\n")
+            report = {
+                "counts": counts,
+                "items": items,
+                "sensors": [len(names) for names in sensors],
+                "spikes": spikes,
+                "latency_ms": latencies,
+            }
+            sys.stdout.write(orjson.dumps(report).decode() + "\n")
             sys.stdout.flush()
         os._exit(0)  # the parent is done with us: no need to close 25 sockets politely
 
@@ -422,6 +460,9 @@ def main() -> int:
         "--freq", type=float, help=f"Hz per sensor (default {FREQ_HZ}; 10 with --page)"
     )
     parser.add_argument("--batch", action="store_true")
+    parser.add_argument(
+        "--max-rate", type=float, help="the bridge's --max-rate-per-sensor (its default if unset)"
+    )
     parser.add_argument("--page", action="store_true", help="measure the page in Chromium")
     parser.add_argument("--client-worker", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -442,6 +483,7 @@ def main() -> int:
             sensors=args.sensors,
             freq=args.freq or FREQ_HZ,
             batch=args.batch,
+            max_rate=args.max_rate,
         )
     )
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -114,7 +114,8 @@ async def test_origin_and_host_are_checked(start_bridge: StartBridge) -> None:
 async def test_a_client_that_never_reads_delays_no_one(
     coordinator: FakeCoordinator, start_bridge: StartBridge
 ) -> None:
-    bridge = await start_bridge("--client-queue", "1000")
+    # A rate no pacing here reaches, so every reading goes out as it is (unfolded).
+    bridge = await start_bridge("--client-queue", "1000", "--max-rate-per-sensor", "1000")
     stalled = await stalled_client(bridge.address)
     try:
         async with Browser.open(bridge.ws_url) as reader:

@@ -48,6 +48,7 @@ async def test_mistakes_are_one_line_and_status_2(
         ("--allow-origin", "example.org"): "--allow-origin 'example.org' must look like",
         ("--port", "70000"): "--port 70000 is not a TCP port",
         ("--max-frame", "10"): "--max-frame must be at least 256",
+        ("--max-rate-per-sensor", "0"): "--max-rate-per-sensor must be between 0.1 and 1000 Hz",
     }
     for args, message in cases.items():
         result = await asyncio.to_thread(run_bridge, settings, *args)

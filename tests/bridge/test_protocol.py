@@ -148,3 +148,37 @@ async def test_batched_source_and_status_changes_reach_clients_one_by_one(
         statuses = await browser.wait(lambda b: len(b.of("status")) == 2 and b.of("status"), "2")
     assert [s["name"] for s in sources] == names
     assert [(s["name"], s["state"]) for s in statuses] == [("g-0", "STALE"), ("g-1", "STALE")]
+
+
+async def test_fast_readings_are_folded_and_a_spike_shows_in_min_and_max(
+    coordinator: FakeCoordinator, start_bridge: StartBridge
+) -> None:
+    """Readings faster than --max-rate-per-sensor reach every client, the original protocol's
+    included, folded: at most that rate per sensor, the latest value, and the min and max of
+    what was folded, so a one-reading spike is never hidden; Counts add up to what was sent."""
+    await coordinator.announce(sensor_state("fast"))
+    bridge = await start_bridge("--max-rate-per-sensor", "2")
+    async with Browser.open(bridge.ws_url) as plain, Browser.open(bridge.ws_url) as batched:
+        await batched.send({"type": "hello", "data": {"batch": True}})
+        await plain.send({"type": "discover"})
+        await plain.wait(lambda b: b.of("source"), "the source")
+        await batched.wait(lambda b: b.of("hello"), "hello")
+        values = [50.0] * 40
+        values[17] = 1e6  # one reading far out of range
+        values[-1] = 42.0
+        for value in values:  # as fast as the broker takes them: far faster than 2 Hz
+            await coordinator.readings({"fast": value})
+
+        def accounted(browser: Browser) -> int:
+            return sum(r.get("Count", 1) for r in browser.readings())
+
+        for browser in (plain, batched):
+            await browser.wait(lambda b: accounted(b) == len(values), "every reading accounted")
+            got = browser.readings()
+            assert len(got) < len(values) / 4, got  # folded
+            assert got[-1]["Value"] == 42.0  # the latest wins
+            assert max(r.get("Max", r["Value"]) for r in got) == 1e6
+            assert min(r.get("Min", r["Value"]) for r in got) == 42.0
+            stamps = [datetime.fromisoformat(r["Timestamp"]) for r in got]
+            assert stamps == sorted(stamps)
+        assert all(set(r) <= {"Name", "Value", "Timestamp", "Min", "Max", "Count"} for r in got)

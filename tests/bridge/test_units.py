@@ -18,6 +18,7 @@ from tests.bridge.fakes import sensor_state
 from workers.bridge import protocol
 from workers.bridge.access import Access, normalize_origin
 from workers.bridge.assets import Assets
+from workers.bridge.folding import Fold
 from workers.bridge.hub import ClientQueue, Hub, QueueOverflow
 from workers.bridge.view import PlantView
 
@@ -26,9 +27,11 @@ def test_rfc3339_keeps_microseconds_and_utc() -> None:
     assert protocol.rfc3339(1_764_318_000_123_456) == "2025-11-28T08:20:00.123456Z"
 
 
-def test_frame_readings_use_the_original_field_names() -> None:
+def test_readings_use_the_original_field_names() -> None:
     frame = Frame("gw", "run1", ["a", "b"], [1, 2], [1_764_318_000_000_000] * 2, [1.0, 2.5])
-    datas = protocol.frame_readings(frame)
+    fold = Fold(frame.layout)
+    fold.add(frame)
+    datas = fold.messages()
     assert orjson.loads(protocol.reading(datas[1])) == {
         "type": "reading",
         "data": {"Name": "b", "Value": 2.5, "Timestamp": "2025-11-28T08:20:00.000000Z"},

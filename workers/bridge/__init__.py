@@ -19,6 +19,7 @@ from controlroom.config import DEFAULT_BRIDGE_PORT, Settings
 from controlroom.errors import ConfigError
 from workers.bridge.access import Access, is_loopback
 from workers.bridge.assets import FETCH_COMMAND, Assets
+from workers.bridge.folding import DEFAULT_MAX_RATE_HZ, MAX_RATE_HZ
 from workers.bridge.hub import Hub
 from workers.bridge.server import Bridge, Limits
 from workers.bridge.view import PlantView
@@ -51,9 +52,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--client-queue",
         type=int,
-        default=2000,
+        default=10_000,
         metavar="N",
-        help="readings buffered per client before its oldest are dropped (default 2000)",
+        help="readings buffered per client before its oldest are dropped (default 10000: a few "
+        "flushes of a plant's every sensor)",
+    )
+    parser.add_argument(
+        "--max-rate-per-sensor",
+        type=float,
+        default=DEFAULT_MAX_RATE_HZ,
+        metavar="HZ",
+        help="readings a second each client gets per sensor at most; faster ones are folded into "
+        f"the latest, with the min and max of what was folded (default {DEFAULT_MAX_RATE_HZ:g})",
     )
     parser.add_argument(
         "--max-frame",
@@ -88,6 +98,8 @@ def _check(args: argparse.Namespace) -> Access:
     ):
         if value < low:
             raise ConfigError(f"{flag} must be at least {low}")
+    if not 0.1 <= args.max_rate_per_sensor <= MAX_RATE_HZ:
+        raise ConfigError(f"--max-rate-per-sensor must be between 0.1 and {MAX_RATE_HZ:g} Hz")
     if args.ping_interval <= 0 or args.ping_timeout <= 0:
         raise ConfigError("--ping-interval and --ping-timeout must be positive")
     return Access(args.host, args.allow_origin)
@@ -109,7 +121,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         view=PlantView(),
         access=access,
         assets=assets,
-        limits=Limits(max_clients=args.max_clients),
+        limits=Limits(max_clients=args.max_clients, max_rate_per_sensor=args.max_rate_per_sensor),
     )
     feed = bridge.feed
     await feed.start()
@@ -143,9 +155,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             async with server, asyncio.TaskGroup() as tasks:
                 following = tasks.create_task(feed.run(), name="viewer feed")
+                folding = tasks.create_task(bridge.folding.run(), name="folding")
                 await stopping.wait()
                 log.info("stopping: closing %d client connections", len(hub.clients))
                 following.cancel()
+                folding.cancel()
         finally:
             await feed.close()
     log.info("stopped")

@@ -123,9 +123,13 @@ class Hub:
         self.clients.discard(client)
         metrics.VIEWERS.set(len(self.clients))
 
+    def heard(self, readings: int) -> None:
+        """Readings the bridge received (before folding), for /healthz and the metrics."""
+        self.readings_in += readings
+        metrics.READINGS_IN.inc(readings)
+
     def readings(self, datas: list[bytes]) -> None:
-        self.readings_in += len(datas)
-        metrics.READINGS_IN.inc(len(datas))
+        """Folded readings (see `folding`) for every client that listens."""
         for client in self.clients:
             if not client.listening:
                 continue

@@ -1,7 +1,8 @@
 """The browser protocol: controlroom events in, websocket messages out (and client messages in).
 
 The wire format is the original Go web client's, which must keep working unchanged: `source`
-and `reading` messages with its field names, one reading per message. Extra types (`status`,
+and `reading` messages with its field names, one reading per message (folded to a rate a
+person can watch, with the extremes of what was folded: see `folding`). Extra types (`status`,
 `alarm`, `readings`, `hello`, `error`) are ignored by that client. Everything here is pure and
 encodes once per event, never once per client: the hub fans the same bytes out to every client.
 """
@@ -18,7 +19,6 @@ import orjson
 from controlroom.errors import ControlroomError
 from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
-from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import SensorState, display_state
 
 # Close codes (RFC 6455): 1003 = data of a type it cannot accept, 1008 = policy violation.
@@ -45,13 +45,24 @@ def optional_rfc3339(us: int | None) -> str | None:
 # --- server -> browser ---------------------------------------------------------------------
 
 
-def frame_readings(frame: Frame) -> list[bytes]:
-    """The `data` part of each reading in a frame, encoded once for every client."""
-    dumps = orjson.dumps
-    return [
-        dumps({"Name": name, "Value": value, "Timestamp": rfc3339(taken_on)})
-        for name, value, taken_on in zip(frame.names, frame.values, frame.taken_on, strict=True)
-    ]
+def reading_data(
+    name: str, value: float, taken_on: int, low: float, high: float, count: int
+) -> bytes:
+    """The `data` of a reading, encoded once for every client. A reading that folds several
+    (see `folding`) adds `Min`, `Max` and `Count`, which the original client ignores; one that
+    stands alone is exactly what the original protocol sent."""
+    if count == 1:
+        return orjson.dumps({"Name": name, "Value": value, "Timestamp": rfc3339(taken_on)})
+    return orjson.dumps(
+        {
+            "Name": name,
+            "Value": value,
+            "Timestamp": rfc3339(taken_on),
+            "Min": low,
+            "Max": high,
+            "Count": count,
+        }
+    )
 
 
 def reading(data: bytes) -> bytes:

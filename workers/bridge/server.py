@@ -27,6 +27,7 @@ from controlroom.wire.codec import Message
 from workers.bridge import protocol
 from workers.bridge.access import Access
 from workers.bridge.assets import Assets, response, text_response
+from workers.bridge.folding import DEFAULT_MAX_RATE_HZ, Folding
 from workers.bridge.hub import Client, Hub, QueueOverflow
 from workers.bridge.view import PlantView
 
@@ -47,6 +48,7 @@ EVENT_PATTERNS = ("reading.#", "source.#", "status.#", "alarm.#")
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_clients: int
+    max_rate_per_sensor: float = DEFAULT_MAX_RATE_HZ  # readings a second per sensor, folded
 
 
 class TokenBucket:
@@ -90,14 +92,20 @@ class Bridge:
         self.feed = ViewerFeed(
             settings, "bridge", self.on_event, self.on_broker, patterns=EVENT_PATTERNS
         )
+        # Readings reach clients folded, at most max_rate_per_sensor a second per sensor;
+        # `folding.run()` must run beside the feed.
+        self.folding = Folding(limits.max_rate_per_sensor, hub.readings)
         self._broker_connected: bool | None = None
 
     # --- the plant's side ------------------------------------------------------------------
 
     def on_event(self, message: Message) -> None:
         changes, outgoing = self.view.apply(message)
-        if changes.frame is not None:
-            self.hub.readings(protocol.frame_readings(changes.frame))
+        frame = changes.frame
+        if frame is not None:
+            self.hub.heard(len(frame))
+            if self.hub.clients:  # no one to fold for: nothing to do per frame
+                self.folding.add(frame)
         if outgoing:
             self.hub.state(outgoing)
         if changes.unknown:  # a sensor not yet described: ask (rate-limited by the feed)
