@@ -30,7 +30,7 @@ READINGS_OUT = Counter(
     "controlroom_readings_out",
     "Readings this worker passed on (a sensor: confirmed by the broker; a coordinator: confirmed "
     "into persist; a datamanager: committed to PostgreSQL, a redelivery counted again; a bridge: "
-    "queued for a client, once per client)",
+    "folded readings queued for a client, once per client)",
 )
 BATCHES = Counter(
     "controlroom_batches",
