@@ -11,7 +11,7 @@ import argparse
 from controlroom.config import Settings
 from controlroom.errors import ConfigError, InvalidMessage
 from controlroom.plant.sensors import SensorInfo
-from controlroom.simulation.presets import PRESETS
+from controlroom.simulation.presets import PRESETS, preset_source
 from controlroom.simulation.sensor import SimulatedSensor, check_walk
 from controlroom.wire.fields import check_sensor_name
 from workers.gateway import Gateway
@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def sensors_from(args: argparse.Namespace) -> tuple[str, list[SimulatedSensor]]:
     check_buffer(args)
     if args.preset:
-        return args.source or f"{args.preset}-gateway", list(PRESETS[args.preset])
+        return args.source or preset_source(args.preset), list(PRESETS[args.preset])
     if not 1 <= args.count <= MAX_COUNT:
         raise ConfigError(f"--count must be between 1 and {MAX_COUNT:,}, not {args.count}")
     check_walk(args.min, args.max, args.step, args.freq)

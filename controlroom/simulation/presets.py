@@ -32,3 +32,8 @@ REFERENCE_PLANT: tuple[SimulatedSensor, ...] = (
 )
 
 PRESETS = {"plant": REFERENCE_PLANT}
+
+
+def preset_source(preset: str) -> str:
+    """The source (gateway) name `sensors --preset NAME` runs under by default."""
+    return f"{preset}-gateway"

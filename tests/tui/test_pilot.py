@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -23,7 +24,7 @@ from controlroom.plant.alarms import Alarm
 from controlroom.tui import ControlRoom
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
-from controlroom.tui.messages import AckRequested, SensorSpawned, StopRequested
+from controlroom.tui.messages import AckRequested, ChildExited, SensorSpawned, StopRequested
 from controlroom.tui.spawn.spawn_form import SpawnForm
 from controlroom.wire.envelopes import AlarmEvent
 from tests.support import Worker, until, wait_for
@@ -224,3 +225,45 @@ async def test_the_detail_screen_shows_stored_history(
         await until(lambda: screen.window.label == "24 h" and screen.history_loaded, "24 h window")
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_a_spawned_sensor_refused_its_name_is_reported_in_one_line(
+    settings: Settings,
+    start_worker: Callable[..., Worker],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The form cannot know every running name (here no coordinator has told it of `twin`):
+    the child the broker refuses exits 2, and the operator reads its one line."""
+    running = start_worker("sensor", "--name", "twin", "--freq", "5")
+    await until(lambda: "publishing 1 sensors" in running.log_text(), "the first twin running")
+    said: list[Message] = []
+    app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
+    notes: list[str] = []
+    notify = app.notify
+
+    def noted(message: str, **options: Any) -> None:
+        notes.append(message)
+        notify(message, **options)
+
+    monkeypatch.setattr(app, "notify", noted)
+    try:
+        async with app.run_test(size=SIZE, message_hook=said.append) as pilot:
+            await until(lambda: app.header.broker and app.header.database, "connections")
+            await pilot.press("n")
+            form = app.screen
+            assert isinstance(form, SpawnForm)
+            for field, value in {"name": "twin", "min": "1", "max": "2", "step": "0.1"}.items():
+                form.query_one(f"#{field}", Input).value = value
+            form.query_one("#freq", Input).value = "5"
+            await pilot.press("ctrl+s")
+            exits = await until(
+                lambda: [m for m in said if isinstance(m, ChildExited)], "the refused child's exit"
+            )
+            assert exits[0].status == 2
+            refusals = [note for note in notes if "sensor-twin exited with status 2" in note]
+            assert len(refusals) == 1, notes
+            assert "the name 'twin' is taken" in refusals[0] and "\n" not in refusals[0]
+            assert running.running(), "the sensor that holds the name goes on"
+    finally:
+        await asyncio.to_thread(app.children_processes.stop_all)

@@ -12,12 +12,13 @@ import subprocess
 import sys
 import termios
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 
 from controlroom.config import Settings
-from tests.support import wait_until
+from tests.support import Worker, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +51,21 @@ class Terminal:
         os.close(self.master)
 
 
-def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path: Path) -> None:
-    terminal = Terminal()
+def start_up(settings: Settings, terminal: Terminal, log_dir: Path) -> subprocess.Popen[bytes]:
     env = os.environ | settings.as_env() | {"TERM": "xterm-256color"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "controlroom.cli", "up", "--no-bridge", "--log-dir", str(tmp_path)],
+    return subprocess.Popen(
+        [sys.executable, "-m", "controlroom.cli", "up", "--no-bridge", "--log-dir", str(log_dir)],
         stdin=terminal.slave,
         stdout=terminal.slave,
         stderr=terminal.slave,
         env=env,
         start_new_session=True,
     )
+
+
+def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path: Path) -> None:
+    terminal = Terminal()
+    process = start_up(settings, terminal, tmp_path)
     log_file = tmp_path / "controlroom.log"
     try:
 
@@ -88,6 +93,45 @@ def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path:
         assert b"stopping the plant" in terminal.output
     except AssertionError:
         # What the operator would have seen, and what the control room logged.
+        log.error("terminal output (tail): %r", bytes(terminal.output[-3000:]))
+        log.error("controlroom.log:\n%s", log_file.read_text() if log_file.exists() else "-")
+        raise
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        terminal.close()
+
+
+def test_up_on_a_running_plant_joins_it(
+    settings: Settings, start_worker: Callable[..., Worker], tmp_path: Path
+) -> None:
+    """A second `up` (another operator, a forgotten terminal) starts no second plant: it says
+    so in one line and shows the running one; quitting it leaves that plant alone."""
+    coordinator = start_worker("coordinator")
+    gateway = start_worker("sensors", "--preset", "plant")
+    wait_until(
+        lambda: "announced 6 sensors" in gateway.log_text(), timeout=60, what="the plant running"
+    )
+    terminal = Terminal()
+    log_dir = tmp_path / "second"
+    process = start_up(settings, terminal, log_dir)
+    log_file = log_dir / "controlroom.log"
+    try:
+        wait_until(
+            lambda: b"is running already" in terminal.output, timeout=60, what="the one line"
+        )
+        wait_until(
+            lambda: b"turbine_temp_out" in terminal.output, timeout=60, what="the sensors shown"
+        )
+        terminal.type("q")
+        assert process.wait(timeout=60) == 0
+        text = log_file.read_text()
+        assert "started plant" not in text and "started db-init" not in text, text
+        assert not (log_dir / "plant.log").exists(), "no second plant"
+        assert coordinator.running() and gateway.running(), "the running plant is left alone"
+        assert b"stopping the plant" not in terminal.output
+    except AssertionError:
         log.error("terminal output (tail): %r", bytes(terminal.output[-3000:]))
         log.error("controlroom.log:\n%s", log_file.read_text() if log_file.exists() else "-")
         raise
