@@ -45,13 +45,19 @@ SUBCOMMANDS: dict[str, str] = {
 LONG_RUNNING = frozenset({"sensor", "sensors", "coordinator", "datamanager", "bridge"})
 
 
-def build_parser() -> tuple[Parser, dict[str, ModuleType]]:
+def build_parser(command: str | None = None) -> tuple[Parser, dict[str, ModuleType]]:
+    """The parser, with `command`'s module imported and its flags configured (every
+    subcommand's when None): a worker, and a mistake in its flags, need not wait for the
+    imports of all the others."""
     parser = Parser(prog=PROG, description="Run one process of a controlroom plant.")
     add_log_level(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     subparsers.required = True
     modules = {}
     for name, module_name in SUBCOMMANDS.items():
+        if command is not None and name != command:
+            subparsers.add_parser(name)
+            continue
         module = importlib.import_module(module_name)
         modules[name] = module
         sub = subparsers.add_parser(
@@ -64,9 +70,15 @@ def build_parser() -> tuple[Parser, dict[str, ModuleType]]:
     return parser, modules
 
 
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand an argument list names (its first word that is one), if any."""
+    return next((word for word in argv if word in SUBCOMMANDS), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, modules = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    parser, modules = build_parser(chosen_command(words))
+    args = parser.parse_args(words)
     command: str = args.command
     prog = f"{PROG} {command}"
     try:
