@@ -160,14 +160,19 @@ async def run_page(
             await asyncio.sleep(duration)
             after = await page.evaluate("({...window.controlroomStats})")
             cards = await page.locator(".card").count()
+            canvases = await page.locator("canvas").count()
+            memory = await _page_memory(page)
             await load
         finally:
             await browser.close()
-    delta = {key: after[key] - before[key] for key in before}
+    delta = {key: after[key] - before[key] for key in COUNTERS}
     return {
         "mode": "page",
         "sensors": sensors,
         "cards": cards,
+        "canvases": canvases,
+        "js_heap_mb_after_gc": memory["heap_mb"],
+        "dom_nodes": memory["nodes"],
         "offered_readings_per_s": round(sensors * freq, 1),
         "page_readings_per_s": round(delta["readings"] / duration, 1),
         "paints_per_s": round(delta["paints"] / duration, 1),
@@ -176,6 +181,19 @@ async def run_page(
         "cpus": psutil.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+COUNTERS = ("paints", "renders", "renderMs", "readings")  # of window.controlroomStats
+
+
+async def _page_memory(page: Any) -> dict[str, float]:
+    """The page's JavaScript heap after a full collection, and its DOM nodes (Chromium's own
+    counters, over the DevTools protocol)."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("HeapProfiler.collectGarbage")
+    await cdp.send("Performance.enable")
+    metrics = {m["name"]: m["value"] for m in (await cdp.send("Performance.getMetrics"))["metrics"]}
+    return {"heap_mb": round(metrics["JSHeapUsedSize"] / 2**20, 1), "nodes": metrics["Nodes"]}
 
 
 # --- load ----------------------------------------------------------------------------------

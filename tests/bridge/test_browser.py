@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
+from controlroom.broker.topology import SOURCES_KEY
 from controlroom.plant.numbers import format_number
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo
-from controlroom.wire.envelopes import SourceState
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import SourceState, SourceStates
 from devsupport import chromium
 from devsupport.chromium import CHROMIUM
 from devsupport.net import free_port
@@ -277,3 +279,131 @@ async def _shows(
     """Send the reading (again: the page may have joined after the last one) and look."""
     await coordinator.readings({name: reading})
     return bool(await page.evaluate(js) == text)
+
+
+# --- the page at plant scale ---------------------------------------------------------------
+
+PLANT_SENSORS = 1000
+LIVE_CHARTS = "window.controlroomStats.charts"
+SHOWN_CARDS = (
+    "[...document.querySelectorAll('.card')].filter(c => !c.hidden).map(c => c.dataset.sensor)"
+)
+
+
+async def _plant_of(coordinator: FakeCoordinator, count: int) -> list[str]:
+    """`count` sensors announced as one gateway does: one SourceStates message."""
+    names = [f"unit_{i:04}" for i in range(count)]
+    states = [sensor_state(name) for name in names]
+    coordinator.sources.update((state.sensor.name, state) for state in states)
+    await coordinator.publish(SOURCES_KEY, encode(SourceStates(list(states))))
+    return names
+
+
+async def test_page_with_1000_sensors_draws_only_the_charts_on_screen(
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge, output_dir: Path
+) -> None:
+    need_canvasjs()
+    bridge = await start_bridge()
+    await page.goto(bridge.url)
+    names = await _plant_of(coordinator, PLANT_SENSORS)
+    async with ticking(coordinator, names):
+        await wait_js(
+            page, f"document.querySelectorAll('.card').length === {PLANT_SENSORS}", "cards"
+        )
+        assert await page.locator(".cell").count() == PLANT_SENSORS
+        await wait_js(page, f"{LIVE_CHARTS} > 0", "the charts on screen")
+        on_screen = await page.evaluate(
+            "[...document.querySelectorAll('.card')].filter(c => {"
+            " const r = c.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight;"
+            "}).length"
+        )
+        # The cards on screen and within the margin around it have charts; none of the rest.
+        charts = await page.evaluate(LIVE_CHARTS)
+        assert on_screen <= charts <= on_screen + 12, (on_screen, charts)
+        assert (
+            await page.evaluate("document.querySelectorAll('.card[data-chart] canvas').length") > 0
+        )
+        assert (
+            await page.evaluate(
+                "document.querySelectorAll('.card:not([data-chart]) canvas').length"
+            )
+            == 0
+        )
+        last = f".card[data-sensor='{names[-1]}']"
+        assert await page.locator(f"{last} canvas").count() == 0
+        # Every chart that exists gets drawn (1,000 sensors' readings must not starve them).
+        await wait_js(
+            page,
+            "[...document.querySelectorAll('.card[data-chart]')].every(c => c.dataset.renders > 1)",
+            "every live chart drawn with readings",
+        )
+        await page.screenshot(path=str(output_dir / "plant-top.png"))
+
+        # Scrolled to the end: the last card gets its chart, the first ones lose theirs.
+        await page.locator(last).scroll_into_view_if_needed()
+        await wait_js(page, f"document.querySelector(\"{last}\").dataset.chart === 'live'", "chart")
+        pixels = f'document.querySelector("{last} canvas")?.toDataURL()'
+        drawn = await wait_js(page, pixels, "its canvas")
+
+        async def moved() -> bool:
+            return bool(await page.evaluate(pixels) != drawn)
+
+        await wait_for(moved, timeout=15, what="its chart to be drawn and move")
+        first = f".card[data-sensor='{names[0]}']"
+        assert await page.locator(f"{first} canvas").count() == 0
+        assert await page.evaluate(LIVE_CHARTS) <= on_screen + 12
+        await page.screenshot(path=str(output_dir / "plant-end.png"))
+    assert page.errors == []
+
+
+async def test_page_filters_by_name_and_shows_only_what_is_abnormal(
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge, output_dir: Path
+) -> None:
+    bridge = await start_bridge()
+    await page.goto(bridge.url)
+    names = await _plant_of(coordinator, PLANT_SENSORS)
+    await wait_js(page, f"document.querySelectorAll('.card').length === {PLANT_SENSORS}", "cards")
+
+    await page.fill("#filter", "UNIT_012")  # part of a name, any case
+    expected = [n for n in names if "unit_012" in n]
+    assert len(expected) == 10
+    await wait_js(page, f"{SHOWN_CARDS}.length === {len(expected)}", "the filtered cards")
+    assert await page.evaluate(SHOWN_CARDS) == expected
+    assert await page.inner_text("#shown") == f"showing 10 of {PLANT_SENSORS} sensors"
+    await page.screenshot(path=str(output_dir / "plant-filtered.png"))
+    await page.fill("#filter", "no such sensor")
+    await wait_js(page, f"{SHOWN_CARDS}.length === 0", "no card")
+    assert await page.is_visible("#nothing-shown")
+    await page.fill("#filter", "")
+    await wait_js(page, f"{SHOWN_CARDS}.length === {PLANT_SENSORS}", "every card again")
+
+    # Only what is abnormal: a silent sensor, an out-of-range one; then one more goes silent.
+    await coordinator.status(names[7], Liveness.STALE)
+    await coordinator.alarm(names[500], Condition.HIGH)
+    await page.check("#abnormal-only")
+    await wait_js(page, f"{SHOWN_CARDS}.length === 2", "the two abnormal cards")
+    assert await page.evaluate(SHOWN_CARDS) == [names[7], names[500]]
+    await coordinator.status(names[999], Liveness.OFFLINE)
+    await wait_js(page, f"{SHOWN_CARDS}.length === 3", "a third, as it goes offline")
+
+    # The overview says every sensor's state in symbols and words, not colour alone.
+    cell = page.locator(".cell").nth(500)
+    assert await cell.inner_text() == "▲"
+    assert await cell.get_attribute("aria-label") == f"{names[500]}: HIGH"
+    assert await page.locator(".cell").nth(7).inner_text() == "?"
+    summary = await page.inner_text("#overview-summary")
+    assert summary == f"✓ {PLANT_SENSORS - 3} NORMAL · ▲ 1 HIGH · ? 1 STALE · ✕ 1 OFFLINE"
+    await page.screenshot(path=str(output_dir / "plant-abnormal.png"))
+
+    # A cell leads to its card, even one the view left out.
+    await page.locator(".cell").nth(3).click()
+    await wait_js(page, f"{SHOWN_CARDS}.length === {PLANT_SENSORS}", "the view cleared")
+    assert not await page.is_checked("#abnormal-only")
+    await page.wait_for_function(
+        f"(() => {{ const r = document.querySelector(\".card[data-sensor='{names[3]}']\")"
+        ".getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()"
+    )
+    # The control: the abnormal view does hide normal sensors (the check above can fail).
+    await page.check("#abnormal-only")
+    await wait_js(page, f"{SHOWN_CARDS}.length === 3", "three again")
+    assert page.errors == []

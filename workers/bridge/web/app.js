@@ -2,8 +2,10 @@
 //
 // Everything that comes from the plant (names, serials, units, alarm text) is written with
 // textContent, never as HTML, and never handed to CanvasJS (whose tooltips are HTML).
-// Readings are queued per sensor and drawn once per animation frame (a paint), within a time budget,
-// and only for charts on screen, so 50 sensors stay smooth.
+// Readings are queued per sensor and drawn once per animation frame (a paint), within a time budget.
+// At plant scale (1,000 sensors): a chart exists only while its card is on screen (or near it),
+// history is kept in plain number arrays, cards can be filtered by name or to what is abnormal,
+// and an overview shows every sensor's state as a small cell with a symbol and its word.
 "use strict";
 
 (() => {
@@ -24,7 +26,7 @@
   let paintRequested = false;
   let alarmsDirty = false;
   // Counters for whoever wants to see how the page keeps up (devtools, the browser tests).
-  const stats = { paints: 0, renders: 0, renderMs: 0, readings: 0 };
+  const stats = { paints: 0, renders: 0, renderMs: 0, readings: 0, charts: 0 };
   window.controlroomStats = stats;
 
   const timeFormat = new Intl.DateTimeFormat(undefined, {
@@ -40,21 +42,50 @@
 
   // --- charts ---------------------------------------------------------------------------
 
+  // A chart is made when its card comes near the screen and destroyed when it leaves: with
+  // 1,000 sensors only the few on screen cost canvases, chart objects and drawing.
+  const NEAR_SCREEN = "300px 0px";
   const visibility = "IntersectionObserver" in window
     ? new IntersectionObserver((entries) => {
       for (const entry of entries) {
         const sensor = entry.target.sensor;
-        if (!sensor) continue;
-        sensor.visible = entry.isIntersecting;
-        if (sensor.visible && sensor.stale) markDirty(sensor);
+        if (sensor) sensor.setVisible(entry.isIntersecting);
       }
-    })
+    }, { rootMargin: NEAR_SCREEN })
     : null;
 
   function tooltip(event) {
     // Numbers and times only: CanvasJS inserts this string as HTML.
     const point = event.entries[0].dataPoint;
-    return `${timeFormat.format(new Date(point.x))} — ${formatNumber(point.y)}`;
+    const when = timeFormat.format(new Date(point.x));
+    if (Array.isArray(point.y)) {
+      return `${when} — ${formatNumber(point.y[0])} … ${formatNumber(point.y[1])}`;
+    }
+    return `${when} — ${formatNumber(point.y)}`;
+  }
+
+  function newChart(container, sensor) {
+    return new window.CanvasJS.Chart(container, {
+      animationEnabled: false,
+      backgroundColor: "transparent",
+      theme: "dark2",
+      height: 180,
+      axisX: { valueFormatString: "HH:mm:ss", labelFontSize: 11 },
+      axisY: {
+        includeZero: false, labelFontSize: 11, gridThickness: 0.5, stripLines: sensor.band,
+      },
+      toolTip: { contentFormatter: tooltip },
+      data: [
+        { // what was folded into each reading, from its min to its max: a spike shows here
+          type: "rangeArea", xValueType: "dateTime", markerSize: 0, lineThickness: 0.5,
+          color: "rgba(124, 196, 255, 0.35)", dataPoints: sensor.rangePoints,
+        },
+        {
+          type: "line", xValueType: "dateTime", markerSize: 0, lineThickness: 1.5,
+          color: "#7cc4ff", dataPoints: sensor.linePoints,
+        },
+      ],
+    });
   }
 
   function safeBand(min, max) {
@@ -73,12 +104,26 @@
   class Sensor {
     constructor(name) {
       this.name = name;
-      this.points = [];
-      this.pending = [];
+      this.key = name.toLowerCase(); // what the name filter matches
+      // History, oldest first, as plain numbers (a fraction of the heap of point objects).
+      this.xs = [];
+      this.ys = [];
+      this.lows = [];
+      this.highs = [];
+      this.pending = []; // [x, y, low, high] not yet in the history
+      // CanvasJS's points, only while the chart exists (its card is on or near the screen).
+      this.linePoints = null;
+      this.rangePoints = null;
+      this.band = [];
       this.latest = null;
-      this.visible = true;
+      this.shownValue = null;
+      this.state = "NORMAL";
+      this.alarmText = "";
+      this.visible = false;
+      this.shown = true; // passes the filter
       this.stale = false; // has data not yet drawn
       this.drawnAt = 0;
+      this.renders = 0;
       this.card = $("card-template").content.firstElementChild.cloneNode(true);
       this.card.sensor = this;
       this.el = {
@@ -94,21 +139,8 @@
       this.el.name.textContent = name;
       this.card.dataset.sensor = name;
       this.chart = null;
-      if (hasCharts) {
-        this.chart = new window.CanvasJS.Chart(this.el.chart, {
-          animationEnabled: false,
-          backgroundColor: "transparent",
-          theme: "dark2",
-          height: 180,
-          axisX: { valueFormatString: "HH:mm:ss", labelFontSize: 11 },
-          axisY: { includeZero: false, labelFontSize: 11, gridThickness: 0.5, stripLines: [] },
-          toolTip: { contentFormatter: tooltip },
-          data: [{
-            type: "line", xValueType: "dateTime", markerSize: 0, lineThickness: 1.5,
-            color: "#7cc4ff", dataPoints: this.points,
-          }],
-        });
-      } else {
+      this.cell = overviewCell(this);
+      if (!hasCharts) {
         const note = document.createElement("p");
         note.className = "no-chart";
         note.textContent = "no chart: CanvasJS is missing";
@@ -124,8 +156,9 @@
       this.el.safe.textContent = typeof min === "number" || typeof max === "number"
         ? `${formatNumber(min)} … ${formatNumber(max)}`
         : "none";
+      this.band = safeBand(min, max);
       if (this.chart) {
-        this.chart.options.axisY.stripLines = safeBand(min, max);
+        this.chart.options.axisY.stripLines = this.band;
         this.stale = true;
         markDirty(this);
       }
@@ -134,34 +167,90 @@
 
     setState(state) {
       if (!STATES.has(state)) return;
+      this.state = state;
       this.card.dataset.state = state;
       this.el.state.textContent = state;
+      viewChanged(this);
     }
 
     setAlarm(text) {
+      if (text === this.alarmText) return;
+      this.alarmText = text;
       this.el.alarm.textContent = text;
       this.el.alarm.hidden = !text;
+      viewChanged(this);
     }
 
-    push(x, y) {
-      this.pending.push({ x, y });
+    push(x, y, low, high) {
+      this.pending.push([x, y, low, high]);
       if (this.pending.length > MAX_POINTS) this.pending.splice(0, this.pending.length - MAX_POINTS);
       this.latest = y;
       this.stale = true;
       markDirty(this);
     }
 
-    // Cheap part of a paint: text and the data array.
+    showValue() {
+      if (this.latest !== null && this.latest !== this.shownValue) {
+        this.shownValue = this.latest;
+        this.el.value.textContent = formatNumber(this.latest);
+      }
+    }
+
+    setVisible(visible) {
+      this.visible = visible;
+      if (visible) {
+        this.showValue();
+        this.makeChart();
+        if (this.stale || this.chart) markDirty(this);
+      } else {
+        this.dropChart();
+      }
+    }
+
+    makeChart() {
+      if (this.chart || !hasCharts) return;
+      this.linePoints = this.xs.map((x, i) => ({ x, y: this.ys[i] }));
+      this.rangePoints = this.xs.map((x, i) => ({ x, y: [this.lows[i], this.highs[i]] }));
+      this.chart = newChart(this.el.chart, this);
+      this.stale = true;
+      stats.charts += 1;
+      this.card.dataset.chart = "live";
+    }
+
+    dropChart() {
+      if (!this.chart) return;
+      if (typeof this.chart.destroy === "function") this.chart.destroy();
+      this.el.chart.replaceChildren();
+      this.chart = null;
+      this.linePoints = this.rangePoints = null;
+      stats.charts -= 1;
+      delete this.card.dataset.chart;
+    }
+
+    // Cheap part of a paint: text and the data arrays.
     absorb() {
-      if (this.latest !== null) this.el.value.textContent = formatNumber(this.latest);
+      if (this.visible) this.showValue(); // off screen: written when it comes on screen
       if (this.pending.length === 0) return;
-      const points = this.points;
-      for (const point of this.pending) points.push(point);
+      const { xs, ys, lows, highs, linePoints, rangePoints } = this;
+      for (const [x, y, low, high] of this.pending) {
+        xs.push(x);
+        ys.push(y);
+        lows.push(low);
+        highs.push(high);
+        if (linePoints) {
+          linePoints.push({ x, y });
+          rangePoints.push({ x, y: [low, high] });
+        }
+      }
       this.pending.length = 0;
-      const horizon = points[points.length - 1].x - WINDOW_MS;
-      let cut = Math.max(0, points.length - MAX_POINTS);
-      while (cut < points.length && points[cut].x < horizon) cut += 1;
-      if (cut > 0) points.splice(0, cut);
+      const horizon = xs[xs.length - 1] - WINDOW_MS;
+      let cut = Math.max(0, xs.length - MAX_POINTS);
+      while (cut < xs.length && xs[cut] < horizon) cut += 1;
+      if (cut > 0) {
+        for (const series of [xs, ys, lows, highs, linePoints, rangePoints]) {
+          if (series) series.splice(0, cut);
+        }
+      }
     }
 
     // Expensive part: drawing, only when on screen.
@@ -170,6 +259,8 @@
         const start = performance.now();
         this.chart.render();
         this.drawnAt = performance.now();
+        this.renders += 1;
+        this.card.dataset.renders = String(this.renders);
         stats.renders += 1;
         stats.renderMs += this.drawnAt - start;
         this.stale = false;
@@ -184,7 +275,9 @@
       sensors.set(name, sensor);
       $("sensors").append(sensor.card);
       $("empty").hidden = true;
+      applyView(sensor);
       if (visibility) visibility.observe(sensor.card);
+      else sensor.setVisible(true); // no observer: every chart, as before
     }
     return sensor;
   }
@@ -206,17 +299,138 @@
   function paint() {
     paintRequested = false;
     stats.paints += 1;
-    const start = performance.now();
     for (const sensor of dirty) sensor.absorb();
+    // Drawing has its own budget, and at least one chart is drawn per paint whatever absorbing
+    // cost (1,000 sensors' worth of it must not starve the few charts on screen). A drawn
+    // sensor leaves the set and comes back at its end with its next reading: round robin.
+    const start = performance.now();
+    let drawn = 0;
     for (const sensor of dirty) {
+      if (!sensor.chart || !sensor.visible) { // drawn when it comes on screen (setVisible)
+        dirty.delete(sensor);
+        continue;
+      }
       const now = performance.now();
-      if (now - start > PAINT_BUDGET_MS) break; // the rest next paint
-      if (sensor.visible && now - sensor.drawnAt < MIN_REDRAW_MS) continue; // drawn just now
-      dirty.delete(sensor); // off screen: drawn when it scrolls into view (see visibility)
-      if (sensor.visible) sensor.draw();
+      if (drawn > 0 && now - start > PAINT_BUDGET_MS) break; // the rest next paint
+      if (now - sensor.drawnAt < MIN_REDRAW_MS) continue; // drawn just now
+      dirty.delete(sensor);
+      sensor.draw();
+      drawn += 1;
     }
     if (alarmsDirty) drawAlarms();
+    if (summaryDirty) drawSummary();
     if (dirty.size > 0) requestPaint();
+  }
+
+  // --- the view: a filter by name, only what is abnormal, an overview of every sensor ------
+
+  const SYMBOLS = { NORMAL: "✓", HIGH: "▲", LOW: "▼", STALE: "?", OFFLINE: "✕" };
+  const view = { filter: "", abnormalOnly: false };
+  let summaryDirty = false;
+
+  function isAbnormal(sensor) {
+    return sensor.state !== "NORMAL" || sensor.alarmText !== "";
+  }
+
+  function passes(sensor) {
+    return (!view.filter || sensor.key.includes(view.filter))
+      && (!view.abnormalOnly || isAbnormal(sensor));
+  }
+
+  // Show or hide one card; a hidden card leaves the screen, so its chart goes (the observer).
+  function applyView(sensor) {
+    const shown = passes(sensor);
+    if (shown !== sensor.shown) {
+      sensor.shown = shown;
+      sensor.card.hidden = !shown;
+    }
+    sensor.cell.classList.toggle("outside", !shown);
+  }
+
+  function applyViewToAll() {
+    for (const sensor of sensors.values()) applyView(sensor);
+    summaryDirty = true;
+    requestPaint();
+  }
+
+  // A sensor's state or alarm changed: its cell, whether its card is shown, the counts.
+  function viewChanged(sensor) {
+    setCell(sensor);
+    applyView(sensor);
+    summaryDirty = true;
+    requestPaint();
+  }
+
+  function overviewCell(sensor) {
+    const cell = document.createElement("button");
+    cell.type = "button";
+    cell.className = "cell";
+    cell.sensor = sensor;
+    $("overview").append(cell);
+    setCell(sensor, cell);
+    return cell;
+  }
+
+  function setCell(sensor, cell = sensor.cell) {
+    const word = sensor.alarmText && sensor.state === "NORMAL" ? "ALARM" : sensor.state;
+    cell.dataset.state = sensor.state;
+    cell.textContent = SYMBOLS[sensor.state] || "·";
+    const label = `${sensor.name}: ${word}`;
+    cell.title = label;
+    cell.setAttribute("aria-label", label);
+  }
+
+  // The counts per state, in words: "998 NORMAL · 1 HIGH · 1 STALE", and how many cards show.
+  function drawSummary() {
+    summaryDirty = false;
+    const counts = new Map();
+    let shown = 0;
+    for (const sensor of sensors.values()) {
+      counts.set(sensor.state, (counts.get(sensor.state) || 0) + 1);
+      if (sensor.shown) shown += 1;
+    }
+    const parts = [];
+    for (const state of STATES) {
+      if (counts.get(state)) parts.push(`${SYMBOLS[state]} ${counts.get(state)} ${state}`);
+    }
+    $("overview-summary").textContent = parts.join(" · ");
+    const filtered = view.filter || view.abnormalOnly;
+    $("shown").textContent = filtered
+      ? `showing ${shown} of ${sensors.size} sensors`
+      : `${sensors.size} sensors`;
+    $("nothing-shown").hidden = !(filtered && shown === 0 && sensors.size > 0);
+  }
+
+  function startView() {
+    const filter = $("filter");
+    const abnormal = $("abnormal-only");
+    let typing = null;
+    filter.addEventListener("input", () => {
+      clearTimeout(typing); // one pass over the cards once typing pauses, not per key
+      typing = setTimeout(() => {
+        view.filter = filter.value.trim().toLowerCase();
+        applyViewToAll();
+      }, 120);
+    });
+    abnormal.addEventListener("change", () => {
+      view.abnormalOnly = abnormal.checked;
+      applyViewToAll();
+    });
+    // A cell shows its sensor's card: cleared of a filter that hides it, then scrolled to.
+    $("overview").addEventListener("click", (event) => {
+      const sensor = event.target.sensor;
+      if (!sensor) return;
+      if (!sensor.shown) {
+        filter.value = "";
+        abnormal.checked = false;
+        view.filter = "";
+        view.abnormalOnly = false;
+        applyViewToAll();
+      }
+      sensor.card.scrollIntoView({ block: "center" });
+      sensor.card.classList.add("picked");
+      setTimeout(() => sensor.card.classList.remove("picked"), 1500);
+    });
   }
 
   // --- alarms -----------------------------------------------------------------------------
@@ -267,7 +481,12 @@
     if (!data || typeof data.Name !== "string" || typeof data.Value !== "number") return;
     const sensor = sensors.get(data.Name);
     stats.readings += 1;
-    if (sensor) sensor.push(parseTime(data.Timestamp), data.Value);
+    if (!sensor) return;
+    // A reading the bridge folded from several carries their Min and Max (docs/bridge.md).
+    const value = data.Value;
+    const low = typeof data.Min === "number" ? data.Min : value;
+    const high = typeof data.Max === "number" ? data.Max : value;
+    sensor.push(parseTime(data.Timestamp), value, low, high);
   }
 
   const handlers = {
@@ -357,6 +576,7 @@
   }
 
   function start() {
+    startView();
     if (!hasCharts) {
       const notice = $("notice");
       notice.append("CanvasJS is missing, so there are no charts. Fetch it with ");
