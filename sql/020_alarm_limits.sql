@@ -4,7 +4,8 @@
 -- off_delay_s to clear). The order LL < L < H < HH spans rows: controlroom.plant.alarm_limits
 -- checks it (check_limits), as every editor of these rows must.
 CREATE TABLE alarm_limit (
-    sensor_id   integer NOT NULL REFERENCES sensor (id),
+    -- The definitions belong to the sensor: they go with it.
+    sensor_id   integer NOT NULL REFERENCES sensor (id) ON DELETE CASCADE,
     level       text NOT NULL CHECK (level IN ('LL', 'L', 'H', 'HH')),
     value       double precision NOT NULL CHECK (value > '-Infinity' AND value < 'Infinity'),
     priority    text NOT NULL CHECK (priority IN ('critical', 'high', 'medium', 'low')),
