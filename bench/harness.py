@@ -254,7 +254,7 @@ class BenchPlant:
 
     @property
     def topology(self) -> Topology:
-        return Topology(self.settings.plant)
+        return Topology.of(self.settings)
 
     async def __aenter__(self) -> BenchPlant:
         await wait_for_services(self.settings)
@@ -365,7 +365,7 @@ async def delete_topology(settings: Settings, queues: Sequence[str]) -> None:
     """Delete the plant's fixed queues and exchanges plus the named (per-source) queues."""
     connection = await aio_pika.connect(settings.amqp_url)
     try:
-        await Topology(settings.plant).delete(await connection.channel(), queues)
+        await Topology.of(settings).delete(await connection.channel(), queues)
     finally:
         await connection.close()
 

@@ -172,7 +172,7 @@ class ViewerProbe:
     async def start(self) -> None:
         self._connection = await aio_pika.connect(self._settings.amqp_url)
         channel = await self._connection.channel(publisher_confirms=False)
-        queue = await Topology(self._settings.plant).viewer(channel, "reading.#")
+        queue = await Topology.of(self._settings).viewer(channel, "reading.#")
         await queue.consume(self._on_message, no_ack=True)
 
     async def stop(self) -> None:

@@ -205,7 +205,7 @@ async def _publisher(settings: Settings, sensors: int, gateway: bool) -> AsyncIt
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel(publisher_confirms=False)  # as fast as it can go
-        exchange = await Topology(settings.plant).events(channel)
+        exchange = await Topology.of(settings).events(channel)
         names = [f"bench_s{n:03d}" for n in range(sensors)]
         publisher = Publisher(exchange, names, gateway)
         async with asyncio.TaskGroup() as group:
@@ -379,7 +379,7 @@ async def _key_latency(ui: UI, presses: int) -> dict[str, float]:
 
 
 async def _delete_topology(settings: Settings) -> None:
-    topology = Topology(settings.plant)
+    topology = Topology.of(settings)
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel()

@@ -28,6 +28,13 @@ DEFAULT_BRIDGE_PORT = 3000  # the browser view, as the original system served it
 ENV_AMQP_URL = "CONTROLROOM_AMQP_URL"
 ENV_DATABASE_URL = "CONTROLROOM_DATABASE_URL"
 ENV_PLANT = "CONTROLROOM_PLANT"
+ENV_QUEUE_TYPE = "CONTROLROOM_QUEUE_TYPE"
+
+# The type of the plant's durable queues (readings, persist, dead). A quorum queue is replicated
+# over the nodes of a cluster (it survives the loss of a minority of them); a classic one lives on
+# one node. The rule: quorum when several broker addresses are given, classic for one broker,
+# unless chosen. Every process of a plant must agree: a queue's type is fixed when it is declared.
+QUEUE_TYPES = ("quorum", "classic")
 
 # A plant name prefixes every exchange and queue and names the plant's PostgreSQL schema, so it
 # must be a plain SQL identifier as well as a safe AMQP prefix.
@@ -39,9 +46,14 @@ class Settings:
     amqp_urls: tuple[str, ...] = (DEFAULT_AMQP_URL,)
     database_url: str = DEFAULT_DATABASE_URL
     plant: str = DEFAULT_PLANT
+    queue_type: str | None = None  # as chosen; `durable_queue_type` applies the rule
 
     def __post_init__(self) -> None:
         check_plant_name(self.plant)
+        if self.queue_type is not None and self.queue_type not in QUEUE_TYPES:
+            raise ConfigError(
+                f"queue type {self.queue_type!r} is not one of {', '.join(QUEUE_TYPES)}"
+            )
         if not self.amqp_urls:
             raise ConfigError("no broker URL given")
         for url in self.amqp_urls:
@@ -60,6 +72,11 @@ class Settings:
         """Several broker addresses were given: the plant runs on a RabbitMQ cluster."""
         return len(self.amqp_urls) > 1
 
+    @property
+    def durable_queue_type(self) -> str:
+        """The type of the plant's durable queues: as chosen, else quorum on a cluster."""
+        return self.queue_type or ("quorum" if self.clustered else "classic")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -67,6 +84,7 @@ class Settings:
             amqp_urls=split_amqp_urls([env.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL]),
             database_url=env.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL,
             plant=env.get(ENV_PLANT) or DEFAULT_PLANT,
+            queue_type=env.get(ENV_QUEUE_TYPE) or None,
         )
 
     @classmethod
@@ -79,15 +97,17 @@ class Settings:
             amqp_urls=split_amqp_urls(getattr(args, "amqp_url", None) or base.amqp_urls),
             database_url=getattr(args, "database_url", None) or base.database_url,
             plant=getattr(args, "plant", None) or base.plant,
+            queue_type=getattr(args, "queue_type", None) or base.queue_type,
         )
 
     def as_env(self) -> dict[str, str]:
         """The environment that gives a child process these same settings."""
-        return {
+        env = {
             ENV_AMQP_URL: ",".join(self.amqp_urls),
             ENV_DATABASE_URL: self.database_url,
             ENV_PLANT: self.plant,
         }
+        return env | ({ENV_QUEUE_TYPE: self.queue_type} if self.queue_type else {})
 
     @property
     def amqp_display(self) -> str:
@@ -118,6 +138,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"plant namespace: queue prefix and database schema (env {ENV_PLANT}, "
         f"default {DEFAULT_PLANT})",
+    )
+    group.add_argument(
+        "--queue-type",
+        choices=QUEUE_TYPES,
+        help=f"type of the plant's durable queues (env {ENV_QUEUE_TYPE}; default quorum when "
+        "several broker URLs are given, else classic); every process of a plant must agree",
     )
 
 

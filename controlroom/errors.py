@@ -43,6 +43,10 @@ class NameTaken(ControlroomError):
     """A sensor's (or a source's) name is claimed by another process that is running."""
 
 
+class QueueMismatch(ControlroomError):
+    """A queue exists with other arguments (another type) than this plant's settings give."""
+
+
 class Unroutable(ControlroomError):
     """The broker confirmed a message that no queue took: it was not delivered."""
 

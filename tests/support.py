@@ -76,7 +76,7 @@ async def delete_plant_topology(settings: Settings, extra_queues: Sequence[str] 
     """Remove a plant's fixed exchanges and queues (and any named extra queues)."""
     connection = await aio_pika.connect(settings.amqp_url)
     try:
-        await Topology(settings.plant).delete(await connection.channel(), extra_queues)
+        await Topology.of(settings).delete(await connection.channel(), extra_queues)
     finally:
         await connection.close()
 
@@ -106,7 +106,7 @@ class EventTap:
         decoder = Decoder()
         self._connection = await aio_pika.connect(self.settings.amqp_url)
         channel = await self._connection.channel()
-        queue = await Topology(self.settings.plant).viewer(channel, *self.patterns)
+        queue = await Topology.of(self.settings).viewer(channel, *self.patterns)
 
         async def keep(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             self.received.append((message.routing_key or "", decoder.decode(message.body)))

@@ -37,6 +37,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bridge": "workers.bridge",
     "plant": "workers.plant",
     "db": "workers.dbcli",
+    "broker": "workers.broker",
     "audit": "workers.audit",
 }
 

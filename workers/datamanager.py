@@ -81,7 +81,7 @@ class DataManager:
     ) -> None:
         self.settings = settings
         self.maintain_every = maintain_every
-        self.topology = Topology(settings.plant)
+        self.topology = Topology.of(settings)
         self.writers = writers
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._work: asyncio.Queue[Work] = asyncio.Queue(writers)

@@ -227,7 +227,7 @@ class Gateway:
         buffer_readings: int = DEFAULT_BUFFER_READINGS,
     ) -> None:
         self.settings = settings
-        self.topology = Topology(settings.plant)
+        self.topology = Topology.of(settings)
         self.source = source
         self.run_id = uuid.uuid4().hex
         self.active: dict[str, SensorInfo] = {s.info.name: s.info for s in sensors}

@@ -29,7 +29,13 @@ from controlroom.broker.publishing import json_message
 from controlroom.broker.topology import Topology
 from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.errors import BrokerUnreachable, InvalidMessage, NotConnected, describe
+from controlroom.errors import (
+    BrokerUnreachable,
+    InvalidMessage,
+    NotConnected,
+    QueueMismatch,
+    describe,
+)
 from controlroom.waiting import within
 from controlroom.wire.codec import Decoder, Message, encode
 from controlroom.wire.envelopes import AckRequest, SnapshotRequest, Stop
@@ -61,7 +67,7 @@ class ViewerFeed:
     ) -> None:
         self._settings = settings
         self._role = role
-        self._topology = Topology(settings.plant)
+        self._topology = Topology.of(settings)
         self._on_message = on_message
         self._on_state = on_state
         self._patterns = patterns
@@ -153,7 +159,7 @@ class ViewerFeed:
             finally:
                 if not channel.is_closed:
                     await channel.close()
-        except aio_pika.exceptions.AMQPError as error:
+        except (aio_pika.exceptions.AMQPError, QueueMismatch) as error:
             log.warning("could not declare the requests queue: %s", describe(error))
 
     async def _keep_consuming(self) -> None:

@@ -11,9 +11,18 @@ Backlog bounds, and what happens when one is reached:
 - dead: drop-head. The oldest dead letters go first; each one was logged when it arrived.
 - claim.<name>: no messages ever; exclusive and auto-delete, so it lives exactly as long as the
   connection of the process holding the name (`controlroom.broker.claims`).
-- viewer queues and requests: drop-head. A viewer that falls behind loses old live readings,
-  never anything that is stored. Requests carry a dead-letter exchange like every queue a
-  worker validates, so a refused (or expired, or overflowed) request ends in dead too.
+- viewer queues and requests: drop-head, classic and transient whatever the plant's type. A
+  viewer that falls behind loses old live readings, never anything that is stored. Requests
+  carry a dead-letter exchange like every queue a worker validates, so a refused (or expired,
+  or overflowed) request ends in dead too.
+
+Durable queues (readings, persist, dead) are of the plant's queue type (`Settings.
+durable_queue_type`: quorum on a cluster). A quorum queue also gets a delivery limit (a message
+returned DELIVERY_LIMIT times, say one that kills every consumer that takes it, is dead-lettered
+instead of looping) and at-least-once dead-lettering (RabbitMQ 3.10; it needs reject-publish,
+which readings and persist have): a dead letter leaves its queue only once dead has it.
+A queue's type is fixed when it is declared: a declaration that differs is refused by the
+broker (PRECONDITION_FAILED), which is one line here (QueueMismatch) naming the migration.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiormq
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -31,17 +41,30 @@ from aio_pika.abc import (
     ExchangeType,
 )
 
+from controlroom.config import Settings
+from controlroom.errors import QueueMismatch
+
 READINGS_MAX_BYTES = 512 * 1024 * 1024
 PERSIST_MAX_BYTES = 1024 * 1024 * 1024
 DEAD_MAX_LENGTH = 100_000
 VIEWER_MAX_LENGTH = 20_000
 REQUESTS_MAX_LENGTH = 1_000
 REQUESTS_TTL_MS = 30_000
+# Deliveries of one message before a quorum queue dead-letters it. A worker's crash or a lost
+# connection returns its unacked messages (each return counts), so this is far above what any
+# outage costs a message, and still ends a poison message's loop.
+DELIVERY_LIMIT = 20
+MIGRATE_COMMAND = "controlroom-worker broker migrate-queues --to"
 
 
 @dataclass(frozen=True, slots=True)
 class Topology:
     plant: str
+    queue_type: str = "classic"  # of the durable queues: readings, persist, dead
+
+    @classmethod
+    def of(cls, settings: Settings) -> Topology:
+        return cls(settings.plant, settings.durable_queue_type)
 
     # --- names -----------------------------------------------------------------------------
 
@@ -135,10 +158,10 @@ class Topology:
         exchange = await channel.declare_exchange(
             self.dead_exchange, ExchangeType.FANOUT, durable=True
         )
-        queue = await channel.declare_queue(
+        queue = await self._durable(
+            channel,
             self.dead_queue,
-            durable=True,
-            arguments={"x-max-length": DEAD_MAX_LENGTH, "x-overflow": "drop-head"},
+            self._typed({"x-max-length": DEAD_MAX_LENGTH, "x-overflow": "drop-head"}),
         )
         await queue.bind(exchange)
         return queue
@@ -146,17 +169,21 @@ class Topology:
     async def readings(self, channel: AbstractChannel, source: str) -> AbstractQueue:
         """A source's durable queue; one active consumer at a time keeps its order."""
         await self.dead(channel)
-        return await channel.declare_queue(
+        return await self._durable(
+            channel,
             self.readings_queue(source),
-            durable=True,
-            arguments=self._bounded(READINGS_MAX_BYTES) | {"x-single-active-consumer": True},
+            self.readings_arguments(),
         )
+
+    def readings_arguments(self) -> dict[str, Any]:
+        return self._bounded(READINGS_MAX_BYTES) | {"x-single-active-consumer": True}
+
+    def persist_arguments(self) -> dict[str, Any]:
+        return self._bounded(PERSIST_MAX_BYTES)
 
     async def persist(self, channel: AbstractChannel) -> AbstractQueue:
         await self.dead(channel)
-        return await channel.declare_queue(
-            self.persist_queue, durable=True, arguments=self._bounded(PERSIST_MAX_BYTES)
-        )
+        return await self._durable(channel, self.persist_queue, self.persist_arguments())
 
     async def requests(self, channel: AbstractChannel) -> AbstractQueue:
         """Viewers' requests; one the coordinator refuses is dead-lettered, as everywhere."""
@@ -196,11 +223,39 @@ class Topology:
         )
 
     def _bounded(self, max_bytes: int) -> dict[str, Any]:
-        return {
+        bounded: dict[str, Any] = {
             "x-max-length-bytes": max_bytes,
             "x-overflow": "reject-publish",
             "x-dead-letter-exchange": self.dead_exchange,
         }
+        if self.queue_type == "quorum":
+            bounded |= {
+                "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-strategy": "at-least-once",
+            }
+        return self._typed(bounded)
+
+    def _typed(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A classic queue is declared as before types existed (no argument), so the queues
+        of plants made before are the same declaration."""
+        if self.queue_type == "classic":
+            return arguments
+        return {"x-queue-type": self.queue_type} | arguments
+
+    async def _durable(
+        self, channel: AbstractChannel, name: str, arguments: dict[str, Any]
+    ) -> AbstractQueue:
+        """Declare a durable queue of the plant's type; one line if it exists otherwise."""
+        try:
+            return await channel.declare_queue(name, durable=True, arguments=arguments)
+        except aiormq.exceptions.ChannelPreconditionFailed as error:
+            reason = str(error).partition(" - ")[2].split(" in vhost ")[0] or str(error)
+            other = "classic" if self.queue_type == "quorum" else "quorum"
+            raise QueueMismatch(
+                f"queue {name} is not a {self.queue_type} queue as this plant's settings say "
+                f"(the broker: {reason}); stop the plant and run `{MIGRATE_COMMAND} "
+                f"{self.queue_type}`, or run it with --queue-type {other}"
+            ) from None
 
 
 # AMQP clients accept only these characters in queue names (pamqp enforces it), while a

@@ -45,7 +45,7 @@ class FakeCoordinator:
     """Publishes events as the coordinator would and answers snapshot requests."""
 
     def __init__(self, settings: Settings) -> None:
-        self.topology = Topology(settings.plant)
+        self.topology = Topology.of(settings)
         self.settings = settings
         self.sources: dict[str, SourceState] = {}
         self.alarms: list[Alarm] = []

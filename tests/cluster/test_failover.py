@@ -2,7 +2,8 @@
 
 A plant runs on the local cluster; the coordinator and the datamanager are given nodes 2 and 3
 only, so the node they start on is known to be one of those, and stopping it leaves node 1 (where
-the plant's queues were declared first) and the other one. Each must log the loss, reconnect to
+the plant's queues were declared first: as quorum queues by the rule they would survive anyway,
+but the case must hold for classic queues too) and the other one. Each must log the loss, reconnect to
 the node left within seconds, and the plant must end with a clean audit.
 """
 
@@ -31,11 +32,11 @@ def node_of(worker: Worker, event: str) -> int | None:
 
 
 async def declare_on(url: str, plant: Plant, *sources: str) -> None:
-    """Declare the plant's durable queues through one node: a classic queue lives there."""
+    """Declare the plant's durable queues through one node: a classic one would live there."""
     connection = await aio_pika.connect(url)
     try:
         channel = await connection.channel()
-        topology = Topology(plant.settings.plant)
+        topology = Topology.of(plant.settings)
         await topology.persist(channel)
         for source in sources:
             await topology.readings(channel, source)

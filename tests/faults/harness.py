@@ -75,7 +75,7 @@ class Plant:
 
     @property
     def topology(self) -> Topology:
-        return Topology(self.settings.plant)
+        return Topology.of(self.settings)
 
     def start(self, *args: str, amqp_url: str | None = None, name: str | None = None) -> Worker:
         flags = ["--amqp-url", amqp_url] if amqp_url else []

@@ -19,7 +19,7 @@ async def send_stop(settings: Settings, sensor: str) -> None:
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
         channel = await connection.channel()
-        control = await Topology(settings.plant).control(channel)
+        control = await Topology.of(settings).control(channel)
         await control.publish(
             json_message(encode(Stop(sensor, "test")), persistent=False), routing_key=sensor
         )

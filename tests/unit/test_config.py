@@ -102,3 +102,22 @@ def test_bad_broker_lists(argv: list[str], message: str) -> None:
 def test_the_display_masks_every_password() -> None:
     shown = Settings(amqp_urls=("amqp://u:pw1@h1/", "amqp://u:pw2@h2/")).amqp_display
     assert shown == "amqp://u:***@h1/, amqp://u:***@h2/"
+
+
+def test_queue_type_rule_quorum_on_a_cluster_unless_chosen() -> None:
+    cluster = "amqp://h1/,amqp://h2/,amqp://h3/"
+    assert parse([], {}).durable_queue_type == "classic"
+    assert parse(["--amqp-url", cluster], {}).durable_queue_type == "quorum"
+    chosen = parse(["--amqp-url", cluster, "--queue-type", "classic"], {})
+    assert chosen.durable_queue_type == "classic"
+    assert Settings.from_env(chosen.as_env()) == chosen
+    from_env = parse([], {"CONTROLROOM_QUEUE_TYPE": "quorum"})
+    assert from_env.durable_queue_type == "quorum"
+    assert parse(["--queue-type", "classic"], {"CONTROLROOM_QUEUE_TYPE": "quorum"}).queue_type == (
+        "classic"
+    )
+
+
+def test_unknown_queue_type_is_one_line() -> None:
+    with pytest.raises(ConfigError, match="queue type 'stream' is not one of quorum, classic"):
+        parse([], {"CONTROLROOM_QUEUE_TYPE": "stream"})

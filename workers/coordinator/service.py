@@ -30,7 +30,7 @@ from controlroom.broker.publishing import json_message, publish_confirmed
 from controlroom.broker.topology import Topology
 from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.errors import InvalidMessage, describe
+from controlroom.errors import InvalidMessage, QueueMismatch, describe
 from controlroom.plant.readings import Frame
 from controlroom.processes import DRAIN_TIMEOUT_S
 from controlroom.waiting import within
@@ -87,7 +87,7 @@ class Pending:
 class Coordinator:
     def __init__(self, settings: Settings, *, persist_interval: float = 0.0) -> None:
         self.settings = settings
-        self.topology = Topology(settings.plant)
+        self.topology = Topology.of(settings)
         self.instance = uuid.uuid4().hex
         self.aggregator = EventAggregator(persist_interval)
         self.aggregator.bus.subscribe(AlarmChanged, _count_raised)
@@ -95,6 +95,7 @@ class Coordinator:
         self._inbox: asyncio.Queue[tuple[Inbound, AbstractIncomingMessage] | None] = asyncio.Queue()
         self._consumed_sources: set[str] = set()
         self._consume_channel: AbstractChannel | None = None
+        self._connection: AbstractRobustConnection | None = None
         self._discovery: AbstractExchange | None = None
 
     async def run(self, stopping: asyncio.Event) -> int:
@@ -154,6 +155,7 @@ class Coordinator:
                 settle.get_nowait().confirm.cancel()
 
     async def _open(self, connection: AbstractRobustConnection) -> None:
+        self._connection = connection
         channel = await connection.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=PREFETCH)
         self._consume_channel = channel
@@ -183,6 +185,19 @@ class Coordinator:
         if source in self._consumed_sources:
             return
         assert self._consume_channel is not None
+        # First on a channel of its own: a refused declaration closes the channel it is made on,
+        # and the consuming channel carries every other consumer.
+        assert self._connection is not None
+        trial = await self._connection.channel(publisher_confirms=False)
+        try:
+            await self.topology.readings(trial, source)
+        except QueueMismatch as error:  # its readings wait, queued, for a migration
+            log.error("not consuming source %s: %s", source, error)
+            self._consumed_sources.add(source)
+            return
+        finally:
+            if not trial.is_closed:
+                await trial.close()
         queue = await self.topology.readings(self._consume_channel, source)
         await queue.consume(self._receiver(Inbound.READINGS))
         self._consumed_sources.add(source)
