@@ -1,10 +1,10 @@
 """Every worker takes the cluster's addresses and moves to another node when its node goes.
 
 A plant runs on the local cluster; the coordinator and the datamanager are given nodes 2 and 3
-only, so the node they start on is known to be one of those, and stopping it leaves node 1 (where
-the plant's queues were declared first: as quorum queues by the rule they would survive anyway,
-but the case must hold for classic queues too) and the other one. Each must log the loss, reconnect to
-the node left within seconds, and the plant must end with a clean audit.
+only, so the node they start on is known to be one of those, and stopping it leaves node 1
+(where the plant's queues were declared first: as quorum queues by the rule they would survive
+anyway, but the case must hold for classic queues too) and the other one. Each must log the
+loss, reconnect to the node left within seconds, and the plant must end with a clean audit.
 """
 
 from __future__ import annotations
