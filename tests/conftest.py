@@ -11,6 +11,7 @@ from pathlib import Path
 import aio_pika
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from controlroom.config import Settings
 from controlroom.db import connect, ensure_database, migrate
@@ -21,6 +22,11 @@ TEST_DATABASE_URL = os.environ.get(
     "CONTROLROOM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/controlroom_test"
 )
 TEST_AMQP_URL = os.environ.get("CONTROLROOM_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+# Property tests check what code decides, never how fast: the machine is shared, and a
+# per-example deadline only measures the neighbours (speed is the bench's to show).
+hypothesis_settings.register_profile("controlroom", deadline=None)
+hypothesis_settings.load_profile("controlroom")
 
 
 # Plants made by this test session: only their queues are swept at its end. Other sessions

@@ -22,7 +22,7 @@ from controlroom.wire.codec import MESSAGE_TYPES, Decoder, encode
 from controlroom.wire.envelopes import Announce, PersistBatch
 from controlroom.wire.fields import MAX_NAME_LENGTH
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 
 # Values JSON can carry, with the edges that break validators: huge ints, negative zero,
 # empty and control-character strings, deep nesting.

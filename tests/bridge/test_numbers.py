@@ -68,9 +68,7 @@ def test_what_is_not_a_number_is_missing_on_both(numbers_page: Any) -> None:
     assert format_number(None) == MISSING
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
         st.one_of(

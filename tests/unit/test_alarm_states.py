@@ -200,7 +200,7 @@ class Machine(RuleBasedStateMachine):
         assert not (self.status.state.held and self.status.state.needs_ack)
 
 
-Machine.TestCase.settings = settings(max_examples=100, stateful_step_count=25, deadline=None)
+Machine.TestCase.settings = settings(max_examples=100, stateful_step_count=25)
 test_state_machine = Machine.TestCase
 
 
@@ -216,8 +216,8 @@ def test_a_model_that_forgets_one_shot_shelving_is_caught() -> None:
     Forgetful.TestCase.settings = settings(
         max_examples=200,
         stateful_step_count=25,
-        deadline=None,
         database=None,
+        derandomize=True,  # the same examples every run: a check of the checker cannot be luck
         phases=[Phase.generate],  # finding the disagreement is the point, not shrinking it
     )
     with pytest.raises(AssertionError):

@@ -177,7 +177,7 @@ def shown(sensors: dict[str, SensorState], open_alarms: dict[str, Alarm]) -> obj
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(messages, max_size=25))
 def test_the_control_room_and_the_bridge_show_the_same_plant(sequence: list[Message]) -> None:
     model, view = PlantModel(), PlantView()
