@@ -291,6 +291,10 @@ def alarm_key(kind: str) -> str:
     return f"alarm.{kind}"
 
 
+def warning_key(sensor: str) -> str:
+    return f"warning.{sensor}"
+
+
 # Several sources' or statuses' changes in one message (SourceStates, StatusChanges): the bare
 # word, which bindings to "source.#" and "status.#" match as well.
 SOURCES_KEY = "source"

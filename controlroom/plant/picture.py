@@ -12,6 +12,8 @@ the `Changes` it is told about. The rules, decided once:
 - Copies of an alarm merge by `Alarm.absorb`. An alarm is kept while it is open (active or
   not acknowledged); once closed it is reported and moves to `closed` (the latest few), so
   a late copy of it (an older event arriving last) cannot open it again.
+- A twin warning (one sensor read by two sources at once) is kept by sensor, the latest of
+  each; there is no all-clear, so it stays while the viewer runs (the newest `WARNINGS_KEPT`).
 - A snapshot lists every open alarm: one the picture holds that the snapshot does not list
   closed while the viewer was not listening. It is forgotten and reported in `Changes.ended`
   (no time is made up for how it ended).
@@ -37,11 +39,14 @@ from controlroom.wire.envelopes import (
     SourceStates,
     StatusChange,
     StatusChanges,
+    TwinWarning,
 )
 
 # Closed alarms remembered, so late copies of them stay closed (and screens can show the
 # latest); beyond this the oldest is forgotten.
 CLOSED_KEPT = 1000
+# Twin warnings remembered, by sensor; beyond this the oldest is forgotten.
+WARNINGS_KEPT = 1000
 
 
 @dataclass(slots=True)
@@ -52,11 +57,19 @@ class Changes:
     restated: list[SensorState] = field(default_factory=list)  # liveness or condition changed
     alarms: list[Alarm] = field(default_factory=list)  # new or changed, in their merged state
     ended: list[Alarm] = field(default_factory=list)  # closed unseen (a snapshot's verdict)
+    warnings: list[TwinWarning] = field(default_factory=list)  # new twin warnings
     frame: Frame | None = None
     unknown: bool = False  # the frame names sensors the picture does not know
 
     def __bool__(self) -> bool:
-        return bool(self.described or self.restated or self.alarms or self.ended or self.frame)
+        return bool(
+            self.described
+            or self.restated
+            or self.alarms
+            or self.ended
+            or self.warnings
+            or self.frame
+        )
 
 
 class PlantPicture:
@@ -67,6 +80,7 @@ class PlantPicture:
         self.alarms: dict[str, Alarm] = {}  # open alarms, by id
         self.closed: dict[str, Alarm] = {}  # the latest closed alarms, oldest first
         self._alarms_of: dict[str, dict[str, Alarm]] = {}  # open alarms, by sensor then id
+        self.warnings: dict[str, TwinWarning] = {}  # twin warnings, by sensor, oldest first
         self._max_sensors = max_sensors
         # By source: its newest frame, not yet read into the sensors' values. A frame of the
         # same layout replaces it unread, so a source that ticks costs nothing here.
@@ -110,6 +124,8 @@ class PlantPicture:
                 self.state(state, changes)
         elif isinstance(message, Snapshot):
             self.snapshot(message, changes)
+        elif isinstance(message, TwinWarning):
+            self.warning(message, changes)
         return changes
 
     def frame(self, frame: Frame, changes: Changes) -> None:
@@ -195,6 +211,16 @@ class PlantPicture:
             self._forget(known)
             self._close(known)
         self._restate(known.sensor, changes)
+
+    def warning(self, warning: TwinWarning, changes: Changes) -> None:
+        """Two runs of one sensor overlap: remembered by sensor (a repeat changes nothing)."""
+        if self.warnings.get(warning.sensor) == warning:
+            return
+        self.warnings.pop(warning.sensor, None)
+        self.warnings[warning.sensor] = warning
+        if len(self.warnings) > WARNINGS_KEPT:
+            del self.warnings[next(iter(self.warnings))]
+        changes.warnings.append(warning)
 
     def snapshot(self, snapshot: Snapshot, changes: Changes) -> None:
         listed = {alarm.id for alarm in snapshot.alarms}

@@ -201,8 +201,13 @@ class ControlRoom(App[None]):
     # --- live feed, history, database --------------------------------------------------------
 
     def _on_event(self, message: Message) -> None:
-        if self.model.apply(message).unknown:  # a sensor not yet described: ask about it
+        changes = self.model.apply(message)
+        if changes.unknown:  # a sensor not yet described: ask about it
             self.feed.request_snapshot()
+        if changes.warnings:
+            self.header.twins = len(self.model.picture.warnings)
+            for warning in changes.warnings:
+                self.notify(warning.describe(), title="Twin sensor", severity="warning", timeout=15)
 
     def _broker_state(self, state: BrokerState) -> None:
         self.post_message(BrokerChanged(state.connected, state.detail))

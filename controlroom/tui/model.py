@@ -43,6 +43,7 @@ class SensorView:
 
     sensor_state: SensorState
     recent: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=RECENT_POINTS))
+    twin: bool = False  # two processes read it at once (a twin warning)
 
     @property
     def name(self) -> str:
@@ -84,7 +85,7 @@ class SensorView:
     def frozen(self, points: int) -> SensorView:
         """A copy that no longer moves (the paused view), with its last `points` values."""
         state = SensorState(self.info, self.liveness, self.condition, self.value, self.taken_on)
-        copy = SensorView(state)
+        copy = SensorView(state, twin=self.twin)
         copy.recent.extend(itertools.islice(self.recent, max(len(self.recent) - points, 0), None))
         return copy
 
@@ -212,6 +213,8 @@ class PlantModel:
             self.values_changed = True
         if changes.alarms or changes.ended:
             self.alarms_changed = self.values_changed = True
+        if changes.warnings:
+            self._mark_twins()
 
     def _frame(self, frame: Frame) -> None:
         views = self._views
@@ -227,3 +230,11 @@ class PlantModel:
             if name not in self._views:
                 self._views[name] = SensorView(state)
                 self.sensors_changed = True
+        self._mark_twins()
+
+    def _mark_twins(self) -> None:
+        for name in self.picture.warnings:
+            view = self._views.get(name)
+            if view is not None and not view.twin:
+                view.twin = True
+                self.values_changed = True

@@ -29,6 +29,7 @@ from controlroom.wire.envelopes import (
     StatusChange,
     StatusChanges,
     Stop,
+    TwinWarning,
 )
 from controlroom.wire.frames import FrameMessage, LayoutBook, frame_from_message
 
@@ -49,6 +50,7 @@ _Envelope: TypeAlias = (
     | SourceStates
     | StatusChanges
     | AlarmEvent
+    | TwinWarning
     | Snapshot
 )
 Message: TypeAlias = Frame | _Envelope | PersistBatch

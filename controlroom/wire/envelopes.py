@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from controlroom.clock import us_to_datetime
 from controlroom.errors import InvalidMessage
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame
@@ -134,6 +135,39 @@ class AlarmEvent(msgspec.Struct, frozen=True, tag="alarm", tag_field="type"):
     """An alarm was raised, cleared or acknowledged; `alarm` is its whole new state."""
 
     alarm: Alarm
+
+
+class TwinWarning(msgspec.Struct, frozen=True, tag="warning", tag_field="type"):
+    """Two runs of one sensor, from different sources, read at the same time: two processes
+    use its name (a lone sensor and a large gateway's sensor, whose names are not claimed one
+    by one). Sent once per pair of runs and sensor; `since` is the first time both covered."""
+
+    sensor: str
+    sources: list[str]
+    runs: list[Ident]
+    since: Micros
+
+    def __post_init__(self) -> None:
+        check_sensor_name(self.sensor)
+        if len(self.sources) != 2 or len(self.runs) != 2:
+            raise InvalidMessage("warning needs two sources and two runs")
+        for source in self.sources:
+            check_sensor_name(source)
+        for run in self.runs:
+            check_id(run, "run id")
+        check_time(self.since, "since")
+
+    def describe(self) -> str:
+        """One line for an operator."""
+        (first, second), (run_1, run_2) = self.sources, self.runs
+        return (
+            f"sensor {self.sensor!r} runs twice: from source {first!r} (run {run_1[:8]}) "
+            f"and from source {second!r} (run {run_2[:8]}), both reading since {_clock(self.since)}"
+        )
+
+
+def _clock(us: int) -> str:
+    return us_to_datetime(us).strftime("%H:%M:%S UTC")
 
 
 class Snapshot(msgspec.Struct, frozen=True, tag="snapshot", tag_field="type"):

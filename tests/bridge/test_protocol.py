@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from controlroom.broker.topology import SOURCES_KEY, STATUSES_KEY
+from controlroom.broker.topology import SOURCES_KEY, STATUSES_KEY, warning_key
 from controlroom.clock import now_us
 from controlroom.plant.sensors import Condition, Liveness
 from controlroom.wire.codec import encode
-from controlroom.wire.envelopes import SourceStates, StatusChange, StatusChanges
+from controlroom.wire.envelopes import SourceStates, StatusChange, StatusChanges, TwinWarning
 from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import Browser, FakeCoordinator, sensor_state
 
@@ -94,6 +94,24 @@ async def test_alarms_and_state_reach_clients_and_discover(
         await coordinator.alarm("pump", Condition.HIGH, cleared=True)
         await late.wait(lambda b: any(not a["active"] for a in b.of("alarm")), "the clearing")
         await late.wait(lambda b: any(s["state"] == "NORMAL" for s in b.of("status")), "NORMAL")
+
+
+async def test_a_twin_warning_reaches_clients_and_discover(
+    coordinator: FakeCoordinator, start_bridge: StartBridge
+) -> None:
+    await coordinator.announce(sensor_state("pump"))
+    bridge = await start_bridge()
+    warning = TwinWarning("pump", ["big-gateway", "pump"], ["r1", "r2"], now_us())
+    async with Browser.open(bridge.ws_url) as browser:
+        await browser.send({"type": "discover"})
+        await browser.wait(lambda b: b.of("source"), "the source")
+        await coordinator.publish(warning_key("pump"), encode(warning))
+        sent = (await browser.wait(lambda b: b.of("warning"), "the warning"))[0]
+    assert sent | {"name": "pump", "kind": "twin_runs", "sources": ["big-gateway", "pump"]} == sent
+    assert sent["message"] == warning.describe()
+    async with Browser.open(bridge.ws_url) as late:
+        await late.send({"type": "discover"})
+        await late.wait(lambda b: b.of("warning"), "the warning, through discover")
 
 
 async def test_batch_clients_get_readings_in_frames_others_one_per_message(

@@ -17,6 +17,7 @@ from controlroom.wire.envelopes import (
     SourceStates,
     StatusChange,
     StatusChanges,
+    TwinWarning,
 )
 
 T0 = 1_780_000_000_000_000
@@ -119,3 +120,15 @@ def test_batched_source_and_status_changes_apply_to_every_sensor() -> None:
     assert [v.name for v in model.ordered()] == ["s0", "s1", "s2"]
     model.apply(StatusChanges([StatusChange(f"s{n}", Liveness.STALE, T0) for n in (0, 2)]))
     assert [model.sensors[f"s{n}"].state for n in range(3)] == ["STALE", "NORMAL", "STALE"]
+
+
+def test_a_twin_warning_marks_the_sensors_row_even_before_it_is_described() -> None:
+    model = PlantModel()
+    model.apply(described("a"))
+    model.values_changed = False
+    model.apply(TwinWarning("a", ["gw", "a"], ["r1", "r2"], T0))
+    assert model.sensors["a"].twin and model.values_changed
+    model.apply(TwinWarning("b", ["gw", "b"], ["r1", "r3"], T0))
+    model.apply(described("b", "c"))
+    assert [name for name, row in model.sensors.items() if row.twin] == ["a", "b"]
+    assert model.sensors["b"].frozen(5).twin

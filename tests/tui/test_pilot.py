@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import asyncpg
 import pytest
 from textual.message import Message
@@ -19,14 +20,20 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from controlroom.broker.feed import ViewerFeed
+from controlroom.broker.publishing import json_message
+from controlroom.broker.topology import Topology, source_key, warning_key
+from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.plant.alarms import Alarm
+from controlroom.plant.sensors import SensorInfo
 from controlroom.tui import ControlRoom
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
 from controlroom.tui.messages import AckRequested, ChildExited, SensorSpawned, StopRequested
+from controlroom.tui.sensors.sensor_table import TWIN_MARK
 from controlroom.tui.spawn.spawn_form import SpawnForm
-from controlroom.wire.envelopes import AlarmEvent
+from controlroom.wire.codec import encode
+from controlroom.wire.envelopes import AlarmEvent, SourceState, TwinWarning
 from tests.support import Worker, until, wait_for
 
 OPERATOR = "pilot-test"
@@ -267,3 +274,35 @@ async def test_a_spawned_sensor_refused_its_name_is_reported_in_one_line(
             assert running.running(), "the sensor that holds the name goes on"
     finally:
         await asyncio.to_thread(app.children_processes.stop_all)
+
+
+async def test_a_twin_warning_is_a_notice_a_header_mark_and_a_mark_on_the_row(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a coordinator says when two processes read one sensor (here said by the test, on
+    the events exchange, as the coordinator says it: tests/integration/test_twins.py)."""
+    app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
+    notes: list[str] = []
+    notify = app.notify
+
+    def noted(message: str, **options: Any) -> None:
+        notes.append(message)
+        notify(message, **options)
+
+    monkeypatch.setattr(app, "notify", noted)
+    warning = TwinWarning("big-001", ["big-gateway", "big-001"], ["r1", "r2"], now_us())
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection, app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.header.broker, "the broker")
+        events = await Topology(settings.plant).events(await connection.channel())
+        for key, message in (
+            (source_key("big-001"), SourceState(SensorInfo("big-001"))),
+            (warning_key("big-001"), warning),
+        ):
+            await events.publish(json_message(encode(message), persistent=False), key)
+        await until(lambda: [row for row in app.table.rows if row.twin], "the row marked")
+        assert app.header.twins == 1
+        assert "1 TWIN SENSOR" in str(app.header.render())
+        await pilot.pause()
+        assert TWIN_MARK + "big-001" in str(app.table.render_row(0, SIZE[0])[0].text)
+        assert [note for note in notes if "runs twice" in note] == [warning.describe()]

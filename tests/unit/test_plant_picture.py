@@ -23,6 +23,7 @@ from controlroom.wire.envelopes import (
     SourceStates,
     StatusChange,
     StatusChanges,
+    TwinWarning,
 )
 from workers.bridge.view import PlantView
 
@@ -119,6 +120,16 @@ alarm_ids = st.sampled_from(["x1", "x2", "x3"])
 times = st.integers(min_value=T0, max_value=T0 + 100)
 
 
+def test_a_twin_warning_is_remembered_by_sensor_and_a_repeat_changes_nothing() -> None:
+    picture = PlantPicture()
+    warning = TwinWarning("a", ["gw", "a"], ["r1", "r2"], T0)
+    assert picture.apply(warning).warnings == [warning]
+    assert picture.apply(warning).warnings == []
+    later = TwinWarning("a", ["gw", "a"], ["r1", "r3"], T0 + 5)
+    assert picture.apply(later).warnings == [later]
+    assert picture.warnings == {"a": later}
+
+
 @st.composite
 def alarms(draw: st.DrawFn) -> Alarm:
     raised = draw(times)
@@ -160,6 +171,7 @@ messages: st.SearchStrategy[Message] = st.one_of(
         ),
     ),
     st.builds(AlarmEvent, alarms()),
+    st.builds(lambda name: TwinWarning(name, ["gw", name], ["r1", "r2"], T0), names),
     st.builds(Snapshot, st.lists(states, max_size=3), st.lists(alarms(), max_size=3)),
     st.builds(
         lambda name, seq, value: Frame("gw", "r", [name], [seq], [T0 + seq], [value]),
@@ -196,6 +208,11 @@ def test_the_control_room_and_the_bridge_show_the_same_plant(sequence: list[Mess
     assert page_alarms == {a.id: state_of(a).value for a in model.alarm_list() if a.open}
     panel = {a.id: panel_state(alarm_status(a)[0]) for a in model.alarm_list() if a.open}
     assert panel == {key: AlarmState(state) for key, state in page_alarms.items()}
+    page_twins = {m["data"]["name"] for m in sent if m["type"] == "warning"}
+    assert page_twins == set(view.picture.warnings) == set(model.picture.warnings)
+    assert {name for name, row in model.sensors.items() if row.twin} == page_twins & set(
+        model.sensors
+    )
 
 
 def panel_state(words: str) -> AlarmState:

@@ -3,8 +3,9 @@
 The wire format is the original Go web client's, which must keep working unchanged: `source`
 and `reading` messages with its field names, one reading per message (folded to a rate a
 person can watch, with the extremes of what was folded: see `folding`). Extra types (`status`,
-`alarm`, `readings`, `hello`, `error`) are ignored by that client. Everything here is pure and
-encodes once per event, never once per client: the hub fans the same bytes out to every client.
+`alarm`, `warning`, `readings`, `hello`, `error`) are ignored by that client. Everything here
+is pure and encodes once per event, never once per client: the hub fans the same bytes out to
+every client.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from controlroom.errors import ControlroomError
 from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.sensors import SensorState, display_state
+from controlroom.wire.envelopes import TwinWarning
 
 # Close codes (RFC 6455): 1003 = data of a type it cannot accept, 1008 = policy violation.
 CLOSE_UNSUPPORTED_DATA = 1003
@@ -126,6 +128,21 @@ def alarm(item: Alarm, *, ended: bool = False) -> bytes:
             "value": item.value,
             "limit": item.limit,
             "peak": item.peak,
+        },
+    )
+
+
+def warning(item: TwinWarning) -> bytes:
+    """Two runs of one sensor read at the same time (two processes use its name)."""
+    return _message(
+        "warning",
+        {
+            "name": item.sensor,
+            "kind": "twin_runs",
+            "sources": item.sources,
+            "runs": item.runs,
+            "since": rfc3339(item.since),
+            "message": item.describe(),
         },
     )
 

@@ -42,7 +42,7 @@ MESSAGE_BURST = 20
 MESSAGE_RATE = 5.0
 MAX_UNKNOWN_MESSAGES = 10
 # What the bridge hears of the events exchange: everything viewers are told.
-EVENT_PATTERNS = ("reading.#", "source.#", "status.#", "alarm.#")
+EVENT_PATTERNS = ("reading.#", "source.#", "status.#", "alarm.#", "warning.#")
 
 
 @dataclass(frozen=True, slots=True)

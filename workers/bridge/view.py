@@ -16,6 +16,7 @@ from controlroom.plant.alarms import Alarm
 from controlroom.plant.picture import Changes, PlantPicture
 from controlroom.plant.sensors import SensorState
 from controlroom.wire.codec import Message
+from controlroom.wire.envelopes import TwinWarning
 from workers.bridge import protocol
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class PlantView:
         picture = self.picture
         messages = [_source(state) for state in picture.sensors.values()]
         messages += [_alarm(alarm) for alarm in picture.alarms.values()]
+        messages += [_warning(warning) for warning in picture.warnings.values()]
         return messages
 
     def apply(self, message: Message) -> tuple[Changes, list[Outgoing]]:
@@ -55,6 +57,7 @@ class PlantView:
         messages += [_status(state, state.taken_on or at) for state in changes.restated]
         messages += [_alarm(alarm) for alarm in changes.alarms]
         messages += [_alarm(alarm, ended=True) for alarm in changes.ended]
+        messages += [_warning(warning) for warning in changes.warnings]
         return messages
 
 
@@ -68,3 +71,7 @@ def _status(state: SensorState, at: int) -> Outgoing:
 
 def _alarm(alarm: Alarm, *, ended: bool = False) -> Outgoing:
     return Outgoing(("alarm", alarm.id), protocol.alarm(alarm, ended=ended))
+
+
+def _warning(warning: TwinWarning) -> Outgoing:
+    return Outgoing(("warning", warning.sensor), protocol.warning(warning))

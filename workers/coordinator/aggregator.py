@@ -14,11 +14,13 @@ from workers.coordinator.liveness import LivenessMonitor
 from workers.coordinator.persistence import Persister
 from workers.coordinator.registry import Registry
 from workers.coordinator.sequencing import SequenceFilter
+from workers.coordinator.twins import TwinWatch
 from workers.coordinator.viewers import ViewerPublisher
 
 
 class EventAggregator:
-    """Handlers, none aware of another: registry, alarms, liveness, persistence, viewers."""
+    """Handlers, none aware of another: registry, alarms, liveness, persistence, viewers,
+    twin runs."""
 
     def __init__(self, persist_interval: float = 0.0) -> None:
         self.bus = MessageBus()
@@ -26,6 +28,7 @@ class EventAggregator:
         self.alarms = AlarmMonitor(self.bus)
         self.liveness = LivenessMonitor(self.bus)
         self.persister = Persister(self.bus, persist_interval)
+        self.twins = TwinWatch(self.bus)
         self.viewers = ViewerPublisher(self.bus)
         self.sequence = SequenceFilter()
 

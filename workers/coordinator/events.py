@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import Liveness, SensorState
-from controlroom.wire.envelopes import AckRequest, Announce, Goodbye
+from controlroom.wire.envelopes import AckRequest, Announce, Goodbye, TwinWarning
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,13 @@ class SourceUpdated:
     state: SensorState
 
 
+@dataclass(frozen=True, slots=True)
+class TwinsFound:
+    """Two runs of one sensor, from different sources, overlap in time (`twins`)."""
+
+    warning: TwinWarning
+
+
 Event = (
     FrameReceived
     | SourceAnnounced
@@ -79,4 +86,5 @@ Event = (
     | LivenessChanged
     | AlarmChanged
     | SourceUpdated
+    | TwinsFound
 )

@@ -9,6 +9,7 @@ from controlroom.broker.topology import (
     reading_key,
     source_key,
     status_key,
+    warning_key,
 )
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import SensorState
@@ -26,6 +27,7 @@ from workers.coordinator.events import (
     FrameReceived,
     LivenessChanged,
     SourceUpdated,
+    TwinsFound,
 )
 
 # A gateway's announcement or silence changes thousands of sensors at once. Each message costs
@@ -41,6 +43,7 @@ class ViewerPublisher:
         bus.subscribe(SourceUpdated, self._on_source)
         bus.subscribe(LivenessChanged, self._on_liveness)
         bus.subscribe(AlarmChanged, self._on_alarm)
+        bus.subscribe(TwinsFound, self._on_twins)
 
     def take(self) -> list[tuple[str, Message]]:
         events, self._events = self._events, []
@@ -82,6 +85,9 @@ class ViewerPublisher:
 
     def _on_alarm(self, event: AlarmChanged) -> None:
         self._events.append((alarm_key(event.change), AlarmEvent(event.alarm)))
+
+    def _on_twins(self, event: TwinsFound) -> None:
+        self._events.append((warning_key(event.warning.sensor), event.warning))
 
 
 def _joins(first: Message, other: Message) -> bool:

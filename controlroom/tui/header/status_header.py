@@ -1,4 +1,5 @@
-"""The top line: plant, broker and database state, live message rate, pause, the clock."""
+"""The top line: plant, broker and database state, live message rate, twin sensors, pause,
+the clock."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.widget import Widget
 UP = "bold green"
 DOWN = "bold white on red"
 WAITING = "yellow"
+TWINS = "bold black on dark_orange"
 
 
 class StatusHeader(Widget):
@@ -29,6 +31,7 @@ class StatusHeader(Widget):
     database: reactive[bool | None] = reactive(None)
     rate: reactive[float] = reactive(0.0)
     paused: reactive[bool] = reactive(False)
+    twins: reactive[int] = reactive(0)  # sensors that two processes read at once
     now: reactive[datetime | None] = reactive(None)
 
     def render(self) -> Text:
@@ -40,6 +43,9 @@ class StatusHeader(Widget):
         text.append("  database ")
         text.append(*_state(self.database, "up", "DOWN"))
         text.append(f"  {self.rate:,.0f} readings/s")
+        if self.twins:
+            text.append("  ")
+            text.append(f" {self.twins} TWIN SENSOR{'S' if self.twins > 1 else ''} ", style=TWINS)
         if self.paused:
             text.append("  ")
             text.append(" PAUSED ", style="bold black on yellow")

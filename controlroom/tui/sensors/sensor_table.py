@@ -18,6 +18,7 @@ DIM = Style(dim=True)
 VALUE = Style(bold=True)
 SPARK = Style(color="cyan")
 GAP = Segment(" ")
+TWIN_MARK = "⚠ "  # before the name of a sensor two processes read at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ class SensorTable(LineList):
         state = row.state
         silent = state in ("STALE", "OFFLINE")
         return [
-            Segment(" " + fit(row.name, c.name) + " "),
+            Segment(" " + fit(TWIN_MARK + row.name if row.twin else row.name, c.name) + " "),
             Segment(fit(info.serial_no, c.serial) + " ", DIM),
             Segment(fit(format_number(row.value), c.value, right=True), DIM if silent else VALUE),
             GAP,

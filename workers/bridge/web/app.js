@@ -134,6 +134,7 @@
         serial: this.card.querySelector(".serial"),
         safe: this.card.querySelector(".safe"),
         alarm: this.card.querySelector(".card-alarm"),
+        warning: this.card.querySelector(".card-warning"),
         chart: this.card.querySelector(".chart"),
       };
       this.el.name.textContent = name;
@@ -179,6 +180,11 @@
       this.el.alarm.textContent = text;
       this.el.alarm.hidden = !text;
       viewChanged(this);
+    }
+
+    setWarning(text) {
+      this.el.warning.textContent = text;
+      this.el.warning.hidden = !text;
     }
 
     push(x, y, low, high) {
@@ -510,6 +516,10 @@
       else alarms.delete(data.id);
       alarmsDirty = true;
       requestPaint();
+    },
+    warning(data) {
+      if (!data || typeof data.name !== "string" || typeof data.message !== "string") return;
+      sensorFor(data.name).setWarning(data.message);
     },
     hello(data) {
       if (data && typeof data.plant === "string") $("plant").textContent = `plant ${data.plant}`;
