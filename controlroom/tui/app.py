@@ -113,6 +113,7 @@ class ControlRoom(App[None]):
         self._clock = clock or (lambda: datetime.now().astimezone())
         self.history: History | None = History(settings) if live else None
         self.feed = ViewerFeed(settings, "viewer", self._on_event, self._broker_state)
+        self._twin_pairs: set[tuple[str, ...]] = set()  # the twin runs told of in a notice
         # Held, not queried: timers may fire while the screen is being taken down.
         self.header = StatusHeader(id="header")
         self.table = SensorTable(id="sensors")
@@ -206,8 +207,13 @@ class ControlRoom(App[None]):
             self.feed.request_snapshot()
         if changes.warnings:
             self.header.twins = len(self.model.picture.warnings)
-            for warning in changes.warnings:
-                self.notify(warning.describe(), title="Twin sensor", severity="warning", timeout=15)
+            for warning in changes.warnings:  # one notice per pair of runs, however many
+                pair = (*warning.sources, *warning.runs)  # sensors they share (the header counts)
+                if pair not in self._twin_pairs:
+                    self._twin_pairs.add(pair)
+                    self.notify(
+                        warning.describe(), title="Twin sensor", severity="warning", timeout=15
+                    )
 
     def _broker_state(self, state: BrokerState) -> None:
         self.post_message(BrokerChanged(state.connected, state.detail))

@@ -291,6 +291,8 @@ async def test_a_twin_warning_is_a_notice_a_header_mark_and_a_mark_on_the_row(
 
     monkeypatch.setattr(app, "notify", noted)
     warning = TwinWarning("big-001", ["big-gateway", "big-001"], ["r1", "r2"], now_us())
+    # The same two runs share a second sensor: one more row marked, no second notice.
+    also = TwinWarning("big-002", ["big-gateway", "big-001"], ["r1", "r2"], now_us())
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection, app.run_test(size=SIZE) as pilot:
         await until(lambda: app.header.broker, "the broker")
@@ -298,11 +300,13 @@ async def test_a_twin_warning_is_a_notice_a_header_mark_and_a_mark_on_the_row(
         for key, message in (
             (source_key("big-001"), SourceState(SensorInfo("big-001"))),
             (warning_key("big-001"), warning),
+            (source_key("big-002"), SourceState(SensorInfo("big-002"))),
+            (warning_key("big-002"), also),
         ):
             await events.publish(json_message(encode(message), persistent=False), key)
-        await until(lambda: [row for row in app.table.rows if row.twin], "the row marked")
-        assert app.header.twins == 1
-        assert "1 TWIN SENSOR" in str(app.header.render())
+        await until(lambda: len([r for r in app.table.rows if r.twin]) == 2, "the rows marked")
+        assert app.header.twins == 2
+        assert "2 TWIN SENSORS" in str(app.header.render())
         await pilot.pause()
         assert TWIN_MARK + "big-001" in str(app.table.render_row(0, SIZE[0])[0].text)
         assert [note for note in notes if "runs twice" in note] == [warning.describe()]
