@@ -20,7 +20,7 @@ from controlroom.commandline import (
     configure_logging,
     report,
 )
-from controlroom.config import Settings, add_arguments
+from controlroom.config import Settings, add_arguments, add_history_argument
 from controlroom.errors import ConfigError, ControlroomError
 from controlroom.up import up
 
@@ -62,6 +62,7 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--stats-file", type=Path, help=argparse.SUPPRESS)  # bench/tui.py
     add_arguments(parser)
+    add_history_argument(parser)
     return parser
 
 

@@ -12,6 +12,7 @@ one (`controlroom.broker.connection`). A comma inside a URL is written `%2C`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ ENV_AMQP_URL = "CONTROLROOM_AMQP_URL"
 ENV_DATABASE_URL = "CONTROLROOM_DATABASE_URL"
 ENV_PLANT = "CONTROLROOM_PLANT"
 ENV_QUEUE_TYPE = "CONTROLROOM_QUEUE_TYPE"
+ENV_HISTORY_URL = "CONTROLROOM_HISTORY_URL"
 
 # The type of the plant's durable queues (readings, persist, dead). A quorum queue is replicated
 # over the nodes of a cluster (it survives the loss of a minority of them); a classic one lives on
@@ -47,6 +49,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     plant: str = DEFAULT_PLANT
     queue_type: str | None = None  # as chosen; `durable_queue_type` applies the rule
+    # Where the control room reads history (a streaming standby, say); None: database_url.
+    history_url: str | None = None
 
     def __post_init__(self) -> None:
         check_plant_name(self.plant)
@@ -61,6 +65,8 @@ class Settings:
         if len(set(self.amqp_urls)) != len(self.amqp_urls):
             raise ConfigError(f"broker URLs {self.amqp_display!r} name one address twice")
         check_database_url(self.database_url)
+        if self.history_url is not None:
+            check_database_url(self.history_url)
 
     @property
     def amqp_url(self) -> str:
@@ -71,6 +77,12 @@ class Settings:
     def clustered(self) -> bool:
         """Several broker addresses were given: the plant runs on a RabbitMQ cluster."""
         return len(self.amqp_urls) > 1
+
+    def for_history(self) -> Settings:
+        """These settings with the history database (read only) as the database."""
+        if self.history_url is None:
+            return self
+        return dataclasses.replace(self, database_url=self.history_url, history_url=None)
 
     @property
     def durable_queue_type(self) -> str:
@@ -85,6 +97,7 @@ class Settings:
             database_url=env.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL,
             plant=env.get(ENV_PLANT) or DEFAULT_PLANT,
             queue_type=env.get(ENV_QUEUE_TYPE) or None,
+            history_url=env.get(ENV_HISTORY_URL) or None,
         )
 
     @classmethod
@@ -98,6 +111,7 @@ class Settings:
             database_url=getattr(args, "database_url", None) or base.database_url,
             plant=getattr(args, "plant", None) or base.plant,
             queue_type=getattr(args, "queue_type", None) or base.queue_type,
+            history_url=getattr(args, "history_url", None) or base.history_url,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -107,7 +121,11 @@ class Settings:
             ENV_DATABASE_URL: self.database_url,
             ENV_PLANT: self.plant,
         }
-        return env | ({ENV_QUEUE_TYPE: self.queue_type} if self.queue_type else {})
+        if self.queue_type:
+            env[ENV_QUEUE_TYPE] = self.queue_type
+        if self.history_url:
+            env[ENV_HISTORY_URL] = self.history_url
+        return env
 
     @property
     def amqp_display(self) -> str:
@@ -144,6 +162,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=QUEUE_TYPES,
         help=f"type of the plant's durable queues (env {ENV_QUEUE_TYPE}; default quorum when "
         "several broker URLs are given, else classic); every process of a plant must agree",
+    )
+
+
+def add_history_argument(parser: argparse.ArgumentParser) -> None:
+    """The control room's own: where it reads history from."""
+    parser.add_argument(
+        "--history-url",
+        metavar="URL",
+        help=f"PostgreSQL URL to read history from, e.g. a streaming standby (env "
+        f"{ENV_HISTORY_URL}; default the --database-url)",
     )
 
 

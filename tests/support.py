@@ -100,6 +100,7 @@ class EventTap:
         self.settings = settings
         self.patterns = patterns or ("#",)
         self.received: list[tuple[str, object]] = []
+        self.senders: list[str] = []  # each message's app_id (a coordinator's instance)
         self._connection: aio_pika.abc.AbstractConnection | None = None
 
     async def __aenter__(self) -> EventTap:
@@ -110,6 +111,7 @@ class EventTap:
 
         async def keep(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             self.received.append((message.routing_key or "", decoder.decode(message.body)))
+            self.senders.append(message.app_id or "")
 
         await queue.consume(keep, no_ack=True)
         return self

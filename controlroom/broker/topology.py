@@ -84,6 +84,10 @@ class Topology:
         return self.name("control")
 
     @property
+    def coordinators_exchange(self) -> str:
+        return self.name("coordinators")
+
+    @property
     def events_exchange(self) -> str:
         return self.name("events")
 
@@ -116,6 +120,7 @@ class Topology:
             self.control_exchange,
             self.events_exchange,
             self.dead_exchange,
+            self.coordinators_exchange,
         )
 
     async def delete(self, channel: AbstractChannel, readings_queues: Sequence[str] = ()) -> None:
@@ -147,6 +152,12 @@ class Topology:
     async def control(self, channel: AbstractChannel) -> AbstractExchange:
         return await channel.declare_exchange(
             self.control_exchange, ExchangeType.DIRECT, durable=True
+        )
+
+    async def coordinators(self, channel: AbstractChannel) -> AbstractExchange:
+        """Coordinators' presence (fanout: each hears every other)."""
+        return await channel.declare_exchange(
+            self.coordinators_exchange, ExchangeType.FANOUT, durable=True
         )
 
     async def events(self, channel: AbstractChannel) -> AbstractExchange:
@@ -210,6 +221,18 @@ class Topology:
         )
         for pattern in patterns or ("#",):
             await queue.bind(exchange, routing_key=pattern)
+        return queue
+
+    async def peers(self, channel: AbstractChannel) -> AbstractQueue:
+        """A coordinator's own queue of the others' presence (consumed without acks)."""
+        exchange = await self.coordinators(channel)
+        queue = await channel.declare_queue(
+            None,
+            exclusive=True,
+            auto_delete=True,
+            arguments={"x-max-length": VIEWER_MAX_LENGTH, "x-overflow": "drop-head"},
+        )
+        await queue.bind(exchange)
         return queue
 
     async def private(self, channel: AbstractChannel) -> AbstractQueue:

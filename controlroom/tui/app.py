@@ -111,7 +111,7 @@ class ControlRoom(App[None]):
         self.children_processes = ProcessGroup(settings, log_dir or Path.cwd() / "logs")
         self.live = live
         self._clock = clock or (lambda: datetime.now().astimezone())
-        self.history: History | None = History(settings) if live else None
+        self.history: History | None = History(settings.for_history()) if live else None
         self.feed = ViewerFeed(settings, "viewer", self._on_event, self._broker_state)
         self._twin_pairs: set[tuple[str, ...]] = set()  # the twin runs told of in a notice
         # Held, not queried: timers may fire while the screen is being taken down.

@@ -22,6 +22,7 @@ from controlroom.wire.envelopes import (
     Goodbye,
     PersistBatch,
     PersistMessage,
+    Presence,
     Snapshot,
     SnapshotRequest,
     SourceState,
@@ -52,6 +53,7 @@ _Envelope: TypeAlias = (
     | AlarmEvent
     | TwinWarning
     | Snapshot
+    | Presence
 )
 Message: TypeAlias = Frame | _Envelope | PersistBatch
 _WireMessage: TypeAlias = FrameMessage | _Envelope | PersistMessage

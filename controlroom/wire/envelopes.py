@@ -75,6 +75,20 @@ class Stop(msgspec.Struct, frozen=True, tag="stop", tag_field="type"):
         check_sensor_name(self.sensor)
 
 
+# --- coordinator <-> coordinator ---------------------------------------------------------------
+
+
+class Presence(msgspec.Struct, frozen=True, tag="coordinator", tag_field="type"):
+    """A coordinator says it is there (every second), or that it leaves: how coordinators
+    know each other to share the sources (workers/coordinator/sharing.py)."""
+
+    instance: Ident
+    leaving: bool = False
+
+    def __post_init__(self) -> None:
+        check_id(self.instance, "coordinator instance")
+
+
 # --- viewers <-> coordinator -------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.db.history import History, bucket_width
 from controlroom.errors import DatabaseUnavailable
+from controlroom.tui import ControlRoom
 
 S = 1_000_000
 
@@ -83,3 +84,17 @@ async def test_an_unreachable_database_is_one_clear_line(settings: Settings) -> 
         assert history.available is False
     else:
         raise AssertionError("expected DatabaseUnavailable")
+
+
+async def test_the_control_room_reads_history_from_the_history_url(settings: Settings) -> None:
+    """With --history-url (a standby), history queries go there, and only there."""
+    standby = "postgresql://nobody@127.0.0.1:1/standby"
+    app = ControlRoom(dataclasses.replace(settings, history_url=standby), live=True)
+    assert app.history is not None
+    try:
+        await app.history.open_alarms()
+    except DatabaseUnavailable as error:
+        assert "127.0.0.1:1/standby" in str(error)
+    else:
+        raise AssertionError("history was not read from the history URL")
+    assert app.settings.database_url == settings.database_url

@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from controlroom.config import Settings, add_arguments, mask_url
+from controlroom.config import Settings, add_arguments, add_history_argument, mask_url
 from controlroom.errors import ConfigError
 
 
@@ -121,3 +121,17 @@ def test_queue_type_rule_quorum_on_a_cluster_unless_chosen() -> None:
 def test_unknown_queue_type_is_one_line() -> None:
     with pytest.raises(ConfigError, match="queue type 'stream' is not one of quorum, classic"):
         parse([], {"CONTROLROOM_QUEUE_TYPE": "stream"})
+
+
+def test_history_from_a_standby_when_given() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    add_history_argument(parser)
+    standby = "postgresql://reader@standby:5433/controlroom"
+    settings = Settings.from_args(parser.parse_args(["--history-url", standby]), {})
+    assert settings.for_history().database_url == standby
+    assert settings.database_url == "postgresql:///controlroom"  # writers keep the primary
+    assert Settings.from_env(settings.as_env()) == settings
+    assert Settings().for_history() == Settings()
+    with pytest.raises(ConfigError, match="must start with postgresql"):
+        Settings(history_url="mysql://standby/x")

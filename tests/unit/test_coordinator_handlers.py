@@ -24,6 +24,7 @@ from workers.coordinator.events import (
     ClockTicked,
     FrameReceived,
     SourceAnnounced,
+    SourceHandedOver,
     SourceLeft,
 )
 from workers.coordinator.liveness import LivenessMonitor
@@ -116,6 +117,19 @@ def test_staleness_and_goodbye() -> None:
     assert plant.registry.picture.sensors["boiler"].liveness is Liveness.OFFLINE
     (report,) = plant.persister.take().runs
     assert report.last_seq == plant.seq
+
+
+def test_a_source_handed_over_is_not_judged_stale_here() -> None:
+    plant = Plant()
+    plant.readings(15)
+    plant.viewers.take()
+    plant.bus.handle(SourceHandedOver("gw"))
+    plant.bus.handle(ClockTicked(now_us() + 10_000_000))
+    assert not [m for _, m in plant.viewers.take() if isinstance(m, StatusChange)]
+    plant.readings(15)  # back here later: judged again
+    plant.bus.handle(ClockTicked(now_us() + 13_500_000))
+    statuses = [m for _, m in plant.viewers.take() if isinstance(m, StatusChange)]
+    assert [s.liveness for s in statuses] == [Liveness.STALE]
 
 
 def test_persist_interval_down_samples() -> None:

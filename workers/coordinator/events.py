@@ -33,6 +33,13 @@ class SourceLeft:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceHandedOver:
+    """This coordinator stopped consuming a source: another coordinator has it now."""
+
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class ClockTicked:
     now_us: int
 
@@ -80,6 +87,7 @@ Event = (
     FrameReceived
     | SourceAnnounced
     | SourceLeft
+    | SourceHandedOver
     | ClockTicked
     | AckRequested
     | AlarmObserved

@@ -2,7 +2,8 @@
 OFFLINE after its goodbye.
 
 Only sensors whose readings reach this coordinator are judged: with several coordinators, each
-source's queue has one active consumer, and only that one knows whether the source is silent.
+source's queue has one active consumer, and only that one knows whether the source is silent. A
+source handed over to another coordinator is no longer judged here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from workers.coordinator.events import (
     FrameReceived,
     LivenessChanged,
     SourceAnnounced,
+    SourceHandedOver,
     SourceLeft,
 )
 
@@ -39,10 +41,12 @@ class LivenessMonitor:
         self._unheard: dict[str, tuple[Layout, int]] = {}
         self._all_live: dict[str, tuple[Layout, int]] = {}
         self._checked_at = 0
+        self._layouts: dict[str, Layout] = {}  # each source's latest (one-tick) layout
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, self._on_frame)
         bus.subscribe(ClockTicked, self._on_tick)
         bus.subscribe(SourceLeft, self._on_left)
+        bus.subscribe(SourceHandedOver, self._on_handed_over)
 
     def _on_announced(self, event: SourceAnnounced) -> None:
         now = now_us()
@@ -59,6 +63,8 @@ class LivenessMonitor:
         if unheard is not None and unheard[0] is not tick:
             self._hear(*unheard)
         self._unheard[source] = (tick, now)
+        if self._layouts.get(source) is not tick:
+            self._layouts[source] = tick
         all_live = self._all_live.get(source)
         if all_live is not None and all_live[1] == self._changes and all_live[0] is tick:
             return
@@ -94,6 +100,14 @@ class LivenessMonitor:
         for name in event.goodbye.last_seq:
             self._last_heard.pop(name, None)
             self._set(name, Liveness.OFFLINE, now)
+
+    def _on_handed_over(self, event: SourceHandedOver) -> None:
+        """Its sensors' silence here says nothing now: another coordinator hears them."""
+        self._unheard.pop(event.source, None)
+        self._all_live.pop(event.source, None)
+        layout = self._layouts.pop(event.source, None)
+        for name in layout.names if layout is not None else ():
+            self._last_heard.pop(name, None)
 
     def _set(self, sensor: str, liveness: Liveness, at: int) -> None:
         if self._liveness.get(sensor) is liveness:

@@ -5,12 +5,21 @@ requests), turns it into events for the handlers, then sends what they produced:
 at once, one persist batch per round with a publisher confirm. Inbound messages are acked only
 after their batch is confirmed, so a crash anywhere leaves them on their queue. Confirms are
 pipelined: the loop goes on while earlier batches wait for theirs.
+
+Several coordinators share the sources (`sharing.py`): each consumes the readings queues of its
+share, one channel per source. A source leaving a coordinator's share is handed over so that
+each reading is handled once and in order: what arrives from then on is left unhandled, what
+was handled is confirmed and acked, and only then is the source's channel closed, which gives
+the rest back to the queue and makes the coordinator that takes the source (waiting as the
+queue's next single active consumer) the active one, in one step.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,6 +50,7 @@ from controlroom.wire.envelopes import (
     Announce,
     Discover,
     Goodbye,
+    Presence,
     SnapshotRequest,
 )
 from workers.coordinator.aggregator import EventAggregator
@@ -50,8 +60,10 @@ from workers.coordinator.events import (
     AlarmObserved,
     ClockTicked,
     SourceAnnounced,
+    SourceHandedOver,
     SourceLeft,
 )
+from workers.coordinator.sharing import PRESENCE_S, Peers, assign
 from workers.coordinator.takeover import backlog_stored, stored_open_alarms
 from workers.lifecycle import Backoff
 
@@ -62,6 +74,7 @@ log = logging.getLogger(__name__)
 # a catching-up coordinator holds; 32 frames is still seconds of a 10 Hz gateway in flight.
 PREFETCH = 32
 ROUND_MAX_READINGS = 50_000
+REBALANCE_S = 0.5  # how often the share is computed again (at once on a join or a leave)
 TICK_S = 0.25
 CONFIRMS_IN_FLIGHT = 8
 CONFIRM_TIMEOUT_S = 30.0
@@ -72,6 +85,16 @@ class Inbound(Enum):
     SENSORS = "sensors"
     REQUESTS = "requests"
     ALARMS = "alarms"
+    PEERS = "peers"
+
+
+@dataclass(slots=True)
+class Consuming:
+    """A source this coordinator consumes, on a channel of its own."""
+
+    channel: AbstractChannel
+    queue: AbstractQueue
+    tag: str
 
 
 @dataclass(slots=True)
@@ -93,10 +116,27 @@ class Coordinator:
         self.aggregator.bus.subscribe(AlarmChanged, _count_raised)
         self.decoder = Decoder()
         self._inbox: asyncio.Queue[tuple[Inbound, AbstractIncomingMessage] | None] = asyncio.Queue()
-        self._consumed_sources: set[str] = set()
         self._consume_channel: AbstractChannel | None = None
         self._connection: AbstractRobustConnection | None = None
         self._discovery: AbstractExchange | None = None
+        self._coordinators: AbstractExchange | None = None
+        # Sharing the sources with other coordinators.
+        self.peers = Peers(self.instance)
+        self._sources: set[str] = set()  # every source announced
+        self._consuming: dict[str, Consuming] = {}
+        self._refused: set[str] = set()  # queues of the other type: left for a migration
+        self._handing_over: dict[str, asyncio.Task[None]] = {}
+        self._skipping: set[str] = set()  # consumer tags of sources being handed over
+        self._members: frozenset[str] = frozenset()
+        self._mine: frozenset[str] = frozenset()
+        self._assigned_for: tuple[int, frozenset[str]] | None = None
+        self._rebalance_due = 0.0
+        self._started = time.monotonic()
+        self._batches_sent = 0  # persist batches handed to _settle ...
+        self._batches_settled = 0  # ... and those confirmed and acked
+        self._settled = asyncio.Event()
+        self._leaving = False
+        self._skipped = 0
 
     async def run(self, stopping: asyncio.Event) -> int:
         connection = await connect(self.settings, "coordinator")
@@ -113,15 +153,26 @@ class Coordinator:
                     self._process(tasks, persist_channel, events_channel, events, settle)
                 )
                 settling = tasks.create_task(self._settle(persist_channel, settle))
+                presence = tasks.create_task(self._say_present(events_channel))
                 await self._discover()
                 log.info(
                     "coordinator %s running for plant %s", self.instance[:8], self.settings.plant
                 )
                 await stopping.wait()
+                presence.cancel()
+                # The others may take our sources now; their consumers wait (single active
+                # consumer) until our connection closes, after the drain.
+                await self._publish_presence(events_channel, leaving=True)
+                # Between rounds, not in one: what a round handled is in a batch sent or acked,
+                # so the next coordinator handles none of it again.
+                self._leaving = True
+                await asyncio.wait([processing], timeout=DRAIN_TIMEOUT_S / 2)
                 processing.cancel()
                 await asyncio.wait([processing])
                 await self._drain(settle)
                 settling.cancel()
+                for handing_over in self._handing_over.values():
+                    handing_over.cancel()
         log.info("coordinator %s stopped", self.instance[:8])
         return 0
 
@@ -161,6 +212,12 @@ class Coordinator:
         self._consume_channel = channel
         sensors = await self.topology.private(channel)
         await sensors.bind(await self.topology.sensors(channel))
+        # Presence on a queue of its own, without acks: it must not wait behind the inputs
+        # that wait for a persist confirm (the prefetch window would hold it up, and a
+        # coordinator not heard for seconds is taken for gone).
+        self._coordinators = await self.topology.coordinators(channel)
+        peers = await self.topology.peers(channel)
+        await peers.consume(self._receiver(Inbound.PEERS), no_ack=True)
         await sensors.consume(self._receiver(Inbound.SENSORS))
         requests = await self.topology.requests(channel)
         await requests.consume(self._receiver(Inbound.REQUESTS))
@@ -181,27 +238,95 @@ class Coordinator:
             json_message(encode(Discover()), persistent=False), routing_key=""
         )
 
-    async def _consume_source(self, source: str) -> None:
-        if source in self._consumed_sources:
-            return
-        assert self._consume_channel is not None
-        # First on a channel of its own: a refused declaration closes the channel it is made on,
-        # and the consuming channel carries every other consumer.
-        assert self._connection is not None
-        trial = await self._connection.channel(publisher_confirms=False)
+    # --- sharing the sources ---------------------------------------------------------------
+
+    async def _say_present(self, channel: AbstractChannel) -> None:
+        while True:
+            await self._publish_presence(channel)
+            await asyncio.sleep(PRESENCE_S)
+
+    async def _publish_presence(self, channel: AbstractChannel, *, leaving: bool = False) -> None:
+        assert self._coordinators is not None
         try:
-            await self.topology.readings(trial, source)
+            await self._coordinators.publish(
+                json_message(encode(Presence(self.instance, leaving)), persistent=False),
+                routing_key="",
+            )
+        except Exception as error:  # the broker is away; the others time us out or not
+            log.debug("presence not sent: %s", describe(error))
+
+    async def _rebalance(self, tasks: asyncio.TaskGroup) -> None:
+        """Consume this coordinator's share of the sources, hand over the rest."""
+        now = time.monotonic()
+        members = self.peers.members(now)
+        if members == self._members and now < self._rebalance_due:
+            return
+        if now < self._started + PRESENCE_S * 1.5:
+            return  # the others have not all been heard yet
+        self._rebalance_due = now + REBALANCE_S
+        if members != self._members:
+            log.info("%d coordinators share %d sources", len(members), len(self._sources))
+            self._members = members
+        assigned_for = (len(self._sources), members)  # sources are only ever added
+        if assigned_for != self._assigned_for:
+            self._mine = assign(self._sources, members).get(self.instance, frozenset())
+            self._assigned_for = assigned_for
+        mine = self._mine
+        for source in sorted(set(self._consuming) - mine):
+            self._hand_over(tasks, source)
+        for source in sorted(mine - set(self._consuming) - self._refused):
+            if source not in self._handing_over:  # taken back once it is handed over
+                await self._consume_source(source)
+
+    async def _consume_source(self, source: str) -> None:
+        assert self._connection is not None
+        channel = await self._connection.channel(publisher_confirms=False)
+        await channel.set_qos(prefetch_count=PREFETCH)
+        try:
+            queue = await self.topology.readings(channel, source)
         except QueueMismatch as error:  # its readings wait, queued, for a migration
             log.error("not consuming source %s: %s", source, error)
-            self._consumed_sources.add(source)
+            self._refused.add(source)
             return
-        finally:
-            if not trial.is_closed:
-                await trial.close()
-        queue = await self.topology.readings(self._consume_channel, source)
-        await queue.consume(self._receiver(Inbound.READINGS))
-        self._consumed_sources.add(source)
+        tag = await queue.consume(self._receiver(Inbound.READINGS))
+        self._consuming[source] = Consuming(channel, queue, tag)
         log.info("consuming readings of source %s", source)
+
+    def _hand_over(self, tasks: asyncio.TaskGroup, source: str) -> None:
+        """Called between rounds, so everything of the source handled so far is acked or in a
+        persist batch already sent: those are settled before its channel closes."""
+        consuming = self._consuming.pop(source)
+        self._skipping.add(consuming.tag)
+        self.aggregator.handle(SourceHandedOver(source))
+        self._handing_over[source] = tasks.create_task(
+            self._finish_hand_over(source, consuming, self._batches_sent)
+        )
+
+    async def _finish_hand_over(self, source: str, consuming: Consuming, batches: int) -> None:
+        # No basic.cancel: the queue would make the next consumer active at once, and deliver it
+        # newer messages than those still unacked here. Closing the channel gives those back
+        # and passes the queue on in one step; until then, what arrives is skipped (at most
+        # PREFETCH messages).
+        try:
+            await within(self._settled_up_to(batches), DRAIN_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("handing over %s before its last batches were confirmed", source)
+        try:
+            if not consuming.channel.is_closed:
+                await consuming.channel.close()
+        except Exception as error:
+            log.debug("could not close the channel of %s: %s", source, describe(error))
+        self._skipping.discard(consuming.tag)
+        del self._handing_over[source]
+        log.info(
+            "handed over source %s (after %d batches confirmed; %d messages left to the next "
+            "coordinator so far)", source, batches, self._skipped,
+        )  # fmt: skip
+
+    async def _settled_up_to(self, batches: int) -> None:
+        while self._batches_settled < batches:
+            self._settled.clear()
+            await self._settled.wait()
 
     # --- the processing loop ---------------------------------------------------------------
 
@@ -213,12 +338,19 @@ class Coordinator:
         events: AbstractExchange,
         settle: asyncio.Queue[Pending],
     ) -> None:
-        while True:
+        while not self._leaving:
             batch = await self._next_round()
             handled: list[AbstractIncomingMessage] = []
             new_sources: list[str] = []
             replies: list[tuple[AbstractIncomingMessage, Message]] = []
             for kind, message in batch:
+                if kind is Inbound.READINGS and message.consumer_tag in self._skipping:
+                    self._skipped += 1  # being handed over: back on its queue for the next one
+                    continue
+                if kind is Inbound.PEERS:  # consumed without acks
+                    with contextlib.suppress(InvalidMessage):
+                        self._handle(kind, message, new_sources, replies)
+                    continue
                 try:
                     self._handle(kind, message, new_sources, replies)
                 except InvalidMessage as error:
@@ -230,8 +362,9 @@ class Coordinator:
                     continue
                 handled.append(message)
             self.aggregator.handle(ClockTicked(now_us()))
-            for source in new_sources:
-                await self._consume_source(source)
+            if not self._sources.issuperset(new_sources):
+                self._sources.update(new_sources)
+                self._rebalance_due = 0.0
             await self._publish_events(events, events_channel, replies)
             persist, body = self.aggregator.persister.take_encoded()
             if persist:
@@ -239,9 +372,11 @@ class Coordinator:
                     tasks, persist_channel, body, persist.reading_count, handled
                 )
                 await settle.put(pending)
+                self._batches_sent += 1
             else:
                 for message in handled:
                     await _settle_quietly(message.ack())
+            await self._rebalance(tasks)
 
     async def _next_round(self) -> list[tuple[Inbound, AbstractIncomingMessage]]:
         """Whatever has arrived, waiting at most one tick for the first message."""
@@ -283,6 +418,9 @@ class Coordinator:
             self.aggregator.handle(SourceAnnounced(decoded))
         elif kind is Inbound.SENSORS and isinstance(decoded, Goodbye):
             self.aggregator.handle(SourceLeft(decoded))
+        elif kind is Inbound.PEERS and isinstance(decoded, Presence):
+            if self.peers.heard(decoded.instance, time.monotonic(), leaving=decoded.leaving):
+                self._rebalance_due = 0.0
         elif kind is Inbound.REQUESTS and isinstance(decoded, SnapshotRequest):
             replies.append((message, self.aggregator.registry.snapshot()))
         elif kind is Inbound.REQUESTS and isinstance(decoded, AckRequest):
@@ -367,6 +505,8 @@ class Coordinator:
             metrics.BATCHES.inc()
             for message in pending.messages:
                 await _settle_quietly(message.ack())
+            self._batches_settled += 1
+            self._settled.set()
             settle.task_done()
 
 
