@@ -17,7 +17,7 @@ import pytest
 
 from controlroom.broker.topology import DELIVERY_LIMIT, Topology
 from controlroom.config import Settings
-from tests.support import until
+from tests.support import until, wait_for
 
 SOURCE = "s1"
 
@@ -110,7 +110,11 @@ async def test_quorum_queues_have_a_delivery_limit_and_safe_dead_lettering(
         assert returns <= DELIVERY_LIMIT + 1
     assert returns == DELIVERY_LIMIT + 1
     dead = await channel.get_queue(topology.dead_queue)
-    letter = await dead.get(timeout=5)
+
+    async def dead_letter() -> aio_pika.abc.AbstractIncomingMessage | None:
+        return await dead.get(fail=False)  # at-least-once dead-lettering lands a moment later
+
+    letter = await wait_for(dead_letter, what="the message in dead")
     assert letter.body == b"7"
     await letter.ack()
 
