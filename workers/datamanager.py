@@ -25,6 +25,7 @@ from controlroom.config import Settings
 from controlroom.db import connect as connect_database
 from controlroom.db.connection import CONNECTION_ERRORS
 from controlroom.db.maintenance import maintain
+from controlroom.db.rollups import refresh
 from controlroom.db.writer import BatchWriter
 from controlroom.errors import ConfigError, DatabaseUnavailable, InvalidMessage, describe
 from controlroom.processes import DRAIN_TIMEOUT_S
@@ -41,6 +42,7 @@ BATCH_READINGS = 20_000
 BATCH_WAIT_S = 0.02
 PREFETCH = 32
 MAINTAIN_EVERY_S = 600.0
+ROLLUP_EVERY_S = 10.0
 # InternalClientError: a connection whose operation the server cut short (a shutdown) can be
 # left mid-protocol ("cannot switch to state ..."); a new connection is the cure.
 RETRYABLE = (
@@ -63,6 +65,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="run the history's maintenance (`db maintain`) this often; 0: never "
         f"(default {MAINTAIN_EVERY_S:.0f})",
     )
+    parser.add_argument(
+        "--rollup-every",
+        type=float,
+        default=ROLLUP_EVERY_S,
+        metavar="SECONDS",
+        help="bring the 1-minute and 1-hour rollups up to date this often; 0: only in "
+        f"maintenance (default {ROLLUP_EVERY_S:.0f})",
+    )
 
 
 @dataclass(slots=True)
@@ -77,10 +87,15 @@ class Work:
 
 class DataManager:
     def __init__(
-        self, settings: Settings, writers: int = 2, maintain_every: float = MAINTAIN_EVERY_S
+        self,
+        settings: Settings,
+        writers: int = 2,
+        maintain_every: float = MAINTAIN_EVERY_S,
+        rollup_every: float = ROLLUP_EVERY_S,
     ) -> None:
         self.settings = settings
         self.maintain_every = maintain_every
+        self.rollup_every = rollup_every
         self.topology = Topology.of(settings)
         self.writers = writers
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
@@ -100,7 +115,14 @@ class DataManager:
             async with asyncio.TaskGroup() as tasks:
                 writers = [tasks.create_task(self._write(n)) for n in range(self.writers)]
                 batching = tasks.create_task(self._gather())
-                upkeep = tasks.create_task(self._maintain()) if self.maintain_every else None
+                upkeep = [
+                    tasks.create_task(self._upkeep(what, every))
+                    for what, every in (
+                        ("maintain", self.maintain_every),
+                        ("rollup", self.rollup_every),
+                    )
+                    if every
+                ]
                 tag = await queue.consume(self._inbox.put)
                 log.info("datamanager storing %s with %d writers", queue.name, self.writers)
                 await stopping.wait()
@@ -115,8 +137,8 @@ class DataManager:
                         DRAIN_TIMEOUT_S,
                     )
                 batching.cancel()
-                if upkeep is not None:
-                    upkeep.cancel()
+                for task in upkeep:
+                    task.cancel()
                 for writer in writers:
                     writer.cancel()
         log.info("datamanager stopped; %d readings stored in this run", self.stored)
@@ -130,24 +152,26 @@ class DataManager:
             log.debug("could not cancel the consumer: %s", describe(error))
         await self._work.join()
 
-    async def _maintain(self) -> None:
-        """The history's maintenance on a schedule (another datamanager may hold the round)."""
+    async def _upkeep(self, what: str, every: float) -> None:
+        """The history's maintenance or its rollups on a schedule (another datamanager may
+        hold the round: it is skipped)."""
         while True:
             try:
                 connection = await connect_database(self.settings)
                 try:
-                    report = await maintain(connection)
+                    if what == "maintain":
+                        report = await maintain(connection)
+                        if report.made or report.moved or report.dropped:
+                            log.info("%s", report.summary())
+                    else:
+                        await refresh(connection)
                 finally:
                     await connection.close()
-                if report.made or report.moved or report.dropped:
-                    log.info("%s", report.summary())
             except (DatabaseUnavailable, *RETRYABLE, asyncpg.PostgresError) as error:
                 log.warning(
-                    "history maintenance failed (next round in %.0f s): %s",
-                    self.maintain_every,
-                    describe(error),
+                    "history %s failed (next round in %.0f s): %s", what, every, describe(error)
                 )
-            await asyncio.sleep(self.maintain_every)
+            await asyncio.sleep(every)
 
     async def _gather(self) -> None:
         """Decode messages into units of work of up to BATCH_READINGS readings."""
@@ -243,7 +267,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--writers must be between 1 and 16")
     if not (args.maintain_every == 0 or 1 <= args.maintain_every <= 86400):
         raise ConfigError("--maintain-every must be 0 (never) or between 1 and 86400 seconds")
-    manager = DataManager(settings, args.writers, args.maintain_every)
+    if not (args.rollup_every == 0 or 1 <= args.rollup_every <= 3600):
+        raise ConfigError("--rollup-every must be 0 (only in maintenance) or 1 to 3600 seconds")
+    manager = DataManager(settings, args.writers, args.maintain_every, args.rollup_every)
     with stop_on_signals() as stopping:
         return await manager.run(stopping)
 

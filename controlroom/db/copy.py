@@ -67,6 +67,10 @@ class ReadingRows:
         rows["seq"] = _shared_or_array(frame.seqs)
         self.count += len(frame)
 
+    def taken_on(self) -> npt.NDArray[np.int64]:
+        """The rows' times, microseconds since 2000-01-01 (as PostgreSQL counts them)."""
+        return self._rows["taken_on"][: self.count].astype(np.int64)
+
     def payload(self) -> bytes:
         return _HEADER + self._rows[: self.count].tobytes() + _TRAILER
 

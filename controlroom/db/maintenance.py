@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from controlroom.db import partitions
-from controlroom.db.partitions import Partition
+from controlroom.db import partitions, rollups
+from controlroom.db.partitions import Partition, raw_series
 from controlroom.db.policy import HistoryPolicy, load_policy
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,16 @@ class MaintenanceReport:
     made: list[Partition] = field(default_factory=list)
     moved: int = 0
     dropped: list[Partition] = field(default_factory=list)
+    rolled_minutes: int = 0
+    rolled_hours: int = 0
 
     def summary(self) -> str:
         if not self.ran:
             return "maintenance skipped: another maintainer is running it"
         return (
             f"maintenance: {len(self.made)} partitions made ahead, {self.moved} readings moved "
-            f"out of the default partition, {len(self.dropped)} partitions dropped by retention"
+            f"out of the default partition, {self.rolled_minutes} minutes and {self.rolled_hours} "
+            f"hours rolled up, {len(self.dropped)} partitions dropped by retention"
         )
 
 
@@ -49,9 +52,12 @@ async def maintain(
     *,
     wait: bool = False,
     retention: bool = True,
+    refresh: bool = True,
 ) -> MaintenanceReport:
-    """One round; with `wait`, wait for another maintainer instead of skipping; without
-    `retention`, nothing is dropped (what migrate() runs, so a new plant has its partitions)."""
+    """One round; with `wait`, wait for another maintainer instead of skipping. Without
+    `retention` nothing is dropped, without `refresh` nothing rolled up (migrate() does
+    neither: a new plant gets its partitions, and a migrated one's backfill is left to the
+    datamanager's rounds)."""
     schema = await connection.fetchval("SELECT current_schema()")
     key = lock_key(schema)
     if wait:
@@ -64,10 +70,20 @@ async def maintain(
         moment = now or datetime.now(UTC)
         policy = await load_policy(connection)
         report = MaintenanceReport(policy)
-        report.moved = await partitions.adopt_strays(connection, policy)
-        report.made = await partitions.make_ahead(connection, policy, moment)
+        raw, *rolled_up = [raw_series(policy), *rollups.rollup_series(policy)]
+        report.moved += await partitions.adopt_strays(connection, raw)
+        report.made += await partitions.make_ahead(connection, raw, moment)
+        # Rolled up before retention drops what the rollups are made of, and before the
+        # rollups' own strays are adopted (a backfill's rollups land in their default).
+        rolled = await rollups.refresh(connection, now, wait=True) if refresh else None
+        if rolled is not None:
+            report.rolled_minutes, report.rolled_hours = rolled.minutes, rolled.hours
+        for series in rolled_up:
+            await partitions.adopt_strays(connection, series)
+            report.made += await partitions.make_ahead(connection, series, moment)
         if retention:
-            report.dropped = await partitions.drop_expired(connection, policy, moment)
+            for series in (raw, *rolled_up):
+                report.dropped += await partitions.drop_expired(connection, series, moment)
     finally:
         await connection.execute("SELECT pg_advisory_unlock($1)", key)
     return report

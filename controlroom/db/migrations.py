@@ -56,7 +56,7 @@ async def migrate(settings: Settings, upto: int | None = None) -> list[Migration
         try:
             done = await _apply_missing(connection, settings.plant, upto)
             if await connection.fetchval("SELECT to_regclass('history_policy') IS NOT NULL"):
-                await maintain(connection, wait=True, retention=False)
+                await maintain(connection, wait=True, retention=False, refresh=False)
             return done
         finally:
             await connection.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)

@@ -44,6 +44,33 @@ WHERE i.inhparent = (quote_ident(current_schema()) || '.' || $1)::regclass
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A table partitioned by range of one time column, and how its partitions are kept."""
+
+    table: str
+    column: str
+    interval: timedelta
+    premake: timedelta
+    retention: timedelta
+    raw: bool = False  # sensor_reading: a drop records where each run resumes (the audit)
+
+    @property
+    def default(self) -> str:
+        return f"{self.table}_default"
+
+
+def raw_series(policy: HistoryPolicy) -> Series:
+    return Series(
+        TABLE,
+        "taken_on",
+        policy.partition_interval,
+        policy.premake,
+        policy.raw_retention,
+        raw=True,
+    )
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Partition:
     """One range partition: [lower, upper); None is MINVALUE (a migrated plant's old table)."""
@@ -53,8 +80,8 @@ class Partition:
     name: str
 
 
-def partition_name(lower: datetime) -> str:
-    return f"{TABLE}_p{lower.astimezone(UTC):%Y%m%d_%H%M}"
+def partition_name(lower: datetime, table: str = TABLE) -> str:
+    return f"{table}_p{lower.astimezone(UTC):%Y%m%d_%H%M}"
 
 
 def aligned(moment: datetime, interval: timedelta) -> datetime:
@@ -68,10 +95,10 @@ def _bound(text: str) -> datetime | None:
     return datetime.fromisoformat(text.strip("'")).astimezone(UTC)
 
 
-async def partitions(connection: asyncpg.Connection) -> list[Partition]:
+async def partitions(connection: asyncpg.Connection, table: str = TABLE) -> list[Partition]:
     """The range partitions, oldest first (the default partition is not among them)."""
     found = []
-    for row in await connection.fetch(_PARTITIONS, TABLE):
+    for row in await connection.fetch(_PARTITIONS, table):
         match = _BOUND.fullmatch(row["bound"])
         if match is None:
             continue  # DEFAULT
@@ -82,23 +109,23 @@ async def partitions(connection: asyncpg.Connection) -> list[Partition]:
     return sorted(found, key=lambda p: p.upper)
 
 
-def planned(existing: list[Partition], policy: HistoryPolicy, now: datetime) -> list[Partition]:
+def planned(existing: list[Partition], series: Series, now: datetime) -> list[Partition]:
     """The partitions to make so that [now, now + premake) is covered, after the newest one."""
-    interval = policy.partition_interval
+    interval = series.interval
     newest = existing[-1].upper if existing else None
     start = aligned(now, interval)
     if newest is not None and newest > start:
         start = newest
     wanted = []
-    while start < now + policy.premake:
+    while start < now + series.premake:
         upper = aligned(start, interval) + interval
-        wanted.append(Partition(start, upper, partition_name(start)))
+        wanted.append(Partition(start, upper, partition_name(start, series.table)))
         start = upper
     return wanted
 
 
 async def _create_and_attach(
-    connection: asyncpg.Connection, partition: Partition, *, moving_strays: bool
+    connection: asyncpg.Connection, series: Series, partition: Partition, *, moving_strays: bool
 ) -> int:
     """Make the partition and attach it; with `moving_strays`, take its readings from the
     default partition first. Returns the readings moved."""
@@ -106,12 +133,13 @@ async def _create_and_attach(
     name = quote_ident(partition.name)
     moved = 0
     async with connection.transaction():
-        await connection.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS)")
+        table, column = series.table, series.column
+        await connection.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS)")
         if moving_strays:
             status = await connection.execute(
                 f"""WITH moved AS (
-                        DELETE FROM {DEFAULT_PARTITION}
-                        WHERE taken_on >= $1 AND taken_on < $2 RETURNING *)
+                        DELETE FROM {series.default}
+                        WHERE {column} >= $1 AND {column} < $2 RETURNING *)
                     INSERT INTO {name} SELECT * FROM moved""",
                 partition.lower,
                 partition.upper,
@@ -120,11 +148,11 @@ async def _create_and_attach(
         # The CHECK spares ATTACH a scan of the new table; it has served once attached.
         await connection.execute(
             f"ALTER TABLE {name} ADD CONSTRAINT {quote_ident(partition.name + '_bound')} "
-            f"CHECK (taken_on >= '{partition.lower.isoformat()}' "
-            f"AND taken_on < '{partition.upper.isoformat()}')"
+            f"CHECK ({column} >= '{partition.lower.isoformat()}' "
+            f"AND {column} < '{partition.upper.isoformat()}')"
         )
         await connection.execute(
-            f"ALTER TABLE {TABLE} ATTACH PARTITION {name} FOR VALUES "
+            f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES "
             f"FROM ('{partition.lower.isoformat()}') TO ('{partition.upper.isoformat()}')"
         )
         await connection.execute(
@@ -134,28 +162,28 @@ async def _create_and_attach(
 
 
 async def make_ahead(
-    connection: asyncpg.Connection, policy: HistoryPolicy, now: datetime
+    connection: asyncpg.Connection, series: Series, now: datetime
 ) -> list[Partition]:
     """Make the partitions that cover up to now + premake; returns those made."""
-    made = planned(await partitions(connection), policy, now)
+    made = planned(await partitions(connection, series.table), series, now)
     for partition in made:
-        await _create_and_attach(connection, partition, moving_strays=False)
+        await _create_and_attach(connection, series, partition, moving_strays=False)
         log.info("made partition %s", partition.name)
     return made
 
 
-async def adopt_strays(connection: asyncpg.Connection, policy: HistoryPolicy) -> int:
-    """Move readings from the default partition into partitions of their own."""
-    interval = policy.partition_interval
+async def adopt_strays(connection: asyncpg.Connection, series: Series) -> int:
+    """Move rows from the default partition into partitions of their own."""
+    interval = series.interval
     bins = await connection.fetch(
-        f"""SELECT date_bin($1, taken_on, $2) AS start, count(*) AS n
-            FROM {DEFAULT_PARTITION} GROUP BY 1 ORDER BY 1""",
+        f"""SELECT date_bin($1, {series.column}, $2) AS start, count(*) AS n
+            FROM {series.default} GROUP BY 1 ORDER BY 1""",
         interval,
         EPOCH,
     )
     moved = 0
     for row in bins:
-        existing = await partitions(connection)
+        existing = await partitions(connection, series.table)
         lower, upper = row["start"], row["start"] + interval
         # Clip to the gap between existing partitions (the interval may have changed).
         for partition in existing:
@@ -168,48 +196,56 @@ async def adopt_strays(connection: asyncpg.Connection, policy: HistoryPolicy) ->
                 upper = start
         if lower >= upper:
             continue
-        partition = Partition(lower, upper, partition_name(lower))
-        moved += await _create_and_attach(connection, partition, moving_strays=True)
-        log.info("moved %d readings from the default partition into %s", row["n"], partition.name)
+        partition = Partition(lower, upper, partition_name(lower, series.table))
+        moved += await _create_and_attach(connection, series, partition, moving_strays=True)
+        log.info("moved %d rows from the default partition into %s", row["n"], partition.name)
     return moved
 
 
 async def drop_expired(
-    connection: asyncpg.Connection, policy: HistoryPolicy, now: datetime
+    connection: asyncpg.Connection, series: Series, now: datetime
 ) -> list[Partition]:
-    """Drop every partition wholly older than the raw retention; returns those dropped."""
-    cutoff = now - policy.raw_retention
+    """Drop every partition wholly older than the retention; returns those dropped."""
+    cutoff = now - series.retention
     dropped = []
-    for partition in await partitions(connection):
+    for partition in await partitions(connection, series.table):
         if partition.upper > cutoff:
             break
-        if await _drop(connection, partition):
+        if await _drop(connection, series, partition):
             dropped.append(partition)
-            log.info("dropped partition %s (older than %s)", partition.name, policy.raw_retention)
+            log.info("dropped partition %s (older than %s)", partition.name, series.retention)
         else:
             log.warning(
-                "could not drop partition %s: readers held sensor_reading; trying next round",
+                "could not drop partition %s: readers held %s; trying next round",
                 partition.name,
+                series.table,
             )
             break
     return dropped
 
 
-async def _drop(connection: asyncpg.Connection, partition: Partition) -> bool:
+async def _drop(connection: asyncpg.Connection, series: Series, partition: Partition) -> bool:
     name = quote_ident(partition.name)
     for attempt in range(DROP_ATTEMPTS):
         try:
             async with connection.transaction():
-                await connection.execute(
-                    f"""INSERT INTO reading_horizon (sensor_id, run_id, last_seq)
-                        SELECT sensor_id, run_id, max(seq) FROM {name} GROUP BY 1, 2
-                        ON CONFLICT (sensor_id, run_id) DO UPDATE
-                        SET last_seq = greatest(reading_horizon.last_seq, excluded.last_seq)"""
-                )
-                await advance_horizon(connection, partition.upper)
+                if series.raw:
+                    await _record_horizon(connection, partition)
                 await connection.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
                 await connection.execute(f"DROP TABLE {name}")
             return True
         except asyncpg.LockNotAvailableError:
             await asyncio.sleep(0.2 * (attempt + 1))
     return False
+
+
+async def _record_horizon(connection: asyncpg.Connection, partition: Partition) -> None:
+    """Before raw readings go: each sensor run's last seq in them, and the plant's horizon."""
+    name = quote_ident(partition.name)
+    await connection.execute(
+        f"""INSERT INTO reading_horizon (sensor_id, run_id, last_seq)
+            SELECT sensor_id, run_id, max(seq) FROM {name} GROUP BY 1, 2
+            ON CONFLICT (sensor_id, run_id) DO UPDATE
+            SET last_seq = greatest(reading_horizon.last_seq, excluded.last_seq)"""
+    )
+    await advance_horizon(connection, partition.upper)

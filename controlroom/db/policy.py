@@ -23,6 +23,8 @@ class HistoryPolicy:
     partition_interval: timedelta = timedelta(days=1)
     premake: timedelta = timedelta(days=3)  # how far ahead of now partitions exist
     raw_retention: timedelta = timedelta(days=30)
+    minute_retention: timedelta = timedelta(days=365)  # the 1-minute rollups
+    hour_retention: timedelta = timedelta(days=3650)  # the 1-hour rollups
     raw_horizon: datetime | None = None  # readings before it were dropped by retention
 
     def __post_init__(self) -> None:
@@ -43,9 +45,14 @@ class HistoryPolicy:
             )
         if self.raw_retention < self.partition_interval:
             raise ConfigError("raw readings must be kept at least one partition interval")
+        # A rollup is recomputed from what is kept below it: it must outlive that.
+        if self.minute_retention < self.raw_retention:
+            raise ConfigError("1-minute rollups must be kept at least as long as raw readings")
+        if self.hour_retention < self.minute_retention:
+            raise ConfigError("1-hour rollups must be kept at least as long as 1-minute ones")
 
 
-_SETTINGS = ("partition_interval", "premake", "raw_retention")
+_SETTINGS = ("partition_interval", "premake", "raw_retention", "minute_retention", "hour_retention")
 
 
 async def load_policy(connection: asyncpg.Connection) -> HistoryPolicy:
@@ -62,8 +69,9 @@ async def change_policy(connection: asyncpg.Connection, **changes: timedelta) ->
         raise ValueError(f"not a history setting: {', '.join(sorted(unknown))}")
     policy: HistoryPolicy = replace(await load_policy(connection), **changes)  # type: ignore[arg-type]
     if changes:
+        assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(_SETTINGS, 1))
         await connection.execute(
-            "UPDATE history_policy SET partition_interval = $1, premake = $2, raw_retention = $3",
+            f"UPDATE history_policy SET {assignments}",
             *(getattr(policy, name) for name in _SETTINGS),
         )
     return policy

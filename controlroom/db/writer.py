@@ -6,7 +6,8 @@ A batch redelivered after a crash writes nothing twice: readings are keyed by
 Readings are copied straight into sensor_reading inside a savepoint, in the binary COPY format
 (controlroom.db.copy): the common case, and half PostgreSQL's work per row of the alternative.
 Only when that meets a reading stored before (a redelivery) does the batch go through a staging
-table and INSERT ... ON CONFLICT DO NOTHING.
+table and INSERT ... ON CONFLICT DO NOTHING. Either way the transaction notes the minutes its
+readings fall in, whose rollups are then recomputed (controlroom.db.rollups).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy.typing as npt
 import orjson
 
 from controlroom.db.copy import COLUMNS, ReadingRows
+from controlroom.db.rollups import mark_dirty, touched_minutes
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.records import Action, RunReport
@@ -85,10 +87,15 @@ class BatchWriter:
         # By source: the (one-tick) layout of its latest frame and its sensors' ids. A source's
         # frames name the same sensors tick after tick (the very same layout, see Layout).
         self._layouts: dict[str, tuple[Layout, npt.NDArray[np.int32]]] = {}
+        self._rollups = True
 
     async def prepare(self) -> None:
         """Create the staging table for redeliveries (one per connection)."""
         await self._connection.execute(_STAGING)
+        # A schema from before the rollups (a migration's own test) has nothing to mark.
+        self._rollups = await self._connection.fetchval(
+            "SELECT to_regclass('rollup_dirty') IS NOT NULL"
+        )
 
     async def write(self, batches: Sequence[PersistBatch]) -> int:
         """Store the batches in one transaction; returns the number of readings offered."""
@@ -128,6 +135,8 @@ class BatchWriter:
                 "reading_staging", source=payload, columns=COLUMNS, format="binary"
             )
             await connection.execute(_FROM_STAGING)
+        if self._rollups:
+            await mark_dirty(connection, touched_minutes(rows.taken_on()))
         return rows.count
 
     async def _ids_of(self, frame: Frame) -> npt.NDArray[np.int32]:

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from controlroom.clock import format_duration, parse_duration
-from controlroom.db.partitions import EPOCH, Partition, aligned, partition_name, planned
+from controlroom.db.partitions import (
+    EPOCH,
+    Partition,
+    aligned,
+    partition_name,
+    planned,
+    raw_series,
+)
 from controlroom.db.policy import HistoryPolicy
 from controlroom.errors import ConfigError
 
@@ -65,7 +72,7 @@ def test_planned_partitions_cover_now_to_the_premake_after_the_newest(
     policy = HistoryPolicy(partition_interval=interval, premake=interval * ahead)
     newest = aligned(now, interval) + newest_offset * interval
     existing = [Partition(newest - interval, newest, partition_name(newest - interval))]
-    wanted = planned(existing, policy, now)
+    wanted = planned(existing, raw_series(policy), now)
     if wanted:
         assert wanted[0].lower == max(newest, aligned(now, interval))
         assert wanted[-1].upper >= now + policy.premake > wanted[-1].lower  # type: ignore[operator]
@@ -78,4 +85,4 @@ def test_planned_partitions_cover_now_to_the_premake_after_the_newest(
         assert partition.name == partition_name(partition.lower)
     assert all(a.upper == b.lower for a, b in itertools.pairwise(wanted))
     # Made, nothing more is planned.
-    assert planned(existing + wanted, policy, now) == []
+    assert planned(existing + wanted, raw_series(policy), now) == []
