@@ -22,10 +22,15 @@ import asyncpg
 import psutil
 
 from controlroom.broker.topology import Topology
+from controlroom.clock import parse_duration
 from controlroom.config import ENV_AMQP_URL, ENV_DATABASE_URL, Settings, split_amqp_urls
 from controlroom.db import connect, ensure_database, migrate
+from controlroom.db.connection import quote_ident
+from controlroom.db.maintenance import maintain
 from controlroom.db.migrations import drop_plant
-from controlroom.errors import DatabaseUnavailable
+from controlroom.db.partitions import partitions
+from controlroom.db.policy import change_policy
+from controlroom.errors import ConfigError, DatabaseUnavailable
 from controlroom.processes import WorkerProcess
 
 log = logging.getLogger(__name__)
@@ -259,8 +264,29 @@ class BenchPlant:
     async def __aenter__(self) -> BenchPlant:
         await wait_for_services(self.settings)
         await migrate(self.settings)
+        await self._partition_as_asked()
         log.info("plant %s ready (logs in %s)", self.settings.plant, self.log_dir)
         return self
+
+    async def _partition_as_asked(self) -> None:
+        """BENCH_PARTITION_INTERVAL=1m (or 1h): readings partitions that narrow from the
+        start, so a run of a minute or two crosses partition boundaries while it ingests."""
+        text = os.environ.get("BENCH_PARTITION_INTERVAL")
+        if not text:
+            return
+        interval = parse_duration(text)
+        if interval is None:
+            raise ConfigError(f"BENCH_PARTITION_INTERVAL {text!r} is not a span like 1m or 1h")
+        connection = await connect(self.settings)
+        try:
+            # The partitions migrate() made are dropped (empty) so the narrow ones start now.
+            for partition in await partitions(connection):
+                await connection.execute(f"DROP TABLE {quote_ident(partition.name)}")
+            await change_policy(connection, partition_interval=interval, premake=interval * 10)
+            report = await maintain(connection)
+        finally:
+            await connection.close()
+        log.info("readings partitioned by %s: %d partitions made", text, len(report.made))
 
     async def __aexit__(self, *exc: object) -> None:
         for child in reversed(list(self.children.values())):

@@ -25,6 +25,8 @@ CREATE TABLE reading_1m (
     PRIMARY KEY (sensor_id, bucket)
 ) PARTITION BY RANGE (bucket);
 CREATE TABLE reading_1m_default PARTITION OF reading_1m DEFAULT;
+-- The hours are recomputed from a range of minutes (rows come roughly in time order).
+CREATE INDEX reading_1m_bucket ON reading_1m USING brin (bucket);
 
 CREATE TABLE reading_1h (
     sensor_id   integer NOT NULL,

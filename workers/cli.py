@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, str] = {
     "db": "workers.dbcli",
     "broker": "workers.broker",
     "audit": "workers.audit",
+    "export": "workers.export",
 }
 
 

@@ -25,6 +25,8 @@ POLICY_FLAGS = {
     "partition_interval": "the width of a readings partition: 1d (default), 6h, 1h, 15m",
     "premake": "how far ahead of now partitions are made (default 3d)",
     "raw_retention": "how long raw readings are kept (default 30d)",
+    "minute_retention": "how long the 1-minute rollups are kept (default 365d)",
+    "hour_retention": "how long the 1-hour rollups are kept (default 3650d)",
 }
 
 

@@ -1,7 +1,12 @@
 """History queries for viewers: known sensors, recent readings, down-sampled windows, alarms.
 
-Long windows are down-sampled on the server (date_bin with avg/min/max), so a 24 h chart of a
-10 Hz sensor moves a few hundred rows, not 864,000. `History` keeps one connection and reopens
+Windows are down-sampled on the server (date_bin with avg/min/max) from the coarsest source
+that still draws them well (`pick_resolution`): raw readings while a window holds at most
+RAW_ROWS of them, then the 1-minute rollups while it spans at most ROLLUP_ROWS minutes, then the
+1-hour rollups; so a chart never reads more than a few thousand rows (a 24 h chart of a 10 Hz
+sensor reads 1,440 minutes, not 864,000 readings; a year reads 8,760 hours). Rollups lag the
+readings by the datamanager's refresh (10 s and a few seconds' grace); the live readings a
+viewer appends cover that. `History` keeps one connection and reopens
 it after the database comes back; every failure surfaces as `DatabaseUnavailable` with one
 line an operator can read, so a viewer can say "history unavailable" and carry on live.
 """
@@ -9,6 +14,7 @@ line an operator can read, so a viewer can say "history unavailable" and carry o
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +36,36 @@ T = TypeVar("T")
 
 QUERY_TIMEOUT_S = 10.0
 DEFAULT_MAX_POINTS = 600
+RAW_ROWS = 50_000  # at most this many raw readings in a window: read them
+ROLLUP_ROWS = 5_000  # at most this many minutes: read the 1-minute rollups, else the hours
+
+
+class Resolution(enum.Enum):
+    """Where readings are read from: raw, or a rollup of this width."""
+
+    RAW = "raw"
+    MINUTE = "1m"
+    HOUR = "1h"
+
+    @property
+    def table(self) -> str:
+        return {"raw": "sensor_reading", "1m": "reading_1m", "1h": "reading_1h"}[self.value]
+
+    @property
+    def width(self) -> timedelta:
+        return {"raw": timedelta(0), "1m": timedelta(minutes=1), "1h": timedelta(hours=1)}[
+            self.value
+        ]
+
+
+def pick_resolution(span: timedelta, period_s: float) -> Resolution:
+    """The source for a window of `span` of a sensor reading every `period_s` seconds."""
+    if span.total_seconds() / max(period_s, 1e-6) <= RAW_ROWS:
+        return Resolution.RAW
+    if span / Resolution.MINUTE.width <= ROLLUP_ROWS:
+        return Resolution.MINUTE
+    return Resolution.HOUR
+
 
 _EPOCH_US = "floor(extract(epoch FROM {col}) * 1000000)::bigint"
 
@@ -60,6 +96,20 @@ WHERE sensor_id = (SELECT id FROM sensor WHERE name = $1)
 GROUP BY 1
 ORDER BY 1
 """
+
+# Rollup buckets re-binned to the chart's width (a multiple of theirs: none is split); the
+# bucket the window starts in counts whole.
+_ROLLED = f"""
+SELECT {_EPOCH_US.format(col="date_bin($4, bucket, timestamptz 'epoch')")} AS at_us,
+       sum(total) / sum(n) AS mean, min(low) AS low, max(high) AS high, sum(n) AS n
+FROM {{table}}
+WHERE sensor_id = (SELECT id FROM sensor WHERE name = $1)
+  AND bucket > $2::timestamptz - $5::interval AND bucket < $3
+GROUP BY 1
+ORDER BY 1
+"""
+
+_PERIOD = "SELECT period_s FROM sensor WHERE name = $1"
 
 _ALARM_COLUMNS = f"""
 a.id, s.name AS sensor, a.kind, {_EPOCH_US.format(col="a.raised_at")} AS raised_at,
@@ -137,16 +187,24 @@ async def sensor_history(
     since_us: int,
     until_us: int,
     max_points: int = DEFAULT_MAX_POINTS,
+    resolution: Resolution | None = None,
 ) -> list[Bucket]:
-    """A sensor's readings in [since, until), binned so at most about max_points come back."""
-    rows = await connection.fetch(
-        _BINNED,
-        sensor,
-        us_to_datetime(since_us),
-        us_to_datetime(until_us),
-        bucket_width(since_us, until_us, max_points),
-        timeout=QUERY_TIMEOUT_S,
-    )
+    """A sensor's readings in [since, until), binned so at most about max_points come back,
+    from the source `pick_resolution` names (or the one given)."""
+    width = bucket_width(since_us, until_us, max_points)
+    if resolution is None:
+        period = await connection.fetchval(_PERIOD, sensor, timeout=QUERY_TIMEOUT_S)
+        span = timedelta(microseconds=until_us - since_us)
+        resolution = pick_resolution(span, period or 1.0)
+    args: list[object] = [sensor, us_to_datetime(since_us), us_to_datetime(until_us)]
+    if resolution is Resolution.RAW:
+        query = _BINNED
+        args.append(width)
+    else:
+        query = _ROLLED.format(table=resolution.table)
+        width = max(resolution.width, -(-width // resolution.width) * resolution.width)
+        args += [width, resolution.width]
+    rows = await connection.fetch(query, *args, timeout=QUERY_TIMEOUT_S)
     return [Bucket(row["at_us"], row["mean"], row["low"], row["high"], row["n"]) for row in rows]
 
 
@@ -216,9 +274,16 @@ class History:
         return await self.run(lambda c: recent_readings(c, per_sensor, since_us))
 
     async def window(
-        self, sensor: str, since_us: int, until_us: int, max_points: int = DEFAULT_MAX_POINTS
+        self,
+        sensor: str,
+        since_us: int,
+        until_us: int,
+        max_points: int = DEFAULT_MAX_POINTS,
+        resolution: Resolution | None = None,
     ) -> list[Bucket]:
-        return await self.run(lambda c: sensor_history(c, sensor, since_us, until_us, max_points))
+        return await self.run(
+            lambda c: sensor_history(c, sensor, since_us, until_us, max_points, resolution)
+        )
 
     async def alarms(self, sensor: str, since_us: int, until_us: int) -> list[Alarm]:
         return await self.run(lambda c: sensor_alarms(c, sensor, since_us, until_us))

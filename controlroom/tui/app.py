@@ -112,6 +112,7 @@ class ControlRoom(App[None]):
         self.live = live
         self._clock = clock or (lambda: datetime.now().astimezone())
         self.history: History | None = History(settings.for_history()) if live else None
+        self.export_dir = Path.cwd()  # where the detail screen's `s` writes its CSV files
         self.feed = ViewerFeed(settings, "viewer", self._on_event, self._broker_state)
         self._twin_pairs: set[tuple[str, ...]] = set()  # the twin runs told of in a notice
         # Held, not queried: timers may fire while the screen is being taken down.
@@ -335,7 +336,9 @@ class ControlRoom(App[None]):
         if row is None:
             self.notify("no sensor selected", severity="warning")
             return
-        self.push_screen(DetailScreen(row.name, self.model, self.history, self.now_us))
+        self.push_screen(
+            DetailScreen(row.name, self.model, self.history, self.now_us, self.export_dir)
+        )
 
     def action_spawn(self) -> None:
         # A name in use by a sensor that is still there is taken; an offline one may return.

@@ -6,7 +6,7 @@ import math
 from datetime import UTC, datetime
 
 from controlroom.config import Settings
-from controlroom.db.history import Bucket, History
+from controlroom.db.history import Bucket, History, Resolution
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo
 from controlroom.simulation.presets import REFERENCE_PLANT
@@ -65,7 +65,12 @@ class DemoHistory(History):
     """Stored history without a database: a slow wave over the window, binned like the server."""
 
     async def window(
-        self, sensor: str, since_us: int, until_us: int, max_points: int = 600
+        self,
+        sensor: str,
+        since_us: int,
+        until_us: int,
+        max_points: int = 600,
+        resolution: Resolution | None = None,
     ) -> list[Bucket]:
         step = (until_us - since_us) // 120
         buckets = []

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import asyncpg
+import pytest
 
 from controlroom.clock import now_us
 from controlroom.config import Settings
-from controlroom.db.history import History, bucket_width
+from controlroom.db.history import History, Resolution, bucket_width, pick_resolution
+from controlroom.db.rollups import refresh
 from controlroom.errors import DatabaseUnavailable
 from controlroom.tui import ControlRoom
 
@@ -98,3 +101,60 @@ async def test_the_control_room_reads_history_from_the_history_url(settings: Set
     else:
         raise AssertionError("history was not read from the history URL")
     assert app.settings.database_url == settings.database_url
+
+
+@pytest.mark.parametrize(
+    ("span", "period_s", "resolution"),
+    [
+        (timedelta(hours=1), 0.1, Resolution.RAW),  # 36,000 readings
+        (timedelta(hours=2), 0.1, Resolution.MINUTE),  # 72,000 readings: 120 minutes
+        (timedelta(hours=24), 1.0, Resolution.MINUTE),
+        (timedelta(hours=24), 5.0, Resolution.RAW),
+        (timedelta(days=3), 1.0, Resolution.MINUTE),
+        (timedelta(days=7), 1.0, Resolution.HOUR),
+        (timedelta(days=365), 0.01, Resolution.HOUR),
+    ],
+)
+def test_the_window_picks_raw_readings_or_a_rollup(
+    span: timedelta, period_s: float, resolution: Resolution
+) -> None:
+    assert pick_resolution(span, period_s) is resolution
+
+
+async def test_long_windows_read_the_rollups_and_agree_with_the_raw_readings(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    # A reading every 0.25 s for three hours (43,200), ending two minutes ago.
+    end = now_us() - 120 * S
+    start = end - 3 * 3600 * S
+    await add_readings(
+        db, "dense", [(start + i * S // 4, float(i % 97)) for i in range((end - start) * 4 // S)]
+    )
+    await db.execute("UPDATE sensor SET period_s = 0.25 WHERE name = 'dense'")
+    # add_readings writes with plain INSERTs: the rollups learn of it the way a backfill does.
+    await db.execute(
+        "INSERT INTO rollup_dirty SELECT DISTINCT date_bin('1 minute', taken_on, "
+        "timestamptz '2000-01-01 00:00+00') FROM sensor_reading"
+    )
+    await refresh(db, wait=True)
+    history = History(settings)
+    try:
+        since, until = end - 3 * 3600 * S - 60 * S, end + 60 * S
+        by_minute = await history.window("dense", since, until, 200, Resolution.MINUTE)
+        # A day of this sensor would be 345,600 readings: the 1-minute rollups are read.
+        day = await history.window("dense", end - 86400 * S, end + 60 * S, 600)
+        assert all(b.at_us % (3 * 60 * S) == 0 for b in day)  # 24 h / 600: 3 minute bins
+        assert sum(b.count for b in day) == 43_200
+        raw = await history.window("dense", since, until, 200, Resolution.RAW)
+        hourly = await history.window("dense", since, until, 200, Resolution.HOUR)
+        assert sum(b.count for b in by_minute) == sum(b.count for b in raw) == 43_200
+        assert sum(b.count for b in hourly) == 43_200
+        assert len(by_minute) <= 201 and len(raw) <= 201 and len(hourly) == 4
+        # The minute source re-bins whole minutes: each bin's figures are the raw readings'.
+        assert all(b.at_us % (60 * S) == 0 for b in by_minute)
+        assert min(b.low for b in by_minute) == min(b.low for b in raw) == 0.0
+        assert max(b.high for b in by_minute) == max(b.high for b in raw) == 96.0
+        total_raw = sum(b.mean * b.count for b in raw)
+        assert abs(sum(b.mean * b.count for b in by_minute) - total_raw) < 1e-6 * total_raw
+    finally:
+        await history.close()

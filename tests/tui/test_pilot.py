@@ -214,6 +214,7 @@ async def test_the_detail_screen_shows_stored_history(
 
     await wait_for(enough, what="readings in PostgreSQL")
     app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
+    app.export_dir = tmp_path
     async with app.run_test(size=SIZE) as pilot:
         await until(
             lambda: any(r.name == "history_probe" for r in app.table.rows),
@@ -230,6 +231,23 @@ async def test_the_detail_screen_shows_stored_history(
         assert "stored readings from PostgreSQL" in status
         await pilot.press("4")  # 24 h: down-sampled on the server
         await until(lambda: screen.window.label == "24 h" and screen.history_loaded, "24 h window")
+
+        # 30 d and 1 y: from the rollups (none yet for a new sensor: an empty chart, no error).
+        def shows(label: str) -> Callable[[], bool]:
+            return lambda: screen.window.label == label and screen.history_loaded
+
+        for key, label in (("6", "30 d"), ("7", "1 y"), ("2", "15 min")):
+            screen.history_loaded = False
+            await pilot.press(key)
+            await until(shows(label), f"the {label} window")
+            assert screen.history_error is None
+        # `s` saves the window shown (15 min at 20 Hz: raw readings) as CSV.
+        await pilot.press("s")
+        await until(lambda: screen.saved is not None, "the window saved")
+        assert screen.saved is not None and screen.saved.parent == tmp_path
+        lines = (await asyncio.to_thread(screen.saved.read_text)).splitlines()
+        assert lines[0] == "sensor,taken_on,value"
+        assert len(lines) - 1 >= 20 and all(line.startswith("history_probe,") for line in lines[1:])
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
 

@@ -3,22 +3,30 @@
 History is queried when the screen opens, when the window changes and every little while
 after (down-sampled by the server); between queries the live readings the model keeps are
 appended. If the database is gone, the chart says so and goes on with live data alone.
+`s` writes the window shown to a CSV file in the working folder, from the source the chart
+reads (raw readings or a rollup, controlroom.db.history.pick_resolution).
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 from typing import ClassVar
 
+import asyncpg
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from controlroom.clock import now_us
-from controlroom.db.history import Bucket, History
-from controlroom.errors import DatabaseUnavailable
+from controlroom.clock import now_us, us_to_datetime
+from controlroom.db.export import export_csv, plan
+from controlroom.db.history import Bucket, History, pick_resolution
+from controlroom.errors import ControlroomError, DatabaseUnavailable
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.numbers import format_number
 from controlroom.tui.detail.history_chart import WINDOWS, ChartData, HistoryChart, Window
@@ -42,6 +50,7 @@ class DetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back"),
         *(Binding(w.key, f"window({i})", w.label) for i, w in enumerate(WINDOWS)),
+        Binding("s", "save", "Save CSV"),
     ]
 
     def __init__(
@@ -50,8 +59,11 @@ class DetailScreen(Screen[None]):
         model: PlantModel,
         history: History | None,
         now: Callable[[], int] = now_us,
+        save_to: Path | None = None,
     ) -> None:
         super().__init__()
+        self._save_to = save_to or Path.cwd()
+        self.saved: Path | None = None  # the last CSV file written
         self._now = now
         self.sensor = sensor
         self._model = model
@@ -83,6 +95,42 @@ class DetailScreen(Screen[None]):
         self._buckets, self._alarms = [], []
         self._load_history()
 
+    def action_save(self) -> None:
+        self.run_worker(self._save(self.window), group="save", exclusive=True)
+
+    async def _save(self, window: Window) -> None:
+        """The window's stored data as CSV (the rows the chart is drawn from, not binned)."""
+        status = self.query_one("#history-status", Static)
+        if self._history is None:
+            status.update("no database configured: nothing stored to save")
+            return
+        until = self._now()
+        since = until - window.seconds * 1_000_000
+        view = self._model.sensors.get(self.sensor)
+        resolution = pick_resolution(
+            timedelta(seconds=window.seconds), view.info.period_s if view else 1.0
+        )
+        buffer = io.BytesIO()
+
+        async def write(connection: asyncpg.Connection) -> int:
+            job = await plan(
+                connection, [self.sensor], us_to_datetime(since), us_to_datetime(until), resolution
+            )
+            return await export_csv(connection, job, buffer, lambda _: None)
+
+        stamp = us_to_datetime(until).strftime("%Y%m%dT%H%M%SZ")
+        label = window.label.replace(" ", "")
+        path = self._save_to / f"{self.sensor}_{label}_{resolution.value}_{stamp}.csv"
+        try:
+            rows = await self._history.run(write)
+            await asyncio.to_thread(path.write_bytes, buffer.getvalue())
+        except (ControlroomError, OSError) as error:
+            status.set_class(True, "-error")
+            status.update(f"could not save the window: {error}")
+            return
+        self.saved = path
+        status.update(f"saved {window.label} ({resolution.value}, {rows:,} rows) to {path}")
+
     def _load_history(self) -> None:
         self.run_worker(self._query(self.window), group="history", exclusive=True)
 
@@ -107,7 +155,7 @@ class DetailScreen(Screen[None]):
                     binned = " (down-sampled)" if any(b.count > 1 for b in buckets) else ""
                     status.update(
                         f"{window.label}: {stored:,} stored readings from PostgreSQL{binned}"
-                        " + live · keys 1 2 3 4 change the window"
+                        " + live · keys 1-7 change the window"
                     )
         status.set_class(self.history_error is not None, "-error")
         if self.history_error is not None:

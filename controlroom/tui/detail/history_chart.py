@@ -23,6 +23,9 @@ WINDOWS: tuple[Window, ...] = (
     Window("2", "15 min", 15 * 60, 60, "minutes ago"),
     Window("3", "1 h", 3600, 60, "minutes ago"),
     Window("4", "24 h", 24 * 3600, 3600, "hours ago"),
+    Window("5", "7 d", 7 * 86400, 86400, "days ago"),
+    Window("6", "30 d", 30 * 86400, 86400, "days ago"),
+    Window("7", "1 y", 365 * 86400, 86400, "days ago"),
 )
 
 
