@@ -162,5 +162,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 folding.cancel()
         finally:
             await feed.close()
+            await bridge.history.close()
     log.info("stopped")
     return 0

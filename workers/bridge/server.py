@@ -12,6 +12,7 @@ import contextlib
 import http
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,7 +23,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from controlroom.broker.feed import BrokerState, ViewerFeed
+from controlroom.clock import now_us
 from controlroom.config import Settings
+from controlroom.db.history import History
+from controlroom.errors import DatabaseUnavailable
 from controlroom.wire.codec import Message
 from workers.bridge import protocol
 from workers.bridge.access import Access
@@ -35,6 +39,10 @@ log = logging.getLogger(__name__)
 
 WS_PATH = "/ws"
 HEALTH_PATH = "/healthz"
+# Each chart's recent history, for a page that just opened: JSON, from PostgreSQL.
+HISTORY_PATH = "/history"
+HISTORY_WINDOW_S = 120  # as long as a chart on the page shows
+HISTORY_POINTS = 600  # per sensor, as many as a chart keeps
 # Readings per send round; in batch mode, per `readings` message.
 SEND_BATCH = 512
 # A client may send this many messages in a burst, refilled at RATE per second.
@@ -96,6 +104,7 @@ class Bridge:
         # `folding.run()` must run beside the feed.
         self.folding = Folding(limits.max_rate_per_sensor, hub.readings)
         self._broker_connected: bool | None = None
+        self.history = History(settings)
 
     # --- the plant's side ------------------------------------------------------------------
 
@@ -118,7 +127,9 @@ class Bridge:
 
     # --- HTTP ------------------------------------------------------------------------------
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    def process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | Awaitable[Response] | None:
         """Serve the page and its files; let only acceptable handshakes through to /ws."""
         path = urlsplit(request.path).path
         if request.method != "GET":
@@ -146,11 +157,28 @@ class Bridge:
             return None  # websockets performs the handshake (426 if it is not one)
         if path == HEALTH_PATH:
             return response(http.HTTPStatus.OK, orjson.dumps(self.health()), "application/json")
+        if path == HISTORY_PATH:
+            return self.recent_history()
         try:
             etag = _single(request.headers, "If-None-Match")
         except MultipleValuesError:
             etag = None
         return self.assets.respond(path, etag)
+
+    async def recent_history(self) -> Response:
+        """Each sensor's readings of the last HISTORY_WINDOW_S: [[ms since 1970, value], ...]."""
+        now = now_us()
+        try:
+            found = await self.history.recent(HISTORY_POINTS, now - HISTORY_WINDOW_S * 1_000_000)
+        except DatabaseUnavailable as error:
+            body = orjson.dumps({"error": f"history unavailable: {error}"})
+            return response(http.HTTPStatus.SERVICE_UNAVAILABLE, body, "application/json")
+        sensors = {
+            name: [[at_us // 1000, value] for at_us, value in points]
+            for name, points in found.items()
+        }
+        body = orjson.dumps({"plant": self.plant, "until_ms": now // 1000, "sensors": sensors})
+        return response(http.HTTPStatus.OK, body, "application/json")
 
     def health(self) -> dict[str, object]:
         return {

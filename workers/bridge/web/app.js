@@ -26,7 +26,7 @@
   let paintRequested = false;
   let alarmsDirty = false;
   // Counters for whoever wants to see how the page keeps up (devtools, the browser tests).
-  const stats = { paints: 0, renders: 0, renderMs: 0, readings: 0, charts: 0 };
+  const stats = { paints: 0, renders: 0, renderMs: 0, readings: 0, charts: 0, historyLoaded: false };
   window.controlroomStats = stats;
 
   const timeFormat = new Intl.DateTimeFormat(undefined, {
@@ -187,6 +187,28 @@
       this.el.warning.hidden = !text;
     }
 
+    // What the chart missed before the page opened ([[ms, value], ...] from /history): the
+    // points older than any live one, in front of them.
+    seed(history) {
+      const first = this.xs.length ? this.xs[0]
+        : this.pending.length ? this.pending[0][0] : Infinity;
+      const older = history.filter((point) => Array.isArray(point)
+        && typeof point[0] === "number" && typeof point[1] === "number" && point[0] < first)
+        .slice(-MAX_POINTS);
+      if (older.length === 0) return;
+      this.xs.unshift(...older.map((point) => point[0]));
+      for (const series of [this.ys, this.lows, this.highs]) {
+        series.unshift(...older.map((point) => point[1]));
+      }
+      if (this.linePoints) {
+        this.linePoints.unshift(...older.map(([x, y]) => ({ x, y })));
+        this.rangePoints.unshift(...older.map(([x, y]) => ({ x, y: [y, y] })));
+      }
+      if (this.latest === null) this.latest = older[older.length - 1][1];
+      this.stale = true;
+      markDirty(this);
+    }
+
     push(x, y, low, high) {
       this.pending.push([x, y, low, high]);
       if (this.pending.length > MAX_POINTS) this.pending.splice(0, this.pending.length - MAX_POINTS);
@@ -284,8 +306,33 @@
       applyView(sensor);
       if (visibility) visibility.observe(sensor.card);
       else sensor.setVisible(true); // no observer: every chart, as before
+      const history = earlier.get(name);
+      if (history) {
+        earlier.delete(name);
+        sensor.seed(history);
+      }
     }
     return sensor;
+  }
+
+  // --- history: each chart starts with the readings it missed (GET /history) -------------
+
+  const earlier = new Map(); // name -> points, until the sensor is described
+
+  function loadHistory() {
+    fetch("/history", { cache: "no-store" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (!data || typeof data.sensors !== "object" || data.sensors === null) return;
+        for (const [name, points] of Object.entries(data.sensors)) {
+          if (!Array.isArray(points)) continue;
+          const sensor = sensors.get(name);
+          if (sensor) sensor.seed(points);
+          else earlier.set(name, points);
+        }
+        stats.historyLoaded = true;
+      })
+      .catch(() => {}); // no history (no database): the charts start empty, as before
   }
 
   // --- paints -----------------------------------------------------------------------------
@@ -595,6 +642,7 @@
       notice.append(command, " and reload this page.");
       notice.hidden = false;
     }
+    loadHistory();
     connect();
   }
 
