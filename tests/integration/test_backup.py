@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -70,9 +71,7 @@ async def test_a_plant_restored_into_a_fresh_database_audits_clean(
     )  # fmt: skip
     fresh = f"controlroom_restore_{secrets.token_hex(4)}"
     await db.execute(f"CREATE DATABASE {quote_ident(fresh)}")
-    restored = Settings(
-        settings.amqp_url, with_database(settings.database_url, fresh), settings.plant
-    )
+    restored = replace(settings, database_url=with_database(settings.database_url, fresh))
     try:
         await asyncio.to_thread(
             subprocess.run,
