@@ -104,7 +104,7 @@ class Bridge:
         # `folding.run()` must run beside the feed.
         self.folding = Folding(limits.max_rate_per_sensor, hub.readings)
         self._broker_connected: bool | None = None
-        self.history = History(settings)
+        self.history = History(settings.for_history())  # a standby, if the plant has one
 
     # --- the plant's side ------------------------------------------------------------------
 
