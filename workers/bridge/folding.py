@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,31 +76,28 @@ class Fold:
             self.low, self.high = (low, high.copy()) if ticks == 1 else (low, high)
         self.count += ticks
 
-    def messages(self) -> list[bytes]:
-        count = self.count
-        return [
-            reading_data(name, value, taken_on, low, high, count)
-            for name, value, taken_on, low, high in zip(
-                self.names,
-                self.values,
-                self.taken_on,
-                self.low.tolist(),
-                self.high.tolist(),
-                strict=True,
-            )
-        ]
-
-    def into(self, by_name: dict[str, Folded]) -> None:
-        """Combine into a per-name fold, this fold being the newer."""
-        count = self.count
-        for name, value, taken_on, low, high in zip(
+    def rows(self) -> Iterator[tuple[str, float, int, float, float]]:
+        """Each sensor's (name, latest value, its time, low, high), in the layout's order."""
+        return zip(
             self.names,
             self.values,
             self.taken_on,
             self.low.tolist(),
             self.high.tolist(),
             strict=True,
-        ):
+        )
+
+    def messages(self) -> list[bytes]:
+        count = self.count
+        return [
+            reading_data(name, value, taken_on, low, high, count)
+            for name, value, taken_on, low, high in self.rows()
+        ]
+
+    def into(self, by_name: dict[str, Folded]) -> None:
+        """Combine into a per-name fold, this fold being the newer."""
+        count = self.count
+        for name, value, taken_on, low, high in self.rows():
             _combine(by_name, name, (value, taken_on, low, high, count))
 
 
