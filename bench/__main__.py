@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--gateways", type=int, default=4, help="gateway processes (pipeline)")
     load.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
     load.add_argument("--writers", type=int, default=2, help="datamanager writers")
+    load.add_argument(
+        "--cluster",
+        action="store_true",
+        help="run on one node with classic queues, then on the local 3-node cluster "
+        "(scripts/cluster) with quorum queues, and compare",
+    )
     fill = parser.add_argument_group("datamanager and coordinator (pre-filled queues)")
     fill.add_argument("--readings", type=int, help="readings to pre-fill")
     fill.add_argument("--frame-size", type=int, default=1000, help="readings per frame")
@@ -69,6 +75,8 @@ def case_runner(args: argparse.Namespace) -> Callable[[], Awaitable[dict[str, An
             warmup=args.warmup,
             duration=args.duration or 60.0,
         )
+        if args.cluster:
+            return lambda: pipeline.run_on_cluster(load)
         return lambda: pipeline.run(load)
     if args.case == "datamanager":
         dm_fill = datamanager.Fill(

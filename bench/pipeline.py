@@ -5,11 +5,16 @@ measured window opens: readings/s is what got committed during the window (the p
 highest stored seq times their gateway's size), latencies are those of readings taken inside
 it. Then the gateways stop (they flush and say goodbye), the plant drains and the audit checks
 that every confirmed reading is stored exactly once.
+
+`--cluster` runs the same load twice in one go: first on the single broker node with classic
+queues (the baseline), then on the local three-node cluster of `scripts/cluster` with quorum
+queues replicated on every node, and reports the second beside the first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -17,9 +22,11 @@ from typing import Any
 
 import aio_pika
 
-from bench.harness import BenchPlant, Reconnecting, ResourceSampler, ready_count
+from bench.harness import BenchPlant, Reconnecting, ResourceSampler, bench_settings, ready_count
 from bench.probes import CommitProbe, ViewerProbe, Window
+from controlroom.config import Settings
 from controlroom.db.audit import AuditReport, audit
+from devsupport.cluster import LocalCluster
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +68,47 @@ class Gateway:
         return f"{self.prefix}-{1:0{len(str(self.size))}d}"
 
 
-async def run(load: Load) -> dict[str, Any]:
+# What the single-node baseline's figures are shown as beside the cluster's.
+COMPARED = (
+    "readings_per_s",
+    "commit_p99_ms",
+    "viewer_p99_ms",
+    "audit_clean",
+    "cpu_share_with_servers",
+    "machine_busy_share",
+)
+
+
+async def run_on_cluster(load: Load) -> dict[str, Any]:
+    """The load on one node with classic queues, then on the local cluster with quorum queues.
+
+    The cluster is started if it is not running, and then stopped again; one that was running
+    (someone's) is used and left as it was.
+    """
+    single = await run(load)
+    cluster = LocalCluster()
+    borrowed = bool(await cluster.urls())
+    try:
+        urls = await cluster.start()
+        settings = dataclasses.replace(bench_settings(), amqp_urls=tuple(urls), queue_type="quorum")
+        result = await run(load, settings, replicas=cluster)
+    finally:
+        if not borrowed:
+            await cluster.stop()
+    result["single_node"] = {key: single.get(key) for key in COMPARED}
+    if single.get("readings_per_s"):
+        result["readings_per_s/single_node"] = round(
+            result["readings_per_s"] / single["readings_per_s"], 3
+        )
+    return result
+
+
+async def run(
+    load: Load, settings: Settings | None = None, *, replicas: LocalCluster | None = None
+) -> dict[str, Any]:
+    """One run of the load; on `replicas` (a cluster), also where the persist queue lives."""
     gateways = [Gateway(f"g{n + 1}", size) for n, size in enumerate(load.split()) if size]
-    async with BenchPlant() as plant:
+    async with BenchPlant(settings or bench_settings()) as plant:
         plant.extra_queues.extend(plant.topology.readings_queue(g.source) for g in gateways)
         window = Window()
         viewer = ViewerProbe(plant.settings, window)
@@ -97,6 +142,7 @@ async def run(load: Load) -> dict[str, Any]:
                 await sampler.close_window()
                 after = _stored(commit, ids, gateways)
                 backlog = await _backlog(plant, gateways)
+                placement = await _placement(plant, replicas) if replicas else {}
                 stopped_at = time.monotonic()
                 for gateway in gateways:
                     await plant.children[f"sensors-{gateway.prefix}"].stopped()
@@ -109,6 +155,9 @@ async def run(load: Load) -> dict[str, Any]:
     readings = after - before
     return {
         "case": "pipeline",
+        "broker_nodes": len(plant.settings.amqp_urls),
+        "queue_type": plant.settings.durable_queue_type,
+        **placement,
         "sensors": load.sensors,
         "freq_hz": load.freq,
         "gateways": len(gateways),
@@ -168,6 +217,14 @@ async def _backlog(plant: BenchPlant, gateways: list[Gateway]) -> dict[str, int]
     finally:
         await connection.close()
     return {"backlog_readings_msgs": readings, "backlog_persist_msgs": persist}
+
+
+async def _placement(plant: BenchPlant, cluster: LocalCluster) -> dict[str, Any]:
+    """How many nodes hold a replica of the persist queue, and which leads it."""
+    queue = await cluster.quorum_queue(plant.topology.persist_queue, via=1)
+    if queue is None:
+        return {"persist_replicas": 0}
+    return {"persist_replicas": len(queue.members), "persist_leader_node": queue.leader}
 
 
 def _stored(commit: CommitProbe, ids: list[int], gateways: list[Gateway]) -> int:

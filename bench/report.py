@@ -50,7 +50,7 @@ def table(result: dict[str, Any]) -> str:
     width = max((len(k) for k in scalars), default=10)
     for key, value in scalars.items():
         lines.append(f"  {key:<{width}}  {_fmt(value)}")
-    for section in ("ceiling", "server_cpu_s"):
+    for section in ("ceiling", "single_node", "server_cpu_s"):
         if isinstance(result.get(section), dict):
             inner = ", ".join(f"{k}={_fmt(v)}" for k, v in result[section].items())
             lines.append(f"  {section:<{width}}  {inner}")

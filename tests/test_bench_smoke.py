@@ -18,7 +18,7 @@ from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
 PIPELINE_KEYS = {*HEADLINE_KEYS, "audit_clean", "processes"}
 
 
-def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+def bench(*args: str) -> subprocess.CompletedProcess[str]:
     """`python -m bench ARGS...` on the test broker and database."""
     env = os.environ | {
         "CONTROLROOM_AMQP_URL": TEST_AMQP_URL,
@@ -36,7 +36,7 @@ def _bench(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_pipeline_bench_on_a_tiny_load(tmp_path: Path) -> None:
     figures = tmp_path / "pipeline.json"
-    result = _bench(
+    result = bench(
         "pipeline", "--sensors", "20", "--freq", "10", "--gateways", "1",
         "--warmup", "1", "--duration", "3", "--no-ceiling", "--json", str(figures),
     )  # fmt: skip
@@ -52,7 +52,7 @@ def test_pipeline_bench_on_a_tiny_load(tmp_path: Path) -> None:
 
 def test_ceiling_bench_measures_each_limit(tmp_path: Path) -> None:
     figures = tmp_path / "ceiling.json"
-    result = _bench("ceiling", "--duration", "0.5", "--json", str(figures))
+    result = bench("ceiling", "--duration", "0.5", "--json", str(figures))
     assert result.returncode == 0, result.stdout + result.stderr
     document = orjson.loads(figures.read_bytes())
     for limit in ("amqp_hop_msgs_per_s", "copy_rows_per_s", "keyed_rows_per_s"):
