@@ -171,6 +171,8 @@ class ControlRoom(App[None]):
                     self.redraws += 1
             if alarms:  # alarms stay live while the view is paused: they must not be missed
                 self.alarm_panel.show(self.model.alarm_list())
+                self.table.alarms = self.model.alarm_of_sensors()
+                self.table.refresh()
 
     def _filtered(self, rows: Iterable[SensorView]) -> list[SensorView]:
         needle = self.filter_text.casefold()

@@ -21,6 +21,7 @@ from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 
 HEADER_STYLE = Style(bold=True, underline=True)
+PLAIN = Style()
 CURSOR_STYLE = Style(bgcolor="#264f78")
 CURSOR_BLURRED_STYLE = Style(bgcolor="#3a3a3a")
 
@@ -91,12 +92,16 @@ class LineList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if y == 0:
             self.paints += 1
-            return Strip(self.render_header(width)).adjust_cell_length(width)
+            return Strip(self.render_header(width)).adjust_cell_length(width, PLAIN)
         index = int(self.scroll_y) + y - 1
         if index >= self.row_count():
-            return Strip.blank(width)
-        segments = self.render_row(index, width)
-        strip = Strip(segments).adjust_cell_length(width)
+            return Strip.blank(width, PLAIN)
+        # Every segment styled: Textual's monochrome filter (NO_COLOR) fails on a bare one.
+        segments = [
+            segment if segment.style is not None else Segment(segment.text, PLAIN)
+            for segment in self.render_row(index, width)
+        ]
+        strip = Strip(segments).adjust_cell_length(width, PLAIN)
         if index == self.cursor:
             strip = strip.apply_style(CURSOR_STYLE if self.has_focus else CURSOR_BLURRED_STYLE)
         return strip

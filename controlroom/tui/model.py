@@ -153,6 +153,14 @@ class PlantModel:
 
         return sorted(self.alarms.values(), key=rank)
 
+    def alarm_of_sensors(self) -> dict[str, Alarm]:
+        """Each sensor's most urgent active alarm (the alarm list's order), for its row's look."""
+        found: dict[str, Alarm] = {}
+        for alarm in self.alarm_list():
+            if alarm.active:
+                found.setdefault(alarm.sensor, alarm)
+        return found
+
     def unacked(self) -> int:
         return sum(1 for alarm in self.picture.alarms.values() if alarm.acked_at is None)
 

@@ -1,4 +1,8 @@
-"""Alarms, unacknowledged first; an unacknowledged alarm stands out in colour and in words."""
+"""Alarms, most urgent first: priority in colour and in words, the state in words.
+
+An unacknowledged alarm's priority fills its cells with the priority colour; an acknowledged
+one keeps the colour in its letters only; one that is over is muted (ISA-101).
+"""
 
 from __future__ import annotations
 
@@ -12,28 +16,47 @@ from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.numbers import format_number
 from controlroom.tui.line_list import HEADER_STYLE, LineList, fit
+from controlroom.tui.states import (
+    MUTED,
+    PRIORITY_LOUD,
+    PRIORITY_QUIET,
+    PRIORITY_WIDTH,
+    priority_label,
+    priority_of,
+)
 
-UNACKED_ACTIVE = Style(color="bright_white", bgcolor="red", bold=True)
-UNACKED_CLEARED = Style(color="red", bold=True)
-ACKED_ACTIVE = Style(color="yellow")
-FINISHED = Style(dim=True)
+FINISHED = MUTED
 NUMBER = 9
-# Every column but the sensor's and the limit, with the gaps, and room for the state words.
-FIXED_WIDTH = 1 + 8 + 1 + 1 + 4 + 2 * (NUMBER + 1) + 1 + len("cleared, acked by operator")
-WIDE = 100
+# Every column but the sensor's, the value and the limit, with the gaps, and room for the
+# state words.
+FIXED_WIDTH = 1 + 8 + 1 + PRIORITY_WIDTH + 1 + 4 + 1 + NUMBER + 1 + len("cleared, acked by operat")
+WIDE = 108  # the limit fits
+NARROW = 88  # below this the value goes too (the peak stays: it is the worst)
 
 
 def alarm_status(alarm: Alarm) -> tuple[str, Style]:
     """The words and the look of an alarm's state (its ISA-18.2 state, `state_of`)."""
     state = state_of(alarm)
+    priority = priority_of(alarm)
     if state is AlarmState.UNACKED:
-        return "! ACTIVE, NOT ACKED", UNACKED_ACTIVE
+        return "! ACTIVE, NOT ACKED", PRIORITY_LOUD[priority]
     if state is AlarmState.RETURNED_UNACKED:
-        return "! CLEARED, NOT ACKED", UNACKED_CLEARED
+        return "! CLEARED, NOT ACKED", PRIORITY_QUIET[priority] + Style(bold=True)
     by = f" by {alarm.acked_by}" if alarm.acked_by else ""
     if state is AlarmState.ACKED:
-        return f"ACTIVE, acked{by}", ACKED_ACTIVE
+        return f"ACTIVE, acked{by}", PRIORITY_QUIET[priority]
     return f"cleared, acked{by}", FINISHED
+
+
+def priority_look(alarm: Alarm) -> tuple[str, Style]:
+    """The priority's words and colour: loud while it waits for acknowledgement."""
+    priority = priority_of(alarm)
+    state = state_of(alarm)
+    if state.needs_ack:
+        return priority_label(priority), PRIORITY_LOUD[priority]
+    if state is AlarmState.ACKED:
+        return priority_label(priority), PRIORITY_QUIET[priority]
+    return priority_label(priority), FINISHED
 
 
 def clock(us: int) -> str:
@@ -50,7 +73,7 @@ class AlarmPanel(LineList):
         scrollbar-size-vertical: 1;
         overflow-x: hidden;
     }
-    AlarmPanel.-quiet { height: 3; border-top: solid $success 50%; }
+    AlarmPanel.-quiet { height: 3; border-top: solid $foreground 30%; }
     AlarmPanel { border-title-color: $text; border-title-style: bold; }
     """
 
@@ -87,17 +110,19 @@ class AlarmPanel(LineList):
         return max(len(self.alarms), 1)
 
     @staticmethod
-    def columns_for(width: int) -> tuple[int, bool]:
-        """(sensor column width, whether the limit column fits): narrow screens drop the limit,
-        which the sensor table shows as the safe range anyway."""
-        with_limit = width >= WIDE
-        fixed = FIXED_WIDTH + (NUMBER + 1 if with_limit else 0)
-        return min(max(width - fixed, 12), 28), with_limit
+    def columns_for(width: int) -> tuple[int, bool, bool]:
+        """(sensor column width, whether the value fits, whether the limit fits): narrow
+        screens drop the limit (the sensor table shows the safe range anyway), then the value."""
+        with_value, with_limit = width >= NARROW, width >= WIDE
+        fixed = FIXED_WIDTH + (NUMBER + 1) * (with_value + with_limit)
+        return min(max(width - fixed, 12), 28), with_value, with_limit
 
     def render_header(self, width: int) -> list[Segment]:
-        sensor, with_limit = self.columns_for(width)
-        columns = [" " + fit("RAISED", 8), fit("SENSOR", sensor), fit("KIND", 4)]
-        columns.append(fit("VALUE", NUMBER, True))
+        sensor, with_value, with_limit = self.columns_for(width)
+        columns = [" " + fit("RAISED", 8), fit("PRIO", PRIORITY_WIDTH), fit("SENSOR", sensor)]
+        columns.append(fit("KIND", 4))
+        if with_value:
+            columns.append(fit("VALUE", NUMBER, True))
         if with_limit:
             columns.append(fit("LIMIT", NUMBER, True))
         columns += [fit("PEAK", NUMBER, True), " STATE"]
@@ -108,12 +133,18 @@ class AlarmPanel(LineList):
             return [Segment(" No alarms.", FINISHED)]
         alarm = self.alarms[index]
         words, style = alarm_status(alarm)
+        priority, priority_style = priority_look(alarm)
         plain = FINISHED if style is FINISHED else Style()
-        sensor, with_limit = self.columns_for(width)
-        columns = [" " + fit(clock(alarm.raised_at), 8), fit(alarm.sensor, sensor)]
-        columns += [fit(alarm.kind.value, 4), fit(format_number(alarm.value), NUMBER, right=True)]
+        sensor, with_value, with_limit = self.columns_for(width)
+        columns = [fit(alarm.sensor, sensor), fit(alarm.kind.value, 4)]
+        if with_value:
+            columns.append(fit(format_number(alarm.value), NUMBER, right=True))
         if with_limit:
             columns.append(fit(format_number(alarm.limit), NUMBER, right=True))
         columns += [fit(format_number(alarm.peak), NUMBER, right=True), ""]
-        text = " ".join(columns)
-        return [Segment(text, plain), Segment(words, style)]
+        return [
+            Segment(" " + fit(clock(alarm.raised_at), 8) + " ", plain),
+            Segment(fit(priority, PRIORITY_WIDTH), priority_style),
+            Segment(" " + " ".join(columns), plain),
+            Segment(words, style),
+        ]

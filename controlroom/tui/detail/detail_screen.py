@@ -202,7 +202,8 @@ class DetailScreen(Screen[None]):
         if view is not None:  # most important first: narrow terminals cut the end
             info = view.info
             about.append(" ")
-            about.append(state_label(view.state), style=state_style(view.state))
+            alarm = self._model.alarm_of_sensors().get(self.sensor)
+            about.append(state_label(view.state), style=state_style(view.state, alarm))
             about.append(f"  {format_number(view.value)} {info.unit}")
             about.append(f"  safe {format_range(info.safe_min, info.safe_max)}")
             about.append(f"  serial {info.serial_no or '—'}")

@@ -9,10 +9,11 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-UP = "bold green"
+# Normal is muted; colour (and a word) is for what is wrong (ISA-101).
+UP = "dim"
 DOWN = "bold white on red"
-WAITING = "yellow"
-TWINS = "bold black on dark_orange"
+WAITING = "bold"
+MARK = "bold reverse"  # a state worth a look that is not an alarm: twins, paused
 
 
 class StatusHeader(Widget):
@@ -45,10 +46,10 @@ class StatusHeader(Widget):
         text.append(f"  {self.rate:,.0f} readings/s")
         if self.twins:
             text.append("  ")
-            text.append(f" {self.twins} TWIN SENSOR{'S' if self.twins > 1 else ''} ", style=TWINS)
+            text.append(f" ⚠ {self.twins} TWIN SENSOR{'S' if self.twins > 1 else ''} ", style=MARK)
         if self.paused:
             text.append("  ")
-            text.append(" PAUSED ", style="bold black on yellow")
+            text.append(" ‖ PAUSED ", style=MARK)
         if self.now is not None:
             clock = self.now.strftime("%H:%M:%S %Z")
             width = self.size.width

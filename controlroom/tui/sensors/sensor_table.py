@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
 
+from controlroom.plant.alarms import Alarm
 from controlroom.plant.numbers import format_number
 from controlroom.tui.line_list import HEADER_STYLE, LineList, fit
 from controlroom.tui.model import SensorView
@@ -16,7 +17,7 @@ from controlroom.tui.states import STATE_WIDTH, format_range, state_label, state
 
 DIM = Style(dim=True)
 VALUE = Style(bold=True)
-SPARK = Style(color="cyan")
+SPARK = Style()  # trends in the text colour: colour is for what is abnormal (ISA-101)
 GAP = Segment(" ")
 TWIN_MARK = "⚠ "  # before the name of a sensor two processes read at once
 
@@ -55,6 +56,8 @@ class SensorTable(LineList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: Sequence[SensorView] = []
+        # Each sensor's most urgent open alarm: a HIGH or LOW takes its priority colour.
+        self.alarms: Mapping[str, Alarm] = {}
         self._columns: Columns | None = None
         self._columns_for: tuple[int, int] = (0, 0)
         self._longest = 12
@@ -112,6 +115,7 @@ class SensorTable(LineList):
         info = row.info
         state = row.state
         silent = state in ("STALE", "OFFLINE")
+        alarm = self.alarms.get(row.name)
         return [
             Segment(" " + fit(TWIN_MARK + row.name if row.twin else row.name, c.name) + " "),
             Segment(fit(info.serial_no, c.serial) + " ", DIM),
@@ -120,5 +124,5 @@ class SensorTable(LineList):
             Segment(fit(info.unit, c.unit) + " "),
             Segment(fit(format_range(info.safe_min, info.safe_max), c.safe) + " ", DIM),
             Segment(sparkline(row.values(c.spark), c.spark) + " ", DIM if silent else SPARK),
-            Segment(fit(state_label(state), c.state), state_style(state)),
+            Segment(fit(state_label(state), c.state), state_style(state, alarm)),
         ]
