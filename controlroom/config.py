@@ -7,6 +7,10 @@ The broker is a list of addresses (the nodes of a RabbitMQ cluster, or one broke
 `--amqp-url`, each value of which may itself be comma-separated, or a comma-separated
 `CONTROLROOM_AMQP_URL`. A process connects to any of them and moves to the next when it loses
 one (`controlroom.broker.connection`). A comma inside a URL is written `%2C`.
+
+TLS: an `amqps://` broker URL is verified against `--amqp-ca-file` (the system's trust store if
+none), with an optional client certificate; a database URL asks for TLS the way libpq does
+(`?sslmode=verify-full&sslrootcert=ca.pem`). The contexts are made in `controlroom.tls`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from controlroom.errors import ConfigError
+from controlroom.tls import VERIFIED_SSLMODES, TlsFiles, database_tls
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/"
 DEFAULT_DATABASE_URL = "postgresql:///controlroom"
@@ -31,6 +36,9 @@ ENV_DATABASE_URL = "CONTROLROOM_DATABASE_URL"
 ENV_PLANT = "CONTROLROOM_PLANT"
 ENV_QUEUE_TYPE = "CONTROLROOM_QUEUE_TYPE"
 ENV_HISTORY_URL = "CONTROLROOM_HISTORY_URL"
+ENV_AMQP_CA_FILE = "CONTROLROOM_AMQP_CA_FILE"
+ENV_AMQP_CERT_FILE = "CONTROLROOM_AMQP_CERT_FILE"
+ENV_AMQP_KEY_FILE = "CONTROLROOM_AMQP_KEY_FILE"
 
 # The type of the plant's durable queues (readings, persist, dead). A quorum queue is replicated
 # over the nodes of a cluster (it survives the loss of a minority of them); a classic one lives on
@@ -40,6 +48,8 @@ QUEUE_TYPES = ("quorum", "classic")
 
 # A plant name prefixes every exchange and queue and names the plant's PostgreSQL schema, so it
 # must be a plain SQL identifier as well as a safe AMQP prefix.
+NO_TLS_FILES = TlsFiles()  # the system's trust store, no client certificate
+
 PLANT_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -51,6 +61,8 @@ class Settings:
     queue_type: str | None = None  # as chosen; `durable_queue_type` applies the rule
     # Where the control room reads history (a streaming standby, say); None: database_url.
     history_url: str | None = None
+    # What an amqps:// connection trusts and shows (controlroom.tls); unused for amqp://.
+    amqp_tls: TlsFiles = NO_TLS_FILES
 
     def __post_init__(self) -> None:
         check_plant_name(self.plant)
@@ -64,6 +76,13 @@ class Settings:
             check_amqp_url(url)
         if len(set(self.amqp_urls)) != len(self.amqp_urls):
             raise ConfigError(f"broker URLs {self.amqp_display!r} name one address twice")
+        if self.amqp_tls != NO_TLS_FILES:
+            if not any(url.startswith("amqps://") for url in self.amqp_urls):
+                raise ConfigError(
+                    "broker TLS files were given but no broker URL is amqps://: "
+                    "the connection would not be encrypted"
+                )
+            self.amqp_tls.check("broker TLS")
         check_database_url(self.database_url)
         if self.history_url is not None:
             check_database_url(self.history_url)
@@ -98,6 +117,11 @@ class Settings:
             plant=env.get(ENV_PLANT) or DEFAULT_PLANT,
             queue_type=env.get(ENV_QUEUE_TYPE) or None,
             history_url=env.get(ENV_HISTORY_URL) or None,
+            amqp_tls=TlsFiles(
+                env.get(ENV_AMQP_CA_FILE) or None,
+                env.get(ENV_AMQP_CERT_FILE) or None,
+                env.get(ENV_AMQP_KEY_FILE) or None,
+            ),
         )
 
     @classmethod
@@ -112,6 +136,11 @@ class Settings:
             plant=getattr(args, "plant", None) or base.plant,
             queue_type=getattr(args, "queue_type", None) or base.queue_type,
             history_url=getattr(args, "history_url", None) or base.history_url,
+            amqp_tls=TlsFiles(
+                getattr(args, "amqp_ca_file", None) or base.amqp_tls.ca_file,
+                getattr(args, "amqp_cert_file", None) or base.amqp_tls.cert_file,
+                getattr(args, "amqp_key_file", None) or base.amqp_tls.key_file,
+            ),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -125,6 +154,13 @@ class Settings:
             env[ENV_QUEUE_TYPE] = self.queue_type
         if self.history_url:
             env[ENV_HISTORY_URL] = self.history_url
+        for name, path in (
+            (ENV_AMQP_CA_FILE, self.amqp_tls.ca_file),
+            (ENV_AMQP_CERT_FILE, self.amqp_tls.cert_file),
+            (ENV_AMQP_KEY_FILE, self.amqp_tls.key_file),
+        ):
+            if path:
+                env[name] = path
         return env
 
     @property
@@ -149,7 +185,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--database-url",
         metavar="URL",
-        help=f"PostgreSQL URL (env {ENV_DATABASE_URL}, default {DEFAULT_DATABASE_URL})",
+        help=f"PostgreSQL URL; for TLS add ?sslmode=verify-full&sslrootcert=CA.pem (env "
+        f"{ENV_DATABASE_URL}, default {DEFAULT_DATABASE_URL})",
+    )
+    group.add_argument(
+        "--amqp-ca-file",
+        metavar="PEM",
+        help=f"CA certificate(s) an amqps:// broker's certificate must chain to; its host name "
+        f"is checked too (env {ENV_AMQP_CA_FILE}; default the system's trust store)",
+    )
+    group.add_argument(
+        "--amqp-cert-file",
+        metavar="PEM",
+        help=f"client certificate for amqps:// (env {ENV_AMQP_CERT_FILE}; default none)",
+    )
+    group.add_argument(
+        "--amqp-key-file",
+        metavar="PEM",
+        help=f"the client certificate's key (env {ENV_AMQP_KEY_FILE}; default in --amqp-cert-file)",
     )
     group.add_argument(
         "--plant",
@@ -200,6 +253,9 @@ def check_database_url(url: str) -> None:
     parts = _split(url, "database")
     if parts.scheme not in ("postgres", "postgresql"):
         raise ConfigError(f"database URL {mask_url(url)!r} must start with postgresql://")
+    mode, files = database_tls(url)
+    if mode in VERIFIED_SSLMODES:
+        files.check("database TLS")
 
 
 def _split(url: str, what: str) -> SplitResult:

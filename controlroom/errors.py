@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 
 
 class ControlroomError(Exception):
@@ -53,11 +54,40 @@ class Unroutable(ControlroomError):
 
 def describe(error: BaseException) -> str:
     """One line for a failed connection or operation, whichever library raised it."""
+    tls = _describe_tls(error)
+    if tls is not None:
+        return tls
     if isinstance(error, socket.gaierror):
         return f"unknown host ({error.strerror})"
     if isinstance(error, asyncio.TimeoutError):
         return "timed out"
     if type(error).__name__ == "ChannelInvalidStateError":
         return "the channel to the broker is closed"  # aio-pika's text is an object's repr
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _describe_tls(error: BaseException) -> str | None:
+    """A failed TLS handshake, wherever in the error's chain it sits (aiormq wraps it in its own
+    error, whose text is a tuple); None if TLS has nothing to do with it."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            reason = current.verify_message or ssl_reason(current)
+            return f"TLS: the server's certificate was refused ({reason})"
+        if isinstance(current, ssl.SSLError):
+            return f"TLS handshake failed ({ssl_reason(current)})"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def ssl_reason(error: BaseException) -> str:
+    """An SSL or file error's reason in words (OpenSSL's, without its source location)."""
+    if isinstance(error, ssl.SSLError) and error.reason:
+        return error.reason.replace("_", " ").lower()
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

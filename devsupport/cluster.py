@@ -52,12 +52,32 @@ class QuorumQueue:
 
 
 class LocalCluster:
-    """The cluster in `directory` (default: the script's own, var/cluster in the checkout)."""
+    """The cluster in `directory` (default: the script's own, var/cluster in the checkout).
 
-    def __init__(self, directory: Path | None = None) -> None:
+    Another layout (a lone node with a TLS listener, say) is the script's own variables: so
+    many nodes, named `prefix` and a number, every port moved up by `port_offset`, and AMQP
+    over TLS only with the certificates in `tls_dir` (ca.pem, server.pem, server.key).
+    """
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        nodes: int | None = None,
+        prefix: str | None = None,
+        port_offset: int | None = None,
+        tls_dir: Path | None = None,
+    ) -> None:
         self._env = dict(os.environ)
-        if directory is not None:
-            self._env[ENV_CLUSTER_DIR] = str(directory)
+        for name, value in (
+            (ENV_CLUSTER_DIR, directory),
+            ("CONTROLROOM_CLUSTER_NODES", nodes),
+            ("CONTROLROOM_CLUSTER_PREFIX", prefix),
+            ("CONTROLROOM_CLUSTER_PORT_OFFSET", port_offset),
+            ("CONTROLROOM_CLUSTER_TLS_DIR", tls_dir),
+        ):
+            if value is not None:
+                self._env[name] = str(value)
         self._names: dict[str, int] = {}
 
     async def start(self) -> list[str]:

@@ -6,7 +6,8 @@ It starts at a random one, so the processes of a plant spread over the nodes, an
 turn until one answers. Once connected, aio-pika's robust connection restores channels, queues,
 bindings and consumers after every loss; `_ClusterConnection` makes each reconnection attempt
 go to the next address, so losing a node costs one reconnect interval, never a wait for that
-node to come back.
+node to come back. An `amqps://` address is verified with the context `controlroom.tls` makes
+from the settings' CA file (and shows the client certificate, if one is given).
 """
 
 from __future__ import annotations
@@ -26,8 +27,20 @@ from yarl import URL
 from controlroom import metrics
 from controlroom.config import Settings, mask_url
 from controlroom.errors import BrokerUnreachable, describe
+from controlroom.tls import client_context
 
 log = logging.getLogger(__name__)
+
+
+class _QuietFailedAttempts(logging.Filter):
+    """aiormq logs each failed attempt itself ("error when creating transport: <repr>"), a second
+    and less readable line for what `connect` and the outage lines already say."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("error when creating transport")
+
+
+logging.getLogger("aiormq.connection").addFilter(_QuietFailedAttempts())
 
 CONNECT_TIMEOUT_S = 10.0
 RECONNECT_INTERVAL_S = 1.0
@@ -40,6 +53,8 @@ async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
     connected, every loss is followed by attempts at the next address, then the next, forever.
     """
     urls = tuple(make_url(url) for url in settings.amqp_urls)
+    tls = any(url.scheme == "amqps" for url in urls)
+    context = client_context(settings.amqp_tls, "broker TLS") if tls else None
     first = random.randrange(len(urls))
     failures: list[str] = []
     for offset in range(len(urls)):
@@ -48,6 +63,7 @@ async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
             urls,
             index,
             reconnect_interval=RECONNECT_INTERVAL_S,
+            ssl_context=context,
             client_properties={"connection_name": f"controlroom {role} ({settings.plant})"},
         )
         try:

@@ -10,6 +10,7 @@ import asyncpg
 
 from controlroom.config import Settings
 from controlroom.errors import DatabaseUnavailable, describe
+from controlroom.tls import database_context
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -29,12 +30,17 @@ def quote_ident(name: str) -> str:
 
 
 async def connect(settings: Settings, *, schema: bool = True) -> asyncpg.Connection:
-    """A connection whose search_path is the plant's schema."""
+    """A connection whose search_path is the plant's schema (over TLS when the URL's sslmode
+    asks for a verified server: the context comes from `controlroom.tls`)."""
     server_settings = {"search_path": settings.plant} if schema else {}
     server_settings["application_name"] = f"controlroom ({settings.plant})"
+    context = database_context(settings.database_url)
     try:
         return await asyncpg.connect(
-            settings.database_url, timeout=CONNECT_TIMEOUT_S, server_settings=server_settings
+            settings.database_url,
+            timeout=CONNECT_TIMEOUT_S,
+            server_settings=server_settings,
+            **({"ssl": context} if context is not None else {}),
         )
     except CONNECTION_ERRORS as error:
         raise DatabaseUnavailable(

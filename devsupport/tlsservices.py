@@ -1,0 +1,87 @@
+"""A broker node and a PostgreSQL instance of their own, both over TLS, with certificates made
+on the spot: what the TLS tests and `bench pipeline --tls` run against.
+
+The broker is a one-node layout of `scripts/cluster` (its own node name, ports, directories and
+Erlang cookie; an AMQP listener that speaks TLS only), the database a `LocalPostgres` with
+`ssl = on` and `hostssl` lines only. Neither touches the machine's own services. `tls_services`
+starts both and stops both on the way out, whatever happened in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from controlroom.config import Settings
+from controlroom.tls import TlsFiles
+from devsupport.certs import Certificates, make_certificates
+from devsupport.cluster import LocalCluster
+from devsupport.postgres import LocalPostgres
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TlsServices:
+    certificates: Certificates
+    broker: LocalCluster
+    broker_url: str  # amqps://guest:guest@localhost:PORT/
+    postgres: LocalPostgres
+
+    def database_url(self, *, ca_file: Path | None = None, host: str = "localhost",
+                     mode: str = "verify-full") -> str:  # fmt: skip
+        """The instance's URL asking libpq-style for a verified server and showing the client
+        certificate."""
+        certificates = self.certificates
+        return self.postgres.url(
+            host=host,
+            sslmode=mode,
+            sslrootcert=str(ca_file or certificates.ca_file),
+            sslcert=str(certificates.client_cert_file),
+            sslkey=str(certificates.client_key_file),
+        )
+
+    def settings(self, base: Settings, *, ca_file: Path | None = None) -> Settings:
+        """`base` (its plant, its queue type) moved to these services, TLS to both."""
+        certificates = self.certificates
+        return dataclasses.replace(
+            base,
+            amqp_urls=(self.broker_url,),
+            amqp_tls=TlsFiles(
+                str(ca_file or certificates.ca_file),
+                str(certificates.client_cert_file),
+                str(certificates.client_key_file),
+            ),
+            database_url=self.database_url(ca_file=ca_file),
+            history_url=None,
+        )
+
+
+@contextlib.asynccontextmanager
+async def tls_services(
+    directory: Path, *, prefix: str, port_offset: int, plain_too: bool = False
+) -> AsyncIterator[TlsServices]:
+    """Both services started in `directory` (certificates, the node's files); stopped at the
+    end. `prefix` and `port_offset` keep the node apart from the local cluster and from other
+    users of this code (the test's and the bench's nodes may run at once)."""
+    certificates = make_certificates(directory / "certs")
+    broker = LocalCluster(
+        directory / "broker", nodes=1, prefix=prefix, port_offset=port_offset,
+        tls_dir=certificates.directory,
+    )  # fmt: skip
+    postgres = LocalPostgres(certificates.server, plain_too=plain_too)
+    try:
+        async with asyncio.TaskGroup() as starting:  # a failure cancels the other start
+            urls = starting.create_task(broker.start())
+            starting.create_task(postgres.start())
+        yield TlsServices(certificates, broker, urls.result()[0], postgres)
+    finally:
+        results = await asyncio.gather(broker.stop(), postgres.stop(), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("stopping a TLS service failed: %s", result)
