@@ -20,7 +20,13 @@ from controlroom.commandline import (
     configure_logging,
     report,
 )
-from controlroom.config import Settings, add_arguments, add_history_argument
+from controlroom.config import (
+    Settings,
+    add_arguments,
+    add_bell_argument,
+    add_history_argument,
+    bell_enabled,
+)
 from controlroom.errors import ConfigError, ControlroomError
 from controlroom.up import up
 
@@ -63,6 +69,7 @@ def build_parser() -> Parser:
     parser.add_argument("--stats-file", type=Path, help=argparse.SUPPRESS)  # bench/tui.py
     add_arguments(parser)
     add_history_argument(parser)
+    add_bell_argument(parser)
     return parser
 
 
@@ -71,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_args(args)
+        bell = bell_enabled(args)
         if args.operator is not None and not args.operator.strip():
             raise ConfigError("--operator needs a name")
         check_bridge_port(args.bridge_port)
@@ -93,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stats_path=args.stats_file,
             handle_signals=True,
             browser_url=browser_url or args.browser_url,
+            bell=bell,
         ).run()
         return 0
 

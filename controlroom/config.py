@@ -39,6 +39,10 @@ ENV_HISTORY_URL = "CONTROLROOM_HISTORY_URL"
 ENV_AMQP_CA_FILE = "CONTROLROOM_AMQP_CA_FILE"
 ENV_AMQP_CERT_FILE = "CONTROLROOM_AMQP_CERT_FILE"
 ENV_AMQP_KEY_FILE = "CONTROLROOM_AMQP_KEY_FILE"
+ENV_BELL = "CONTROLROOM_BELL"  # the control room's bell: on (default) or off
+
+_SWITCH = {"on": True, "1": True, "yes": True, "true": True}
+_SWITCH |= {"off": False, "0": False, "no": False, "false": False}
 
 # The type of the plant's durable queues (readings, persist, dead). A quorum queue is replicated
 # over the nodes of a cluster (it survives the loss of a minority of them); a classic one lives on
@@ -226,6 +230,31 @@ def add_history_argument(parser: argparse.ArgumentParser) -> None:
         help=f"PostgreSQL URL to read history from, e.g. a streaming standby (env "
         f"{ENV_HISTORY_URL}; default the --database-url)",
     )
+
+
+def add_bell_argument(parser: argparse.ArgumentParser) -> None:
+    """The control room's own: whether alarms ring the terminal's bell."""
+    parser.add_argument(
+        "--no-bell",
+        dest="bell",
+        action="store_false",
+        default=None,
+        help=f"never ring the terminal bell for alarms (env {ENV_BELL}=off; default on: a new "
+        "unacknowledged high or critical alarm rings until acknowledged or silenced)",
+    )
+
+
+def bell_enabled(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> bool:
+    """--no-bell, else CONTROLROOM_BELL (on/off), else on."""
+    flag: bool | None = getattr(args, "bell", None)
+    if flag is not None:
+        return flag
+    value = (os.environ if environ is None else environ).get(ENV_BELL, "").strip().lower()
+    if not value:
+        return True
+    if value not in _SWITCH:
+        raise ConfigError(f"{ENV_BELL}={value!r}: use on or off")
+    return _SWITCH[value]
 
 
 def split_amqp_urls(values: Sequence[str]) -> tuple[str, ...]:

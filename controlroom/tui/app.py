@@ -35,6 +35,7 @@ from controlroom.plant.sensors import Liveness
 from controlroom.processes import ProcessGroup
 from controlroom.simulation.sensor import SimulatedSensor
 from controlroom.tui.alarms.alarm_panel import AlarmPanel
+from controlroom.tui.alarms.bell import BELL_REPEAT_S, Bell
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
 from controlroom.tui.dialogs.help import HelpScreen
@@ -64,7 +65,7 @@ RECENT_SINCE_S = 15 * 60
 HANG_UP_GRACE_S = 10.0
 FROZEN_POINTS = 200  # a paused row keeps what a sparkline can show, not the whole buffer
 MAIN_SCREEN_ACTIONS = frozenset(
-    {"spawn", "stop", "detail", "ack", "pause", "filter", "help", "quit_room"}
+    {"spawn", "stop", "detail", "ack", "pause", "filter", "help", "quit_room", "silence"}
 )
 
 
@@ -83,6 +84,7 @@ class ControlRoom(App[None]):
         Binding("x", "stop", "Stop"),
         Binding("enter", "detail", "Detail"),
         Binding("a", "ack", "Ack"),
+        Binding("b", "silence", "Silence"),
         Binding("p", "pause", "Pause"),
         Binding("slash", "filter", "Filter"),
         Binding("question_mark", "help", "Help"),
@@ -100,10 +102,12 @@ class ControlRoom(App[None]):
         stats_path: Path | None = None,
         handle_signals: bool = False,
         browser_url: str | None = None,
+        bell: bool = True,
     ) -> None:
         """stats_path: append a JSON line of rendering counters every second (bench/tui.py).
         handle_signals: on SIGHUP or SIGTERM (terminal closed, process stopped), stop the
-        sensors this session started and leave, as quitting with "stop them" would."""
+        sensors this session started and leave, as quitting with "stop them" would.
+        bell: ring the terminal bell for high and critical alarms (`--no-bell`)."""
         super().__init__()
         self.settings = settings
         self.operator = operator or getpass.getuser()
@@ -119,6 +123,8 @@ class ControlRoom(App[None]):
         self.header = StatusHeader(id="header")
         self.table = SensorTable(id="sensors")
         self.alarm_panel = AlarmPanel(id="alarms")
+        self.alarm_bell = Bell(bell)
+        self.rings = 0  # bells rung, for tests
         self.paused = False
         self.filter_text = ""
         self.redraws = 0
@@ -143,6 +149,8 @@ class ControlRoom(App[None]):
         self.set_interval(REDRAW_S, self._redraw)
         self.set_interval(HEADER_S, self._update_header)
         self.set_interval(HEADER_S, self._watch_children)
+        self.set_interval(BELL_REPEAT_S, self._repeat_bell)
+        self._show_bell()
         if self._handle_signals:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGHUP, signal.SIGTERM):
@@ -170,9 +178,33 @@ class ControlRoom(App[None]):
                 if sensors or values:
                     self.redraws += 1
             if alarms:  # alarms stay live while the view is paused: they must not be missed
-                self.alarm_panel.show(self.model.alarm_list())
+                listed = self.model.alarm_list()
+                self.alarm_panel.show(listed)
                 self.table.alarms = self.model.alarm_of_sensors()
                 self.table.refresh()
+                if self.alarm_bell.update(listed):
+                    self._ring()
+                self._show_bell()
+
+    def _ring(self) -> None:
+        self.rings += 1
+        self.bell()
+
+    def _repeat_bell(self) -> None:
+        if self.alarm_bell.ringing:
+            self._ring()
+
+    def _show_bell(self) -> None:
+        bell = self.alarm_bell
+        self.header.bell = "off" if not bell.enabled else "ringing" if bell.calling else "on"
+
+    def action_silence(self) -> None:
+        silenced = self.alarm_bell.silence()
+        self._show_bell()
+        if silenced:
+            self.notify(f"bell silenced for {silenced} alarm(s); a new one rings again")
+        elif not self.alarm_bell.enabled:
+            self.notify("the bell is off (--no-bell or CONTROLROOM_BELL=off)")
 
     def _filtered(self, rows: Iterable[SensorView]) -> list[SensorView]:
         needle = self.filter_text.casefold()
@@ -286,6 +318,7 @@ class ControlRoom(App[None]):
         yield SystemCommand("Start a sensor", "Open the spawn form", self.action_spawn)
         yield SystemCommand("Stop the selected sensor", "Remote stop", self.action_stop)
         yield SystemCommand("Acknowledge alarm", "The selected alarm", self.action_ack)
+        yield SystemCommand("Silence the bell", "Until a new alarm", self.action_silence)
         yield SystemCommand("Pause / resume", "Freeze the live view", self.action_pause)
         yield SystemCommand("Filter sensors", "By name", self.action_filter)
         yield SystemCommand("Control room help", "Every key", self.action_help)

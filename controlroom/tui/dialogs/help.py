@@ -19,6 +19,7 @@ HELP = """\
   x               stop the selected sensor, wherever it runs
   a               acknowledge the selected alarm, or the
                   selected sensor's alarm
+  b               silence the bell (a newer alarm rings again)
   p               pause / resume the view (alarms stay live)
   /               filter sensors by name (escape clears)
   ctrl+p          command palette
@@ -30,7 +31,12 @@ HELP = """\
 
 [b]States[/b]  ● NORMAL  ▲ HIGH  ▼ LOW  ◌ STALE  ✕ OFFLINE
   STALE: silent for 3 periods. OFFLINE: said goodbye or stopped.
-[b]Alarms[/b]  "! … NOT ACKED" stands out until acknowledged.
+  Normal is muted; colour is for what is abnormal, always with words.
+[b]Alarms[/b]  priority 1 CRIT  2 HIGH  3 MED  4 LOW, in its colour
+  (filled until acknowledged); "! … NOT ACKED" waits for an ack.
+[b]Bell[/b]  a new unacknowledged high or critical alarm rings the
+  terminal bell every 3 s until acknowledged or silenced (b).
+  Off: --no-bell or CONTROLROOM_BELL=off (the header says "bell off").
 """
 
 

@@ -13,6 +13,7 @@ from textual.widget import Widget
 UP = "dim"
 DOWN = "bold white on red"
 WAITING = "bold"
+RINGING = "bold white on red"
 MARK = "bold reverse"  # a state worth a look that is not an alarm: twins, paused
 
 
@@ -33,6 +34,7 @@ class StatusHeader(Widget):
     rate: reactive[float] = reactive(0.0)
     paused: reactive[bool] = reactive(False)
     twins: reactive[int] = reactive(0)  # sensors that two processes read at once
+    bell: reactive[str] = reactive("on")  # on, ringing (an alarm calls), off (--no-bell)
     now: reactive[datetime | None] = reactive(None)
 
     def render(self) -> Text:
@@ -47,6 +49,11 @@ class StatusHeader(Widget):
         if self.twins:
             text.append("  ")
             text.append(f" ⚠ {self.twins} TWIN SENSOR{'S' if self.twins > 1 else ''} ", style=MARK)
+        if self.bell == "ringing":
+            text.append("  ")
+            text.append(" ♪ BELL ", style=RINGING)
+        elif self.bell == "off":
+            text.append("  bell off", style=UP)
         if self.paused:
             text.append("  ")
             text.append(" ‖ PAUSED ", style=MARK)
