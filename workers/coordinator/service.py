@@ -32,6 +32,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from aio_pika.exceptions import ChannelInvalidStateError
 
 from controlroom import metrics
 from controlroom.broker.connection import connect
@@ -344,8 +345,13 @@ class Coordinator:
             new_sources: list[str] = []
             replies: list[tuple[AbstractIncomingMessage, Message]] = []
             for kind, message in batch:
-                if kind is Inbound.READINGS and message.consumer_tag in self._skipping:
-                    self._skipped += 1  # being handed over: back on its queue for the next one
+                if kind is Inbound.READINGS and (
+                    message.consumer_tag in self._skipping or _channel_gone(message)
+                ):
+                    # Being handed over, or its channel already closed (handed over, or lost
+                    # in an outage): it goes back on its queue for whoever consumes it next,
+                    # so handling it here would handle it twice.
+                    self._skipped += 1
                     continue
                 if kind is Inbound.PEERS:  # consumed without acks
                     with contextlib.suppress(InvalidMessage):
@@ -508,6 +514,14 @@ class Coordinator:
             self._batches_settled += 1
             self._settled.set()
             settle.task_done()
+
+
+def _channel_gone(message: AbstractIncomingMessage) -> bool:
+    """The message's channel is closed: it cannot be acked, and the broker redelivers it."""
+    try:
+        return message.channel.is_closed
+    except ChannelInvalidStateError:
+        return True
 
 
 async def _settle_quietly(settling: object) -> None:
