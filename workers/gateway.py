@@ -48,6 +48,7 @@ from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.sensors import SensorInfo
 from controlroom.processes import DRAIN_TIMEOUT_S
 from controlroom.simulation.sensor import SimulatedSensor
+from controlroom.simulation.timeline import FaultTimeline
 from controlroom.simulation.walks import RandomWalks
 from controlroom.waiting import within
 from controlroom.wire.codec import Decoder, encode
@@ -80,32 +81,43 @@ class Cohort:
     next_due: float = 0.0
     seq: int = 0
     last_taken_on: int = 0
+    # Only a cohort with faults has one; without, a tick is what it always was.
+    faults: FaultTimeline | None = None
 
     @classmethod
-    def of(cls, sensors: list[SimulatedSensor]) -> Cohort:
+    def of(cls, sensors: list[SimulatedSensor], fault_epoch: float | None = None) -> Cohort:
+        names = [s.info.name for s in sensors]
+        walks = RandomWalks(
+            [s.minimum for s in sensors],
+            [s.maximum for s in sensors],
+            [s.step for s in sensors],
+        )
+        faults = [fault.for_sensor(s.info.name) for s in sensors for fault in s.faults]
+        timeline = FaultTimeline(names, faults, walks, fault_epoch) if faults else None
         return cls(
-            period=1.0 / sensors[0].freq_hz,
-            layout=Layout([s.info.name for s in sensors]),
-            walks=RandomWalks(
-                [s.minimum for s in sensors],
-                [s.maximum for s in sensors],
-                [s.step for s in sensors],
-            ),
+            period=1.0 / sensors[0].freq_hz, layout=Layout(names), walks=walks, faults=timeline
         )
 
-    def take(self, source: str, run: str, now: float) -> Frame:
-        """Every sensor's next reading; the next tick is due a period on."""
-        self.seq += 1
+    def take(self, source: str, run: str, now: float) -> Frame | None:
+        """Every sensor's next reading (None: all in a dropout); the next tick is due a
+        period on."""
         # Strictly increasing per sensor: (sensor, taken_on) is the stored reading's key.
         stamp = max(now_us(), self.last_taken_on + 1)
         self.last_taken_on = stamp
-        count = len(self.layout)
         self.next_due += self.period
         if self.next_due < now:  # fell behind: skip missed ticks rather than burst
             self.next_due = now + self.period
-        return Frame(
-            source, run, self.layout, [self.seq] * count, [stamp] * count, self.walks.next()
-        )
+        timeline = self.faults
+        if timeline is None:
+            self.seq += 1
+            count = len(self.layout)
+            return Frame(
+                source, run, self.layout, [self.seq] * count, [stamp] * count, self.walks.next()
+            )
+        tick = timeline.tick(self.layout, timeline.elapsed(now))
+        if tick is None:
+            return None
+        return Frame(source, run, tick.layout, tick.seqs, [stamp] * len(tick.seqs), tick.values)
 
     def remove(self, name: str) -> None:
         """A sensor stopped; the others go on (in a new layout)."""
@@ -113,6 +125,8 @@ class Cohort:
         index = names.index(name)
         self.layout = Layout(names[:index] + names[index + 1 :])
         self.walks.remove(index)
+        if self.faults is not None:
+            self.faults.remove(name)
 
 
 class Confirmed:
@@ -225,6 +239,7 @@ class Gateway:
         sensors: list[SimulatedSensor],
         *,
         buffer_readings: int = DEFAULT_BUFFER_READINGS,
+        fault_epoch: float | None = None,
     ) -> None:
         self.settings = settings
         self.topology = Topology.of(settings)
@@ -234,7 +249,7 @@ class Gateway:
         by_freq: dict[float, list[SimulatedSensor]] = {}
         for sensor in sensors:
             by_freq.setdefault(sensor.freq_hz, []).append(sensor)
-        self.cohorts = [Cohort.of(group) for group in by_freq.values()]
+        self.cohorts = [Cohort.of(group, fault_epoch) for group in by_freq.values()]
         self.buffer = Buffer(limit=buffer_readings)
         self.confirmed = Confirmed()
         self.leaving: list[str] = []
@@ -325,8 +340,9 @@ class Gateway:
         while self.cohorts:
             now = loop.time()
             due = [cohort for cohort in self.cohorts if cohort.next_due <= now]
-            if due:
-                frames = [cohort.take(self.source, self.run_id, now) for cohort in due]
+            taken = [cohort.take(self.source, self.run_id, now) for cohort in due]
+            frames = [frame for frame in taken if frame is not None]
+            if frames:
                 self.buffer.append(frames[0] if len(frames) == 1 else Frame.merge(frames))
                 metrics.READINGS_IN.inc(sum(len(frame) for frame in frames))
             wake = min(cohort.next_due for cohort in self.cohorts)

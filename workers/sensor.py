@@ -42,6 +42,12 @@ def check_buffer(args: argparse.Namespace) -> None:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     simulated = sensor.from_args(args)
     check_buffer(args)
-    gateway = Gateway(settings, simulated.info.name, [simulated], buffer_readings=args.buffer)
+    gateway = Gateway(
+        settings,
+        simulated.info.name,
+        [simulated],
+        buffer_readings=args.buffer,
+        fault_epoch=args.fault_epoch,
+    )
     with stop_on_signals() as stopping:
         return await gateway.run(stopping)

@@ -7,12 +7,20 @@ sensors (for scale). The process is a gateway: one source, one queue, one messag
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from controlroom.config import Settings
 from controlroom.errors import ConfigError, InvalidMessage
 from controlroom.plant.sensors import SensorInfo
+from controlroom.simulation.faults import Fault
 from controlroom.simulation.presets import PRESETS, preset_source
-from controlroom.simulation.sensor import SimulatedSensor, check_walk
+from controlroom.simulation.sensor import (
+    SimulatedSensor,
+    add_fault_flags,
+    check_fault_epoch,
+    check_walk,
+    parse_faults,
+)
 from controlroom.wire.fields import check_sensor_name
 from workers.gateway import Gateway
 from workers.lifecycle import stop_on_signals
@@ -35,9 +43,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--safe-max", type=float, default=95.0, help="synthetic highest safe value")
     parser.add_argument("--source", help="source (gateway) name; default from preset or prefix")
     add_buffer_argument(parser)
+    add_fault_flags(parser, gateway=True)
 
 
 def sensors_from(args: argparse.Namespace) -> tuple[str, list[SimulatedSensor]]:
+    source, sensors = _sensors_from(args)
+    check_fault_epoch(args.fault_epoch)
+    return source, with_faults(sensors, parse_faults(args.faults))
+
+
+def with_faults(sensors: list[SimulatedSensor], faults: list[Fault]) -> list[SimulatedSensor]:
+    """Each sensor with the faults that name it and those that name none."""
+    names = {s.info.name for s in sensors}
+    for fault in faults:
+        if fault.sensor is not None and fault.sensor not in names:
+            raise ConfigError(f"--fault {fault.text()!r}: no sensor {fault.sensor!r} here")
+    return [
+        replace(
+            s,
+            faults=s.faults
+            + tuple(f.for_sensor(None) for f in faults if f.sensor in (None, s.info.name)),
+        )
+        for s in sensors
+    ]
+
+
+def _sensors_from(args: argparse.Namespace) -> tuple[str, list[SimulatedSensor]]:
     check_buffer(args)
     if args.preset:
         return args.source or preset_source(args.preset), list(PRESETS[args.preset])
@@ -63,6 +94,8 @@ def sensors_from(args: argparse.Namespace) -> tuple[str, list[SimulatedSensor]]:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     source, sensors = sensors_from(args)
-    gateway = Gateway(settings, source, sensors, buffer_readings=args.buffer)
+    gateway = Gateway(
+        settings, source, sensors, buffer_readings=args.buffer, fault_epoch=args.fault_epoch
+    )
     with stop_on_signals() as stopping:
         return await gateway.run(stopping)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from controlroom.errors import ConfigError, InvalidMessage
 from controlroom.plant.sensors import SensorInfo
+from controlroom.simulation.faults import Fault, FaultSyntaxError, parse_fault
 from controlroom.wire.fields import MAX_TEXT_LENGTH, check_sensor_name
 
 MAX_FREQ_HZ = 1000.0
@@ -31,6 +32,7 @@ class SimulatedSensor:
     maximum: float
     step: float
     freq_hz: float
+    faults: tuple[Fault, ...] = ()  # its own: none names a sensor
 
     def argv(self) -> list[str]:
         """Its `controlroom-worker` command line."""
@@ -48,6 +50,8 @@ class SimulatedSensor:
             args += ["--safe-min", repr(info.safe_min)]
         if info.safe_max is not None:
             args += ["--safe-max", repr(info.safe_max)]
+        for fault in self.faults:
+            args += ["--fault", fault.text()]
         return args
 
 
@@ -209,10 +213,63 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
             )
         else:
             parser.add_argument(field.flag, dest=field.key, default="", help=field.help)
+    add_fault_flags(parser, gateway=False)
+
+
+def add_fault_flags(parser: argparse.ArgumentParser, *, gateway: bool) -> None:
+    """--fault (repeatable) and --fault-epoch, as a sensor and a gateway take them."""
+    which = (
+        "[NAME=]KIND@TIME[:ARGS] (without NAME, for every sensor of the gateway)"
+        if gateway
+        else "KIND@TIME[:ARGS]"
+    )
+    parser.add_argument(
+        "--fault",
+        dest="faults",
+        action="append",
+        default=[],
+        metavar="FAULT",
+        help=f"a fault on the timeline, repeatable: {which}; spike@30s:+5, drift@60s:+0.2/s, "
+        "stuck@120s[:30s], dropout@150s:20s, noise@200s:x3 (README: 'Faults')",
+    )
+    parser.add_argument(
+        "--fault-epoch",
+        type=float,
+        metavar="UNIX_SECONDS",
+        help="the moment fault times count from (default: the first reading); a scenario "
+        "gives all its sensors one",
+    )
+
+
+def parse_faults(texts: list[str]) -> list[Fault]:
+    """The faults of `--fault` flags, or ConfigError naming the first bad one."""
+    faults = []
+    for text in texts:
+        try:
+            faults.append(parse_fault(text))
+        except FaultSyntaxError as error:
+            raise ConfigError(f"--fault {text!r}: {error}") from None
+    return faults
+
+
+def check_fault_epoch(epoch: float | None) -> None:
+    if epoch is not None and not (math.isfinite(epoch) and epoch > 0):
+        raise ConfigError(f"--fault-epoch must be a Unix time in seconds, not {epoch:g}")
 
 
 def from_args(args: argparse.Namespace) -> SimulatedSensor:
     """The sensor `add_flags`' flags describe, or ConfigError naming the first bad flag."""
+    simulated = _from_args(args)
+    check_fault_epoch(args.fault_epoch)
+    faults = []
+    for fault in parse_faults(args.faults):
+        if fault.sensor not in (None, simulated.info.name):
+            raise ConfigError(f"--fault {fault.text()!r}: this sensor is {simulated.info.name!r}")
+        faults.append(fault.for_sensor(None))
+    return replace(simulated, faults=tuple(faults))
+
+
+def _from_args(args: argparse.Namespace) -> SimulatedSensor:
     return simulated_sensor(
         args.name,
         args.min,

@@ -30,6 +30,7 @@ class RandomWalks:
         self._low = np.array(minimum, dtype=np.float64)
         self._high = np.array(maximum, dtype=np.float64)
         self._step = np.array(step, dtype=np.float64)
+        self._base_step = self._step
         if not (len(self._low) == len(self._high) == len(self._step)):
             raise ValueError("minimum, maximum and step differ in length")
         if not np.all(self._low < self._high):
@@ -48,6 +49,11 @@ class RandomWalks:
 
     def next(self) -> list[float]:
         """One step of every walk; the new values, in order."""
+        values: list[float] = self.step().tolist()
+        return values
+
+    def step(self) -> npt.NDArray[np.float64]:
+        """One step of every walk; the new values as the walks' own array (do not change it)."""
         low, high, step, value = self._low, self._high, self._step, self.values
         normal = (low + high) / 2
         below = value < normal
@@ -55,12 +61,16 @@ class RandomWalks:
         upper = np.where(below, step, step * (high - value) / (high - normal))
         value = value + self._rng.uniform(lower, upper)
         self.values = np.clip(value, low, high)
-        values: list[float] = self.values.tolist()
-        return values
+        return self.values
+
+    def scale_steps(self, factors: npt.NDArray[np.float64] | None) -> None:
+        """Each walk's step times its factor from now on (a noise fault); None: as made."""
+        self._step = self._base_step if factors is None else self._base_step * factors
 
     def remove(self, index: int) -> None:
         """Stop walk `index` (its sensor was stopped); the others keep their order."""
         self._low = np.delete(self._low, index)
         self._high = np.delete(self._high, index)
         self._step = np.delete(self._step, index)
+        self._base_step = np.delete(self._base_step, index)
         self.values = np.delete(self.values, index)

@@ -1,11 +1,14 @@
 """The random walks never leave their range and lean back towards normal."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from controlroom.plant.sensors import SensorInfo
+from controlroom.simulation.faults import parse_fault
 from controlroom.simulation.sensor import SimulatedSensor
 from controlroom.simulation.walks import RandomWalks
 from workers.gateway import Cohort
@@ -60,9 +63,23 @@ def test_a_cohort_ticks_its_sensors_together() -> None:
     cohort = Cohort.of([_sensor("a"), _sensor("b")])
     first = cohort.take("gw", "run", now=0.0)
     second = cohort.take("gw", "run", now=0.1)
+    assert first is not None and second is not None  # no faults: every tick is a frame
     assert second.names is first.names  # one layout, tick after tick
     assert (first.seqs, second.seqs) == ([1, 1], [2, 2])
     assert second.taken_on[0] > first.taken_on[0] and len(set(second.taken_on)) == 1
     cohort.remove("a")
     third = cohort.take("gw", "run", now=0.2)
+    assert third is not None
     assert third.names == ["b"] and third.seqs == [3] and first.names == ["a", "b"]
+
+
+def test_a_cohort_with_a_fault_keeps_each_sensors_seq_gap_free() -> None:
+    quiet = replace(_sensor("b"), faults=(parse_fault("dropout@0.05s:0.1s"),))
+    cohort = Cohort.of([_sensor("a"), quiet])
+    frames = [cohort.take("gw", "run", now=tick / 10) for tick in range(4)]
+    assert [(f.names, f.seqs) for f in frames if f is not None] == [
+        (["a", "b"], [1, 1]),
+        (["a"], [2]),
+        (["a", "b"], [3, 2]),
+        (["a", "b"], [4, 3]),
+    ]
