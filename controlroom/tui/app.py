@@ -28,6 +28,7 @@ from textual.widgets import Input
 
 from controlroom.broker.feed import BrokerState, ViewerFeed
 from controlroom.config import Settings
+from controlroom.db.alarm_figures import figures
 from controlroom.db.history import History
 from controlroom.errors import DatabaseUnavailable, NotConnected
 from controlroom.plant.alarms import Alarm
@@ -36,6 +37,7 @@ from controlroom.processes import ProcessGroup
 from controlroom.simulation.sensor import SimulatedSensor
 from controlroom.tui.alarms.alarm_panel import AlarmPanel
 from controlroom.tui.alarms.bell import BELL_REPEAT_S, Bell
+from controlroom.tui.alarms.kpi_screen import KpiScreen
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
 from controlroom.tui.dialogs.help import HelpScreen
@@ -60,12 +62,13 @@ log = logging.getLogger(__name__)
 REDRAW_S = 0.1  # at most 10 redraws a second
 HEADER_S = 1.0
 DATABASE_CHECK_S = 5.0
+FIGURES_S = 5.0  # the header's alarm figures (flood, chattering), from PostgreSQL
 RECENT_PER_SENSOR = 120
 RECENT_SINCE_S = 15 * 60
 HANG_UP_GRACE_S = 10.0
 FROZEN_POINTS = 200  # a paused row keeps what a sparkline can show, not the whole buffer
 MAIN_SCREEN_ACTIONS = frozenset(
-    {"spawn", "stop", "detail", "ack", "pause", "filter", "help", "quit_room", "silence"}
+    {"spawn", "stop", "detail", "ack", "pause", "filter", "help", "quit_room", "silence", "kpi"}
 )
 
 
@@ -85,6 +88,7 @@ class ControlRoom(App[None]):
         Binding("enter", "detail", "Detail"),
         Binding("a", "ack", "Ack"),
         Binding("b", "silence", "Silence"),
+        Binding("k", "kpi", "KPI"),
         Binding("p", "pause", "Pause"),
         Binding("slash", "filter", "Filter"),
         Binding("question_mark", "help", "Help"),
@@ -159,6 +163,8 @@ class ControlRoom(App[None]):
             self.run_worker(self.feed.run(), name="feed", group="feed")
             self.run_worker(self._load_history(), name="history", group="history")
             self.run_worker(self._watch_database(), name="database", group="database")
+            self.set_interval(FIGURES_S, self._load_figures)
+            self._load_figures()
 
     async def on_unmount(self) -> None:
         if self.history is not None:
@@ -295,6 +301,18 @@ class ControlRoom(App[None]):
             self.post_message(DatabaseChanged(available, self.history.error or ""))
             await asyncio.sleep(DATABASE_CHECK_S)
 
+    def _load_figures(self) -> None:
+        self.run_worker(self._query_figures(), group="figures", exclusive=True)
+
+    async def _query_figures(self) -> None:
+        """Flood and chattering for the header; nothing shown while the database is away."""
+        assert self.history is not None
+        now = self.now_us()
+        try:
+            self.header.figures = await self.history.run(lambda c: figures(c, now))
+        except DatabaseUnavailable:
+            self.header.figures = None
+
     @on(DatabaseChanged)
     def _show_database(self, event: DatabaseChanged) -> None:
         if self.header.database is not event.available and not event.available:
@@ -321,7 +339,11 @@ class ControlRoom(App[None]):
         yield SystemCommand("Silence the bell", "Until a new alarm", self.action_silence)
         yield SystemCommand("Pause / resume", "Freeze the live view", self.action_pause)
         yield SystemCommand("Filter sensors", "By name", self.action_filter)
+        yield SystemCommand("Alarm performance", "ISA-18.2 figures (KPI)", self.action_kpi)
         yield SystemCommand("Control room help", "Every key", self.action_help)
+
+    def action_kpi(self) -> None:
+        self.push_screen(KpiScreen(self.history, self.now_us))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

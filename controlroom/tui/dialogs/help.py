@@ -20,6 +20,8 @@ HELP = """\
   a               acknowledge the selected alarm, or the
                   selected sensor's alarm
   b               silence the bell (a newer alarm rings again)
+  k               alarm performance (ISA-18.2): rate, flood,
+                  chattering, stale, most frequent
   p               pause / resume the view (alarms stay live)
   /               filter sensors by name (escape clears)
   ctrl+p          command palette
@@ -34,6 +36,8 @@ HELP = """\
   Normal is muted; colour is for what is abnormal, always with words.
 [b]Alarms[/b]  priority 1 CRIT  2 HIGH  3 MED  4 LOW, in its colour
   (filled until acknowledged); "! … NOT ACKED" waits for an ack.
+[b]Header[/b]  FLOOD n/10 min: more than 10 alarms per operator in
+  10 minutes. CHATTER n: points with 3+ activations in a minute.
 [b]Bell[/b]  a new unacknowledged high or critical alarm rings the
   terminal bell every 3 s until acknowledged or silenced (b).
   Off: --no-bell or CONTROLROOM_BELL=off (the header says "bell off").

@@ -9,11 +9,13 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from controlroom.plant.alarm_figures import AlarmFigures
+
 # Normal is muted; colour (and a word) is for what is wrong (ISA-101).
 UP = "dim"
 DOWN = "bold white on red"
 WAITING = "bold"
-RINGING = "bold white on red"
+RINGING = ALERT = "bold white on red"
 MARK = "bold reverse"  # a state worth a look that is not an alarm: twins, paused
 
 
@@ -34,6 +36,7 @@ class StatusHeader(Widget):
     rate: reactive[float] = reactive(0.0)
     paused: reactive[bool] = reactive(False)
     twins: reactive[int] = reactive(0)  # sensors that two processes read at once
+    figures: reactive[AlarmFigures | None] = reactive(None)  # flood, chattering
     bell: reactive[str] = reactive("on")  # on, ringing (an alarm calls), off (--no-bell)
     now: reactive[datetime | None] = reactive(None)
 
@@ -49,6 +52,9 @@ class StatusHeader(Widget):
         if self.twins:
             text.append("  ")
             text.append(f" ⚠ {self.twins} TWIN SENSOR{'S' if self.twins > 1 else ''} ", style=MARK)
+        for words, style in figures_header(self.figures):
+            text.append("  ")
+            text.append(words, style=style)
         if self.bell == "ringing":
             text.append("  ")
             text.append(" ♪ BELL ", style=RINGING)
@@ -69,3 +75,16 @@ def _state(up: bool | None, yes: str, no: str) -> tuple[str, str]:
     if up is None:
         return "connecting…", WAITING
     return (f"● {yes}", UP) if up else (f"✕ {no}", DOWN)
+
+
+def figures_header(shown: AlarmFigures | None) -> list[tuple[str, str]]:
+    """The header's words for the alarm figures: FLOOD and CHATTER when they apply, else
+    nothing (normal is muted)."""
+    if shown is None:
+        return []
+    marks = []
+    if shown.flood:
+        marks.append((f" FLOOD {shown.rate:g}/10 min ", ALERT))
+    if shown.chattering_now:
+        marks.append((f" CHATTER {len(shown.chattering_now)} ", MARK))
+    return marks
