@@ -40,7 +40,7 @@ from controlroom import metrics
 from controlroom.broker.claims import claim
 from controlroom.broker.connection import connect
 from controlroom.broker.publishing import json_message, publish_confirmed
-from controlroom.broker.topology import Topology
+from controlroom.broker.topology import Topology, readings_key
 from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.errors import InvalidMessage, NameTaken, NotConnected, describe
@@ -354,6 +354,8 @@ class Gateway:
         self, channel: aio_pika.abc.AbstractChannel, queue: aio_pika.abc.AbstractQueue
     ) -> None:
         queue_name = queue.name
+        entry = await self.topology.readings_entry(channel)
+        key = readings_key(self.source)
 
         async def publish_next() -> Frame:
             await self._claimed.wait()  # set at once but after a reconnect
@@ -362,11 +364,11 @@ class Gateway:
             frame = frames[0] if len(frames) == 1 else Frame.merge(frames)
             try:
                 await publish_confirmed(
-                    channel.default_exchange,
+                    entry,
                     encode(frame),
-                    queue_name,
+                    key,
                     timeout=CONFIRM_TIMEOUT_S,
-                    redeclare=queue.declare,
+                    redeclare=lambda: self.topology.readings(channel, self.source),
                 )
             except BaseException:  # any failure, a cancellation too: keep the readings
                 self.buffer.put_back(frames)

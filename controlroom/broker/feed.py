@@ -139,6 +139,7 @@ class ViewerFeed:
     async def _subscribe(self, connection: AbstractRobustConnection) -> None:
         self._channel = await connection.channel()
         self._queue = await self._topology.viewer(self._channel, *self._patterns)
+        await self._topology.hear_replies(self._channel, self._queue)
         await self._declare_requests(connection)
         self._consuming_on = None
         await self._consume()
@@ -200,7 +201,8 @@ class ViewerFeed:
     async def _publish_request(self, body: bytes, reply_to: str | None = None) -> None:
         channel = self._ready_channel()
         properties = {"reply_to": reply_to} if reply_to else {}
-        await channel.default_exchange.publish(
+        requests = await channel.get_exchange(self._topology.requests_exchange, ensure=False)
+        await requests.publish(
             json_message(body, persistent=False, **properties),
             routing_key=self._topology.requests_queue,
         )

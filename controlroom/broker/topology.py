@@ -4,6 +4,12 @@ One home for names and queue arguments, because RabbitMQ refuses a second declar
 arguments differ from the first. Every name starts with the plant namespace, so plants (and
 tests) share a broker without seeing each other.
 
+Nothing is published to the default exchange: it routes by queue name, so whoever may publish
+there may publish into any queue, and RabbitMQ's permissions could not tell a sensor from a
+coordinator. Every queue that takes messages is bound to a named exchange (readings, persist,
+requests; answers go out on replies), so who may write where is a regex over exchange names
+(`controlroom.broker.roles`).
+
 Backlog bounds, and what happens when one is reached:
 - readings.<source> and persist: `reject-publish`. The publisher's confirm turns into a nack,
   so the sender keeps the data (a sensor in its bounded buffer, the coordinator by not acking
@@ -92,6 +98,26 @@ class Topology:
         return self.name("events")
 
     @property
+    def readings_exchange(self) -> str:
+        """Frames, routed by source (`readings_key`) to that source's readings queue."""
+        return self.name("readings")
+
+    @property
+    def persist_exchange(self) -> str:
+        """Persist batches, to the persist queue (fanout: one queue)."""
+        return self.name("persist")
+
+    @property
+    def requests_exchange(self) -> str:
+        """Viewers' requests (snapshots, acks), to the requests queue (fanout: one queue)."""
+        return self.name("requests")
+
+    @property
+    def replies_exchange(self) -> str:
+        """Answers to requests, routed by the asker's queue name (its `reply_to`)."""
+        return self.name("replies")
+
+    @property
     def dead_exchange(self) -> str:
         return self.name("dead")
 
@@ -121,6 +147,10 @@ class Topology:
             self.events_exchange,
             self.dead_exchange,
             self.coordinators_exchange,
+            self.readings_exchange,
+            self.persist_exchange,
+            self.requests_exchange,
+            self.replies_exchange,
         )
 
     async def delete(self, channel: AbstractChannel, readings_queues: Sequence[str] = ()) -> None:
@@ -131,7 +161,7 @@ class Topology:
             await channel.exchange_delete(exchange)
 
     def readings_queue(self, source: str) -> str:
-        return self.name(f"readings.{queue_token(source)}")
+        return self.name(f"readings.{readings_key(source)}")
 
     def claim_queue(self, name: str) -> str:
         """The queue whose holder owns a sensor's or a source's name (`broker.claims`)."""
@@ -177,14 +207,23 @@ class Topology:
         await queue.bind(exchange)
         return queue
 
+    async def readings_entry(self, channel: AbstractChannel) -> AbstractExchange:
+        """Where sources publish frames (key `readings_key(source)`)."""
+        return await channel.declare_exchange(
+            self.readings_exchange, ExchangeType.DIRECT, durable=True
+        )
+
     async def readings(self, channel: AbstractChannel, source: str) -> AbstractQueue:
-        """A source's durable queue; one active consumer at a time keeps its order."""
+        """A source's durable queue, bound to the readings exchange by the source's key; one
+        active consumer at a time keeps its order."""
         await self.dead(channel)
-        return await self._durable(
+        queue = await self._durable(
             channel,
             self.readings_queue(source),
             self.readings_arguments(),
         )
+        await queue.bind(await self.readings_entry(channel), routing_key=readings_key(source))
+        return queue
 
     def readings_arguments(self) -> dict[str, Any]:
         return self._bounded(READINGS_MAX_BYTES) | {"x-single-active-consumer": True}
@@ -192,14 +231,34 @@ class Topology:
     def persist_arguments(self) -> dict[str, Any]:
         return self._bounded(PERSIST_MAX_BYTES)
 
+    async def persist_entry(self, channel: AbstractChannel) -> AbstractExchange:
+        """Where coordinators publish persist batches (any key)."""
+        return await channel.declare_exchange(
+            self.persist_exchange, ExchangeType.FANOUT, durable=True
+        )
+
     async def persist(self, channel: AbstractChannel) -> AbstractQueue:
         await self.dead(channel)
-        return await self._durable(channel, self.persist_queue, self.persist_arguments())
+        queue = await self._durable(channel, self.persist_queue, self.persist_arguments())
+        await queue.bind(await self.persist_entry(channel))
+        return queue
+
+    async def requests_entry(self, channel: AbstractChannel) -> AbstractExchange:
+        """Where viewers publish requests (any key)."""
+        return await channel.declare_exchange(
+            self.requests_exchange, ExchangeType.FANOUT, durable=True
+        )
+
+    async def replies(self, channel: AbstractChannel) -> AbstractExchange:
+        """Where the coordinator answers a request: key = the asker's `reply_to` queue."""
+        return await channel.declare_exchange(
+            self.replies_exchange, ExchangeType.DIRECT, durable=True
+        )
 
     async def requests(self, channel: AbstractChannel) -> AbstractQueue:
         """Viewers' requests; one the coordinator refuses is dead-lettered, as everywhere."""
         await self.dead(channel)
-        return await channel.declare_queue(
+        queue = await channel.declare_queue(
             self.requests_queue,
             durable=False,
             arguments={
@@ -209,6 +268,8 @@ class Topology:
                 "x-dead-letter-exchange": self.dead_exchange,
             },
         )
+        await queue.bind(await self.requests_entry(channel))
+        return queue
 
     async def viewer(self, channel: AbstractChannel, *patterns: str) -> AbstractQueue:
         """A viewer's own queue on the events exchange; it vanishes with the viewer."""
@@ -222,6 +283,10 @@ class Topology:
         for pattern in patterns or ("#",):
             await queue.bind(exchange, routing_key=pattern)
         return queue
+
+    async def hear_replies(self, channel: AbstractChannel, queue: AbstractQueue) -> None:
+        """Bind a viewer's queue to the replies exchange under its own name (its reply_to)."""
+        await queue.bind(await self.replies(channel), routing_key=queue.name)
 
     async def peers(self, channel: AbstractChannel) -> AbstractQueue:
         """A coordinator's own queue of the others' presence (consumed without acks)."""
@@ -295,6 +360,11 @@ def queue_token(name: str) -> str:
     readable = _QUEUE_UNSAFE_CHAR.sub("_", name)[:48]
     digest = hashlib.sha256(name.encode()).hexdigest()[:10]
     return f"{readable}#{digest}"
+
+
+def readings_key(source: str) -> str:
+    """A source's routing key on the readings exchange (and its readings queue's suffix)."""
+    return queue_token(source)
 
 
 # Routing keys on the events exchange.

@@ -77,7 +77,8 @@ class FakeCoordinator:
         self.requests += 1
         snapshot = Snapshot(list(self.sources.values()), list(self.alarms))
         assert self._channel is not None
-        await self._channel.default_exchange.publish(
+        replies = await self.topology.replies(self._channel)
+        await replies.publish(
             json_message(encode(snapshot), persistent=False), routing_key=message.reply_to
         )
 

@@ -121,6 +121,8 @@ class Coordinator:
         self._connection: AbstractRobustConnection | None = None
         self._discovery: AbstractExchange | None = None
         self._coordinators: AbstractExchange | None = None
+        self._persist_entry: AbstractExchange | None = None
+        self._replies: AbstractExchange | None = None
         # Sharing the sources with other coordinators.
         self.peers = Peers(self.instance)
         self._sources: set[str] = set()  # every source announced
@@ -150,6 +152,8 @@ class Coordinator:
                 await self._take_over(await self.topology.persist(persist_channel))
                 events_channel = await connection.channel(publisher_confirms=False)
                 events = await self.topology.events(events_channel)
+                self._persist_entry = await self.topology.persist_entry(persist_channel)
+                self._replies = await self.topology.replies(events_channel)
                 processing = tasks.create_task(
                     self._process(tasks, persist_channel, events_channel, events, settle)
                 )
@@ -450,8 +454,8 @@ class Coordinator:
                     routing_key=routing_key,
                 )
             for request, reply in replies:
-                if request.reply_to:
-                    await channel.default_exchange.publish(
+                if request.reply_to and self._replies is not None:
+                    await self._replies.publish(
                         json_message(
                             encode(reply), persistent=False, correlation_id=request.correlation_id
                         ),
@@ -482,7 +486,7 @@ class Coordinator:
 
     async def _send_persist(self, channel: AbstractChannel, body: bytes) -> None:
         await publish_confirmed(
-            channel.default_exchange,
+            self._persist_entry or await self.topology.persist_entry(channel),
             body,
             self.topology.persist_queue,
             timeout=CONFIRM_TIMEOUT_S,
