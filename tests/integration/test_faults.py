@@ -29,7 +29,7 @@ JOIN sensor s ON s.id = r.sensor_id GROUP BY s.name
 async def test_a_dropout_is_stale_and_the_audit_stays_clean(
     settings: Settings, db: asyncpg.Connection, start_worker: Callable[..., Worker]
 ) -> None:
-    async with EventTap(settings, "status.*") as tap:
+    async with EventTap(settings, "status.#") as tap:
         coordinator = start_worker("coordinator")
         start_worker("datamanager")
         # Silence is only seen live: the sensors start once the coordinator listens.
