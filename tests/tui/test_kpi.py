@@ -24,6 +24,7 @@ async def store_alarms(db: asyncpg.Connection, now: int) -> None:
     and one alarm active for two days (stale)."""
     sensor = await db.fetchval("SELECT id FROM sensor WHERE name = 'boiler_temp_out'")
     other = await db.fetchval("SELECT id FROM sensor WHERE name = 'turbine_temp_out'")
+    rows: list[tuple[str, int, int, int | None]]
     rows = [(f"f{i}", other, now - (60 + i * 40) * S, now - (50 + i * 40) * S) for i in range(9)]
     rows += [(f"c{i}", sensor, now - (10 + i * 20) * S, now - (5 + i * 20) * S) for i in range(3)]
     rows.append(("stale", sensor, now - 2 * 86_400 * S, None))
