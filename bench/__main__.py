@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on one node with classic queues, then on the local 3-node cluster "
         "(scripts/cluster) with quorum queues, and compare",
     )
+    load.add_argument(
+        "--tls",
+        action="store_true",
+        help="run on a broker node and a PostgreSQL instance the bench starts, first without "
+        "TLS, then with TLS to both, and compare (CPU per 1,000 readings of each process)",
+    )
     fill = parser.add_argument_group("datamanager and coordinator (pre-filled queues)")
     fill.add_argument("--readings", type=int, help="readings to pre-fill")
     fill.add_argument("--frame-size", type=int, default=1000, help="readings per frame")
@@ -75,8 +81,12 @@ def case_runner(args: argparse.Namespace) -> Callable[[], Awaitable[dict[str, An
             warmup=args.warmup,
             duration=args.duration or 60.0,
         )
+        if args.cluster and args.tls:
+            build_parser().error("--cluster and --tls are two comparisons: choose one")
         if args.cluster:
             return lambda: pipeline.run_on_cluster(load)
+        if args.tls:
+            return lambda: pipeline.run_with_tls(load)
         return lambda: pipeline.run(load)
     if args.case == "datamanager":
         dm_fill = datamanager.Fill(

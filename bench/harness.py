@@ -21,6 +21,7 @@ import aio_pika
 import asyncpg
 import psutil
 
+from controlroom.broker.connection import tls_context
 from controlroom.broker.topology import Topology
 from controlroom.clock import parse_duration
 from controlroom.config import ENV_AMQP_URL, ENV_DATABASE_URL, Settings, split_amqp_urls
@@ -48,7 +49,7 @@ async def wait_for_services(settings: Settings, timeout: float = 300.0) -> None:
     told = False
     while True:
         try:
-            connection = await aio_pika.connect(settings.amqp_url, timeout=5)
+            connection = await open_broker(settings, timeout=5)
             await connection.close()
             await ensure_database(settings)
             return
@@ -59,6 +60,14 @@ async def wait_for_services(settings: Settings, timeout: float = 300.0) -> None:
                 log.warning("waiting for the broker and the database (%s)", error)
                 told = True
             await asyncio.sleep(2.0)
+
+
+async def open_broker(settings: Settings, **options: Any) -> aio_pika.abc.AbstractConnection:
+    """A plain connection to the settings' first broker, over TLS if it is amqps://."""
+    connection: aio_pika.abc.AbstractConnection = await aio_pika.connect(
+        settings.amqp_url, ssl_context=tls_context(settings), **options
+    )
+    return connection
 
 
 def bench_settings() -> Settings:
@@ -389,7 +398,7 @@ def server_delta(
 
 async def delete_topology(settings: Settings, queues: Sequence[str]) -> None:
     """Delete the plant's fixed queues and exchanges plus the named (per-source) queues."""
-    connection = await aio_pika.connect(settings.amqp_url)
+    connection = await open_broker(settings)
     try:
         await Topology.of(settings).delete(await connection.channel(), queues)
     finally:

@@ -9,6 +9,11 @@ that every confirmed reading is stored exactly once.
 `--cluster` runs the same load twice in one go: first on the single broker node with classic
 queues (the baseline), then on the local three-node cluster of `scripts/cluster` with quorum
 queues replicated on every node, and reports the second beside the first.
+
+`--tls` runs it twice on a broker node and a PostgreSQL instance that the bench starts itself
+(`devsupport.tlsservices`, certificates by trustme), each taking plain and TLS connections: first
+without TLS, then with TLS to both (a client certificate shown to each), and reports the second
+beside the first with each process's CPU per 1,000 readings both ways.
 """
 
 from __future__ import annotations
@@ -16,17 +21,26 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import aio_pika
-
-from bench.harness import BenchPlant, Reconnecting, ResourceSampler, bench_settings, ready_count
+from bench.harness import (
+    BenchPlant,
+    Reconnecting,
+    ResourceSampler,
+    bench_settings,
+    open_broker,
+    ready_count,
+)
 from bench.probes import CommitProbe, ViewerProbe, Window
 from controlroom.config import Settings
 from controlroom.db.audit import AuditReport, audit
 from devsupport.cluster import LocalCluster
+from devsupport.tlsservices import tls_services
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +114,38 @@ async def run_on_cluster(load: Load) -> dict[str, Any]:
         result["readings_per_s/single_node"] = round(
             result["readings_per_s"] / single["readings_per_s"], 3
         )
+    return result
+
+
+TLS_NODE_PREFIX = "crbench"  # crbench1@localhost, apart from the cluster's and the tests' nodes
+TLS_PORT_OFFSET = 30  # AMQP over TLS on 127.0.0.1:5711, plain on 5811
+
+
+async def run_with_tls(load: Load) -> dict[str, Any]:
+    """The load without TLS, then with TLS to both services, on the same servers (the bench's
+    own, stopped at the end whatever happens)."""
+    directory = Path(tempfile.mkdtemp(prefix="controlroom-bench-tls-"))
+    try:
+        async with tls_services(
+            directory, prefix=TLS_NODE_PREFIX, port_offset=TLS_PORT_OFFSET, plain_too=True
+        ) as services:
+            plain = await run(load, services.plain_settings(bench_settings()))
+            result = await run(load, services.settings(bench_settings()))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    result["tls"] = True
+    result["without_tls"] = {key: plain.get(key) for key in (*COMPARED, "processes")}
+    if plain.get("readings_per_s"):
+        result["readings_per_s/without_tls"] = round(
+            result["readings_per_s"] / plain["readings_per_s"], 3
+        )
+    result["cpu_ms_per_1k_readings"] = {
+        name: {
+            "tls": figures.get("cpu_ms_per_1k_readings"),
+            "plain": plain.get("processes", {}).get(name, {}).get("cpu_ms_per_1k_readings"),
+        }
+        for name, figures in result.get("processes", {}).items()
+    }
     return result
 
 
@@ -207,7 +253,7 @@ async def _probe_ids(plant: BenchPlant, connection: Reconnecting, names: list[st
 
 async def _backlog(plant: BenchPlant, gateways: list[Gateway]) -> dict[str, int]:
     """Messages waiting at the end of the window: which stage fell behind, if any."""
-    connection = await aio_pika.connect(plant.settings.amqp_url)
+    connection = await open_broker(plant.settings)
     try:
         channel = await connection.channel()
         readings = 0

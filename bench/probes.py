@@ -24,6 +24,7 @@ import asyncpg
 import orjson
 from aio_pika.abc import AbstractIncomingMessage
 
+from bench.harness import open_broker
 from controlroom.broker.topology import Topology
 from controlroom.clock import now_us
 from controlroom.config import Settings
@@ -170,7 +171,7 @@ class ViewerProbe:
         self._connection: aio_pika.abc.AbstractConnection | None = None
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect(self._settings.amqp_url)
+        self._connection = await open_broker(self._settings)
         channel = await self._connection.channel(publisher_confirms=False)
         queue = await Topology.of(self._settings).viewer(channel, "reading.#")
         await queue.consume(self._on_message, no_ack=True)

@@ -50,18 +50,27 @@ def table(result: dict[str, Any]) -> str:
     width = max((len(k) for k in scalars), default=10)
     for key, value in scalars.items():
         lines.append(f"  {key:<{width}}  {_fmt(value)}")
-    for section in ("ceiling", "single_node", "server_cpu_s"):
+    for section in ("ceiling", "single_node", "without_tls", "server_cpu_s"):
         if isinstance(result.get(section), dict):
-            inner = ", ".join(f"{k}={_fmt(v)}" for k, v in result[section].items())
+            inner = ", ".join(
+                f"{k}={_fmt(v)}" for k, v in result[section].items() if not isinstance(v, dict)
+            )
             lines.append(f"  {section:<{width}}  {inner}")
     processes = result.get("processes")
+    # With --tls: each process's CPU per 1,000 readings without TLS beside it.
+    plain = result.get("cpu_ms_per_1k_readings")
+    compared = isinstance(plain, dict)
     if isinstance(processes, dict) and processes:
-        lines.append(f"  {'process':<24} {'cpu s':>8} {'ms/1k rdg':>10} {'peak RSS MB':>12}")
+        header = f"  {'process':<24} {'cpu s':>8} {'ms/1k rdg':>10} {'peak RSS MB':>12}"
+        lines.append(header + (f" {'ms/1k no TLS':>13}" if compared else ""))
         for name, usage in processes.items():
-            lines.append(
+            line = (
                 f"  {name:<24} {_fmt(usage['cpu_s']):>8} "
                 f"{_fmt(usage['cpu_ms_per_1k_readings']):>10} {_fmt(usage['peak_rss_mb']):>12}"
             )
+            if isinstance(plain, dict):
+                line += f" {_fmt(plain.get(name, {}).get('plain')):>13}"
+            lines.append(line)
     return "\n".join(lines)
 
 

@@ -94,3 +94,17 @@ def database_tls(url: str) -> tuple[str | None, TlsFiles]:
         choices = ", ".join(UNVERIFIED_SSLMODES + VERIFIED_SSLMODES)
         raise ConfigError(f"database URL: sslmode {mode!r} is not one of {choices}")
     return mode, TlsFiles(one("sslrootcert"), one("sslcert"), one("sslkey"))
+
+
+def server_context(cert_file: str, key_file: str, what: str) -> ssl.SSLContext:
+    """A server's context (the bridge's https and wss): its certificate chain and key."""
+    TlsFiles(None, cert_file, key_file).check(what)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except (ssl.SSLError, OSError) as error:
+        raise ConfigError(
+            f"{what}: certificate {cert_file!r} or its key is not usable: {ssl_reason(error)}"
+        ) from None
+    return context

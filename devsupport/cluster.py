@@ -56,7 +56,8 @@ class LocalCluster:
 
     Another layout (a lone node with a TLS listener, say) is the script's own variables: so
     many nodes, named `prefix` and a number, every port moved up by `port_offset`, and AMQP
-    over TLS only with the certificates in `tls_dir` (ca.pem, server.pem, server.key).
+    over TLS only with the certificates in `tls_dir` (ca.pem, server.pem, server.key), or
+    with a plain listener beside it (`plain_too`, `plain_urls`).
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class LocalCluster:
         prefix: str | None = None,
         port_offset: int | None = None,
         tls_dir: Path | None = None,
+        plain_too: bool = False,
     ) -> None:
         self._env = dict(os.environ)
         for name, value in (
@@ -75,6 +77,7 @@ class LocalCluster:
             ("CONTROLROOM_CLUSTER_PREFIX", prefix),
             ("CONTROLROOM_CLUSTER_PORT_OFFSET", port_offset),
             ("CONTROLROOM_CLUSTER_TLS_DIR", tls_dir),
+            ("CONTROLROOM_CLUSTER_PLAIN_TOO", "1" if plain_too else None),
         ):
             if value is not None:
                 self._env[name] = str(value)
@@ -92,6 +95,11 @@ class LocalCluster:
     async def urls(self) -> list[str]:
         """`scripts/cluster status`: one AMQP URL per node serving, none if none is."""
         status, out = await self._run("status", allowed=(0, 1))
+        return out.split() if status == 0 else []
+
+    async def plain_urls(self) -> list[str]:
+        """`scripts/cluster plain-status`: the plain AMQP URLs beside TLS ones (`plain_too`)."""
+        status, out = await self._run("plain-status", allowed=(0, 1))
         return out.split() if status == 0 else []
 
     async def nodes(self) -> list[Node]:

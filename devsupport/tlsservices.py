@@ -32,6 +32,18 @@ class TlsServices:
     broker: LocalCluster
     broker_url: str  # amqps://guest:guest@localhost:PORT/
     postgres: LocalPostgres
+    plain_broker_url: str | None = None  # with plain_too: the same node without TLS
+
+    def plain_settings(self, base: Settings) -> Settings:
+        """`base` on these services without TLS (`plain_too` only): the bench's baseline."""
+        assert self.plain_broker_url is not None and self.postgres.plain_too
+        return dataclasses.replace(
+            base,
+            amqp_urls=(self.plain_broker_url,),
+            amqp_tls=TlsFiles(),
+            database_url=self.postgres.url(host="127.0.0.1", sslmode="disable"),
+            history_url=None,
+        )
 
     def database_url(self, *, ca_file: Path | None = None, host: str = "localhost",
                      mode: str = "verify-full") -> str:  # fmt: skip
@@ -67,19 +79,21 @@ async def tls_services(
     directory: Path, *, prefix: str, port_offset: int, plain_too: bool = False
 ) -> AsyncIterator[TlsServices]:
     """Both services started in `directory` (certificates, the node's files); stopped at the
-    end. `prefix` and `port_offset` keep the node apart from the local cluster and from other
-    users of this code (the test's and the bench's nodes may run at once)."""
+    end. With `plain_too` both also take connections without TLS (for a baseline). `prefix`
+    and `port_offset` keep the node apart from the local cluster and from other users of this
+    code (the test's and the bench's nodes may run at once)."""
     certificates = make_certificates(directory / "certs")
     broker = LocalCluster(
         directory / "broker", nodes=1, prefix=prefix, port_offset=port_offset,
-        tls_dir=certificates.directory,
+        tls_dir=certificates.directory, plain_too=plain_too,
     )  # fmt: skip
     postgres = LocalPostgres(certificates.server, plain_too=plain_too)
     try:
         async with asyncio.TaskGroup() as starting:  # a failure cancels the other start
             urls = starting.create_task(broker.start())
             starting.create_task(postgres.start())
-        yield TlsServices(certificates, broker, urls.result()[0], postgres)
+        plain = (await broker.plain_urls())[0] if plain_too else None
+        yield TlsServices(certificates, broker, urls.result()[0], postgres, plain)
     finally:
         results = await asyncio.gather(broker.stop(), postgres.stop(), return_exceptions=True)
         for result in results:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from typing import Any
 
@@ -53,8 +54,7 @@ async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
     connected, every loss is followed by attempts at the next address, then the next, forever.
     """
     urls = tuple(make_url(url) for url in settings.amqp_urls)
-    tls = any(url.scheme == "amqps" for url in urls)
-    context = client_context(settings.amqp_tls, "broker TLS") if tls else None
+    context = tls_context(settings)
     first = random.randrange(len(urls))
     failures: list[str] = []
     for offset in range(len(urls)):
@@ -81,6 +81,14 @@ async def connect(settings: Settings, role: str) -> AbstractRobustConnection:
     if len(failures) == 1:
         raise BrokerUnreachable(f"cannot reach the broker at {failures[0]}")
     raise BrokerUnreachable(f"cannot reach any broker ({'; '.join(failures)})")
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The context for the settings' amqps:// addresses (None when none is amqps://): for a
+    tool that opens a plain aio-pika connection of its own (tests, the bench)."""
+    if not any(url.startswith("amqps://") for url in settings.amqp_urls):
+        return None
+    return client_context(settings.amqp_tls, "broker TLS")
 
 
 class _ClusterConnection(RobustConnection):
