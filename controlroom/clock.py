@@ -36,3 +36,20 @@ def format_duration(span: timedelta) -> str:
         if seconds and seconds % DURATION_UNITS[unit] == 0:
             return f"{seconds // DURATION_UNITS[unit]}{unit}"
     return f"{seconds}s"
+
+
+def parse_moment(text: str, now: int) -> int | None:
+    """A moment as an operator writes it, in microseconds: ISO 8601 (`2026-12-01T03:10Z`,
+    `2026-12-01 03:10:00+01:00`; without a zone, the machine's local time) or a span before
+    `now` (`-15m`, `-2h`); None if it is neither."""
+    text = text.strip()
+    if text.startswith("-"):
+        span = parse_duration(text[1:])
+        return None if span is None else now - int(span.total_seconds() * 1_000_000)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local time, as the operator's clock shows it
+    return datetime_to_us(moment)

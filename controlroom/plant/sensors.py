@@ -16,6 +16,10 @@ from controlroom.wire.fields import (
     check_time,
 )
 
+# Silent for this many of its periods, a sensor is STALE (the coordinator's rule; a replay
+# judges the stored history by it too).
+STALE_AFTER_PERIODS = 3
+
 
 class Liveness(StrEnum):
     LIVE = "LIVE"

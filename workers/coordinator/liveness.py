@@ -12,7 +12,7 @@ from itertools import repeat
 
 from controlroom.clock import now_us
 from controlroom.plant.readings import Layout
-from controlroom.plant.sensors import Liveness
+from controlroom.plant.sensors import STALE_AFTER_PERIODS, Liveness
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     ClockTicked,
@@ -23,7 +23,6 @@ from workers.coordinator.events import (
     SourceLeft,
 )
 
-STALE_AFTER_PERIODS = 3
 CHECK_INTERVAL_US = 250_000
 
 
