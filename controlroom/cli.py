@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from controlroom.clock import now_us, parse_moment
 from controlroom.commandline import (
     LOG_LEVELS,
     Parser,
@@ -66,11 +67,34 @@ def build_parser() -> Parser:
         metavar="URL",
         help="the browser view to show in the footer (up: the bridge it starts)",
     )
+    parser.add_argument(
+        "--replay",
+        metavar="MOMENT",
+        help="open the replay of a moment of the stored history: 2026-12-01T03:10Z, "
+        "'2026-12-01 03:10' (local time), or a span before now ('15m ago', or --replay=-15m); "
+        "l goes live",
+    )
     parser.add_argument("--stats-file", type=Path, help=argparse.SUPPRESS)  # bench/tui.py
     add_arguments(parser)
     add_history_argument(parser)
     add_bell_argument(parser)
     return parser
+
+
+def replay_moment(text: str | None) -> int | None:
+    """`--replay`'s moment in microseconds; one line for anything else."""
+    if text is None:
+        return None
+    now = now_us()
+    moment = parse_moment(text, now)
+    if moment is None:
+        raise ConfigError(
+            f"--replay {text!r} is not a moment: write 2026-12-01T03:10Z, "
+            "'2026-12-01 03:10' (local time) or '15m ago'"
+        )
+    if moment >= now:
+        raise ConfigError(f"--replay {text!r} is not in the past")
+    return moment
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.operator is not None and not args.operator.strip():
             raise ConfigError("--operator needs a name")
         check_bridge_port(args.bridge_port)
+        replay_at = replay_moment(args.replay)
         log_dir: Path = args.log_dir or default_log_dir(settings.plant)
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
@@ -102,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             handle_signals=True,
             browser_url=browser_url or args.browser_url,
             bell=bell,
+            replay_at=replay_at,
         ).run()
         return 0
 

@@ -41,10 +41,11 @@ def format_duration(span: timedelta) -> str:
 def parse_moment(text: str, now: int) -> int | None:
     """A moment as an operator writes it, in microseconds: ISO 8601 (`2026-12-01T03:10Z`,
     `2026-12-01 03:10:00+01:00`; without a zone, the machine's local time) or a span before
-    `now` (`-15m`, `-2h`); None if it is neither."""
+    `now` (`-15m`, `15m ago`); None if it is neither."""
     text = text.strip()
-    if text.startswith("-"):
-        span = parse_duration(text[1:])
+    before = text[1:] if text.startswith("-") else text.removesuffix(" ago").strip()
+    if before != text:
+        span = parse_duration(before)
         return None if span is None else now - int(span.total_seconds() * 1_000_000)
     try:
         moment = datetime.fromisoformat(text)

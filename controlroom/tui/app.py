@@ -53,6 +53,8 @@ from controlroom.tui.messages import (
     StopRequested,
 )
 from controlroom.tui.model import PlantModel, SensorView
+from controlroom.tui.replay.replay_prompt import ReplayPrompt
+from controlroom.tui.replay.replay_screen import ReplayScreen
 from controlroom.tui.sensors.sensor_table import SensorTable
 from controlroom.tui.spawn.spawn_form import SpawnForm
 from controlroom.wire.codec import Message
@@ -68,7 +70,19 @@ RECENT_SINCE_S = 15 * 60
 HANG_UP_GRACE_S = 10.0
 FROZEN_POINTS = 200  # a paused row keeps what a sparkline can show, not the whole buffer
 MAIN_SCREEN_ACTIONS = frozenset(
-    {"spawn", "stop", "detail", "ack", "pause", "filter", "help", "quit_room", "silence", "kpi"}
+    {
+        "spawn",
+        "stop",
+        "detail",
+        "ack",
+        "pause",
+        "filter",
+        "help",
+        "quit_room",
+        "silence",
+        "kpi",
+        "replay",
+    }
 )
 
 
@@ -92,6 +106,7 @@ class ControlRoom(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("slash", "filter", "Filter"),
         Binding("question_mark", "help", "Help"),
+        Binding("r", "replay", "Replay"),
         Binding("q", "quit_room", "Quit"),
     ]
 
@@ -107,11 +122,13 @@ class ControlRoom(App[None]):
         handle_signals: bool = False,
         browser_url: str | None = None,
         bell: bool = True,
+        replay_at: int | None = None,
     ) -> None:
         """stats_path: append a JSON line of rendering counters every second (bench/tui.py).
         handle_signals: on SIGHUP or SIGTERM (terminal closed, process stopped), stop the
         sensors this session started and leave, as quitting with "stop them" would.
-        bell: ring the terminal bell for high and critical alarms (`--no-bell`)."""
+        bell: ring the terminal bell for high and critical alarms (`--no-bell`).
+        replay_at: open the replay of that moment (microseconds) at once (`--replay`)."""
         super().__init__()
         self.settings = settings
         self.operator = operator or getpass.getuser()
@@ -135,6 +152,7 @@ class ControlRoom(App[None]):
         self._stats_path = stats_path
         self._handle_signals = handle_signals
         self.browser_url = browser_url
+        self._replay_at = replay_at  # `--replay`: open the replay of that moment at once
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -165,6 +183,8 @@ class ControlRoom(App[None]):
             self.run_worker(self._watch_database(), name="database", group="database")
             self.set_interval(FIGURES_S, self._load_figures)
             self._load_figures()
+            if self._replay_at is not None:
+                self.start_replay(self._replay_at)
 
     async def on_unmount(self) -> None:
         if self.history is not None:
@@ -340,10 +360,26 @@ class ControlRoom(App[None]):
         yield SystemCommand("Pause / resume", "Freeze the live view", self.action_pause)
         yield SystemCommand("Filter sensors", "By name", self.action_filter)
         yield SystemCommand("Alarm performance", "ISA-18.2 figures (KPI)", self.action_kpi)
+        yield SystemCommand("Replay", "The plant as it was at a moment", self.action_replay)
         yield SystemCommand("Control room help", "Every key", self.action_help)
 
     def action_kpi(self) -> None:
         self.push_screen(KpiScreen(self.history, self.now_us))
+
+    def action_replay(self) -> None:
+        if self.history is None:
+            self.notify("no history to replay (the database is not used)", severity="warning")
+            return
+        self.push_screen(ReplayPrompt(self.now_us), self._replay_chosen)
+
+    def _replay_chosen(self, moment: int | None) -> None:
+        if moment is not None:
+            self.start_replay(moment)
+
+    def start_replay(self, moment: int) -> None:
+        """The control room as it was at `moment`, over the live one until `l`."""
+        if self.history is not None:
+            self.push_screen(ReplayScreen(self.history, moment, self.now_us()))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -23,9 +23,16 @@ HELP = """\
   k               alarm performance (ISA-18.2): rate, flood,
                   chattering, stale, most frequent
   p               pause / resume the view (alarms stay live)
+  r               replay: the plant as it was at a moment
   /               filter sensors by name (escape clears)
   ctrl+p          command palette
   q               quit (asks about sensors this session started)
+
+[b]Replay[/b]  (REPLAY banner; nothing acts on the plant from it)
+  space           play / pause
+  + -             faster / slower: 1x 2x 5x 10x 30x 60x
+  .               step 10 s of history
+  l, escape       live again
 
 [b]Detail screen[/b]
   1 2 3 4         window: 1 min, 15 min, 1 h, 24 h

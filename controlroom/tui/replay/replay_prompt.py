@@ -14,7 +14,7 @@ from textual.widgets import Input, Static
 
 from controlroom.clock import parse_moment, us_to_datetime
 
-HINT = "a moment: 2026-12-01T03:10Z, 2026-12-01 03:10 (local time), or -15m, -2h (before now)"
+HINT = "a moment: 2026-12-01T03:10Z, 2026-12-01 03:10 (local time), or -15m, 2h ago (before now)"
 
 
 class ReplayPrompt(ModalScreen[int | None]):
