@@ -1,7 +1,7 @@
 """`python -m bench CASE [--duration S] [--json FILE] [--runs N] [--no-ceiling] ...`
 
-Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge, soak, codec and claims (from
-their own modules). See bench/README.md.
+Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge, soak, codec, claims and
+replay (from their own modules). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -29,8 +29,16 @@ PLUGGED = {
     "soak": "bench.soak",
     "codec": "bench.codec",
     "claims": "bench.claims",
+    "replay": "bench.replay",
 }
-PLUGGED_DURATION_S = {"tui": 30.0, "bridge": 30.0, "soak": 600.0, "codec": 9.0, "claims": 120.0}
+PLUGGED_DURATION_S = {
+    "tui": 30.0,
+    "bridge": 30.0,
+    "soak": 600.0,
+    "codec": 9.0,
+    "claims": 120.0,
+    "replay": 12.0,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

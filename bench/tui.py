@@ -81,7 +81,7 @@ async def run(
     gateway: one frame per tick carries all readings (as `controlroom-worker sensors` sends
     them); per_sensor: one message per sensor per tick (200 separate sensor processes).
     """
-    if not _have_tmux():
+    if not have_tmux():
         raise RuntimeError("the TUI case needs tmux (apt-get install -y tmux)")
     result: dict[str, Any] = {
         "sensors": sensors,
@@ -121,7 +121,7 @@ async def run_mode(duration: float, *, gateway: bool, sensors: int) -> dict[str,
     try:
         async with (
             _publisher(settings, sensors, gateway) as publisher,
-            _ui(settings, workdir) as ui,
+            tui_in_tmux(settings, workdir) as ui,
         ):
             await _wait_ready(ui, publisher)
             figures = await _measure(ui, duration)
@@ -241,7 +241,8 @@ class UI:
 
 
 @contextlib.asynccontextmanager
-async def _ui(settings: Settings, workdir: Path) -> AsyncIterator[UI]:
+async def tui_in_tmux(settings: Settings, workdir: Path, *args: str) -> AsyncIterator[UI]:
+    """`controlroom ARGS` on the plant, in a tmux session of its own; quit and gone after."""
     session = f"bench_tui_{secrets.token_hex(3)}"
     stats = workdir / "stats.jsonl"
     profile = f"-m cProfile -o {shlex.quote(str(PROFILE))}" if PROFILE else ""
@@ -249,7 +250,7 @@ async def _ui(settings: Settings, workdir: Path) -> AsyncIterator[UI]:
     command = (
         f"cd {shlex.quote(str(REPO))} && exec env {env} {shlex.quote(sys.executable)} "
         f"{profile} -m controlroom.cli --operator bench --log-dir {shlex.quote(str(workdir))} "
-        f"--stats-file {shlex.quote(str(stats))}"
+        f"--stats-file {shlex.quote(str(stats))} {shlex.join(args)}"
     )
     width, height = TERMINAL
     await _tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
@@ -390,7 +391,7 @@ async def _delete_topology(settings: Settings) -> None:
         await connection.close()
 
 
-def _have_tmux() -> bool:
+def have_tmux() -> bool:
     return shutil.which("tmux") is not None
 
 

@@ -29,6 +29,7 @@ from controlroom.config import (
     bell_enabled,
 )
 from controlroom.errors import ConfigError, ControlroomError
+from controlroom.plant.replay import SPEEDS
 from controlroom.up import up
 
 PROG = "controlroom"
@@ -73,6 +74,15 @@ def build_parser() -> Parser:
         help="open the replay of a moment of the stored history: 2026-12-01T03:10Z, "
         "'2026-12-01 03:10' (local time), or a span before now ('15m ago', or --replay=-15m); "
         "l goes live",
+    )
+    parser.add_argument(
+        "--replay-speed",
+        type=int,
+        choices=SPEEDS,
+        default=1,
+        metavar="N",
+        help=f"how fast the replay plays at first: one of {', '.join(map(str, SPEEDS))} "
+        "(times real time; default 1)",
     )
     parser.add_argument("--stats-file", type=Path, help=argparse.SUPPRESS)  # bench/tui.py
     add_arguments(parser)
@@ -128,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             browser_url=browser_url or args.browser_url,
             bell=bell,
             replay_at=replay_at,
+            replay_speed=args.replay_speed,
         ).run()
         return 0
 

@@ -123,12 +123,14 @@ class ControlRoom(App[None]):
         browser_url: str | None = None,
         bell: bool = True,
         replay_at: int | None = None,
+        replay_speed: int = 1,
     ) -> None:
         """stats_path: append a JSON line of rendering counters every second (bench/tui.py).
         handle_signals: on SIGHUP or SIGTERM (terminal closed, process stopped), stop the
         sensors this session started and leave, as quitting with "stop them" would.
         bell: ring the terminal bell for high and critical alarms (`--no-bell`).
-        replay_at: open the replay of that moment (microseconds) at once (`--replay`)."""
+        replay_at: open the replay of that moment (microseconds) at once (`--replay`), at
+        `replay_speed` times real time."""
         super().__init__()
         self.settings = settings
         self.operator = operator or getpass.getuser()
@@ -153,6 +155,7 @@ class ControlRoom(App[None]):
         self._handle_signals = handle_signals
         self.browser_url = browser_url
         self._replay_at = replay_at  # `--replay`: open the replay of that moment at once
+        self.replay_speed = replay_speed
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -379,7 +382,7 @@ class ControlRoom(App[None]):
     def start_replay(self, moment: int) -> None:
         """The control room as it was at `moment`, over the live one until `l`."""
         if self.history is not None:
-            self.push_screen(ReplayScreen(self.history, moment, self.now_us()))
+            self.push_screen(ReplayScreen(self.history, moment, self.now_us(), self.replay_speed))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
