@@ -14,6 +14,9 @@ from controlroom.cli import main
         (["--amqp-url", "http://x"], "must start with amqp://"),
         (["--operator", " "], "--operator needs a name"),
         (["down"], "invalid choice: 'down'"),
+        (["--replay", "yesterday"], "--replay 'yesterday' is not a moment"),
+        (["--replay", "2999-01-01T00:00Z"], "is not in the past"),
+        (["--replay-speed", "7"], "invalid choice: 7"),
     ],
 )
 def test_bad_input_is_one_line(
