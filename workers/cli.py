@@ -35,6 +35,7 @@ SUBCOMMANDS: dict[str, str] = {
     "coordinator": "workers.coordinator",
     "datamanager": "workers.datamanager",
     "bridge": "workers.bridge",
+    "bridge-user": "workers.bridgeuser",
     "plant": "workers.plant",
     "db": "workers.dbcli",
     "broker": "workers.broker",

@@ -40,6 +40,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--bridge-host", default="127.0.0.1", help="bridge address (default 127.0.0.1)"
     )
     parser.add_argument(
+        "--bridge-users-file",
+        type=Path,
+        metavar="FILE",
+        help="the bridge's --users-file (a login; required when --bridge-host is not loopback)",
+    )
+    parser.add_argument(
         "--coordinators", type=int, default=1, help="coordinators to run (default 1)"
     )
     parser.add_argument(
@@ -76,7 +82,18 @@ def plan(args: argparse.Namespace) -> list[Child]:
         children.append(
             Child(
                 "bridge",
-                ["bridge", "--host", args.bridge_host, "--port", str(args.bridge_port)],
+                [
+                    "bridge",
+                    "--host",
+                    args.bridge_host,
+                    "--port",
+                    str(args.bridge_port),
+                    *(
+                        ["--users-file", str(args.bridge_users_file)]
+                        if args.bridge_users_file
+                        else []
+                    ),
+                ],
                 stage=1,
             )
         )

@@ -15,21 +15,22 @@ from tests.bridge.fakes import FakeCoordinator
 from tests.support import Worker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"listening on http://([^/]+)/")
+LISTENING = re.compile(r"listening on (https?)://([^/]+)/")
 
 
 @dataclass
 class RunningBridge:
     worker: Worker
     address: str  # host:port
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}/"
+        return f"{self.scheme}://{self.address}/"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{self.address}/ws"
+        return f"{'wss' if self.scheme == 'https' else 'ws'}://{self.address}/ws"
 
 
 # The `start_bridge` fixture: `await start_bridge(*args)` for a bridge that listens.
@@ -43,14 +44,14 @@ def start_bridge(start_worker: Callable[..., Worker]) -> StartBridge:
     async def start(*args: str) -> RunningBridge:
         worker = start_worker("bridge", *(args if "--port" in args else ("--port", "0", *args)))
 
-        async def listening() -> str | None:
+        async def listening() -> tuple[str, str] | None:
             if not worker.running():
                 raise AssertionError(f"the bridge exited:\n{worker.log_text()}")
             found = LISTENING.search(worker.log_text())
-            return found.group(1) if found else None
+            return (found.group(1), found.group(2)) if found else None
 
-        address = await wait_for(listening, timeout=20, what="the bridge to listen")
-        return RunningBridge(worker, address)
+        scheme, address = await wait_for(listening, timeout=20, what="the bridge to listen")
+        return RunningBridge(worker, address, scheme)
 
     return start
 

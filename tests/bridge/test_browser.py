@@ -27,6 +27,7 @@ from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import FakeCoordinator, sensor_state
 from tests.support import Worker, wait_for
 from workers.bridge.assets import WEB_ROOT
+from workers.bridge.login import hash_password, write_users
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -406,4 +407,31 @@ async def test_page_filters_by_name_and_shows_only_what_is_abnormal(
     # The control: the abnormal view does hide normal sensors (the check above can fail).
     await page.check("#abnormal-only")
     await wait_js(page, f"{SHOWN_CARDS}.length === 3", "three again")
+    assert page.errors == []
+
+
+async def test_the_page_works_after_a_login(
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge, tmp_path: Path
+) -> None:
+    """Off loopback: the page sends a browser without a session to the login form; after a
+    login it is the usual live page, and the cookie never reaches its scripts."""
+    users = tmp_path / "users"
+    write_users(users, {"ann": hash_password("correct horse battery")})
+    await coordinator.announce(sensor_state("after_login"))
+    bridge = await start_bridge("--host", "0.0.0.0", "--users-file", str(users))
+    url = bridge.url.replace("0.0.0.0", "127.0.0.1")
+    first = await page.goto(url)
+    assert first is not None and first.status == 401
+    await page.wait_for_url("**/login")
+    await page.fill("#user", "ann")
+    await page.fill("#password", "not the password")
+    await page.click("button[type=submit]")
+    await wait_js(page, "!document.getElementById('login-error').hidden", "the refusal")
+    assert "Wrong user or password" in await page.inner_text("#login-error")
+    await page.fill("#password", "correct horse battery")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(url)
+    await wait_js(page, "document.querySelectorAll('.card').length === 1", "the sensor's card")
+    await wait_js(page, "document.getElementById('connection').textContent === 'live'", "live")
+    assert await page.evaluate("document.cookie") == ""  # HttpOnly
     assert page.errors == []

@@ -3,8 +3,12 @@
 Serves the page at / and the original Go web client's protocol at /ws, fed by the
 coordinator's events through the shared viewer feed (`controlroom.broker.feed`). Modules:
 `protocol` (the browser's wire format), `view` (known sensors and alarms, over the plant
-picture), `hub` (per-client bounded queues), `access` (Origin and Host), `assets` (the page's
-files, in `web/`), `server` (HTTP and websocket handling).
+picture), `hub` (per-client bounded queues), `access` (Origin and Host), `login` (users,
+sessions, the throttle), `assets` (the page's files, in `web/`), `server` (HTTP and websocket
+handling).
+
+Off loopback the bridge requires a login (`--users-file`) and refuses to start without one
+unless told `--insecure-no-auth`; `--tls-cert`/`--tls-key` serve https and wss.
 """
 
 from __future__ import annotations
@@ -12,15 +16,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import ssl
+from pathlib import Path
 
 from websockets.asyncio.server import serve
 
 from controlroom.config import DEFAULT_BRIDGE_PORT, Settings
 from controlroom.errors import ConfigError
+from controlroom.tls import server_context
 from workers.bridge.access import Access, is_loopback
 from workers.bridge.assets import FETCH_COMMAND, Assets
 from workers.bridge.folding import DEFAULT_MAX_RATE_HZ, MAX_RATE_HZ
 from workers.bridge.hub import Hub
+from workers.bridge.login import DEFAULT_SESSION_HOURS, Auth, Users
 from workers.bridge.server import Bridge, Limits
 from workers.bridge.view import PlantView
 from workers.lifecycle import stop_on_signals
@@ -46,6 +54,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also accept websockets from pages at this origin, e.g. http://example:8080 "
         "(repeatable; the bridge's own origin is always accepted)",
     )
+    login = parser.add_argument_group("login and TLS")
+    login.add_argument(
+        "--users-file",
+        type=Path,
+        metavar="FILE",
+        help="require a login by the users in FILE (made by `controlroom-worker bridge-user "
+        "add`); required when --host is not a loopback address",
+    )
+    login.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="listen on a non-loopback address without a login: anyone who can reach it sees "
+        "the plant",
+    )
+    login.add_argument(
+        "--session-hours",
+        type=float,
+        default=DEFAULT_SESSION_HOURS,
+        metavar="H",
+        help=f"how long a login lasts (default {DEFAULT_SESSION_HOURS:g})",
+    )
+    login.add_argument(
+        "--tls-cert", metavar="PEM", help="serve https and wss with this certificate (chain)"
+    )
+    login.add_argument("--tls-key", metavar="PEM", help="the --tls-cert's key")
     parser.add_argument(
         "--max-clients", type=int, default=1000, help="websocket clients at once (default 1000)"
     )
@@ -102,13 +135,51 @@ def _check(args: argparse.Namespace) -> Access:
         raise ConfigError(f"--max-rate-per-sensor must be between 0.1 and {MAX_RATE_HZ:g} Hz")
     if args.ping_interval <= 0 or args.ping_timeout <= 0:
         raise ConfigError("--ping-interval and --ping-timeout must be positive")
+    if not 0 < args.session_hours <= 24 * 30:
+        raise ConfigError("--session-hours must be more than 0 and at most 720 (30 days)")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    if not is_loopback(args.host) and args.users_file is None and not args.insecure_no_auth:
+        raise ConfigError(
+            f"the bridge will not listen on {args.host} without a login: give --users-file "
+            "FILE (controlroom-worker bridge-user add NAME --users-file FILE), or "
+            "--insecure-no-auth to show the plant to anyone who can reach it"
+        )
     return Access(args.host, args.allow_origin)
+
+
+def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if not args.tls_cert:
+        return None
+    return server_context(args.tls_cert, args.tls_key, "bridge TLS")
+
+
+def _auth(args: argparse.Namespace, secure: bool) -> Auth | None:
+    if args.users_file is None:
+        return None
+    users = Users.load(args.users_file)
+    if not len(users):
+        raise ConfigError(
+            f"users file {str(args.users_file)!r} has no users: add one with "
+            "`controlroom-worker bridge-user add NAME`"
+        )
+    return Auth(users, session_ttl_s=args.session_hours * 3600, secure=secure)
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     access = _check(args)
-    if not is_loopback(args.host):
-        log.warning("listening on %s: the plant is visible to this network", args.host)
+    tls = _tls(args)
+    auth = _auth(args, secure=tls is not None)
+    if auth is None and not is_loopback(args.host):
+        log.warning(
+            "listening on %s without a login (--insecure-no-auth): the plant is visible to "
+            "anyone on this network",
+            args.host,
+        )
+    elif auth is not None and not is_loopback(args.host):
+        log.info("listening on %s: a login is required (%d users)", args.host, len(auth.users))
+        if tls is None:
+            log.warning("no --tls-cert: passwords and the session cookie travel unencrypted")
     if log.getEffectiveLevel() > logging.DEBUG:
         # websockets logs every plain HTTP response at INFO; the bridge logs what matters.
         logging.getLogger("websockets").setLevel(logging.WARNING)
@@ -122,6 +193,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         access=access,
         assets=assets,
         limits=Limits(max_clients=args.max_clients, max_rate_per_sensor=args.max_rate_per_sensor),
+        auth=auth,
     )
     feed = bridge.feed
     await feed.start()
@@ -138,6 +210,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             ping_interval=args.ping_interval,
             ping_timeout=args.ping_timeout,
             close_timeout=2,
+            ssl=tls,
         )
     except OSError as error:
         await feed.close()
@@ -147,7 +220,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
     port = server.sockets[0].getsockname()[1] if server.sockets else args.port
     host = f"[{args.host}]" if ":" in args.host else args.host
-    log.info("listening on http://%s:%d/ (plant %s)", host, port, settings.plant)
+    scheme = "https" if tls else "http"
+    log.info("listening on %s://%s:%d/ (plant %s)", scheme, host, port, settings.plant)
     if not assets.canvasjs_present():
         log.warning("CanvasJS is missing: the page will show no charts; run %s", FETCH_COMMAND)
 

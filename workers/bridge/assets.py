@@ -34,6 +34,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "/numbers.js": ("numbers.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/login": ("login.html", "text/html; charset=utf-8"),
+    "/login.js": ("login.js", "text/javascript; charset=utf-8"),
     "/" + VENDOR_CANVASJS: (VENDOR_CANVASJS, "text/javascript; charset=utf-8"),
 }
 

@@ -3,6 +3,11 @@
 Each connection has a reader (the client's messages, rate-limited and validated) and a sender
 (draining that client's queue). They share nothing with other clients, so a slow, stalled or
 hostile client costs only itself; keepalive pings drop clients that have vanished.
+
+With a login (`workers.bridge.login`, required off loopback), every path but the login page and
+its files needs a session: `/`, `/ws` and `/history` are refused with 401 without one, and
+`/healthz` says only whether the bridge is healthy (`{"ok": true}`, or 503), so a load balancer
+or a monitor without a login can still probe it while the plant's figures stay behind the login.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import contextlib
 import http
 import logging
 import time
+import weakref
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -33,12 +39,17 @@ from workers.bridge.access import Access
 from workers.bridge.assets import Assets, response, text_response
 from workers.bridge.folding import DEFAULT_MAX_RATE_HZ, Folding
 from workers.bridge.hub import Client, Hub, QueueOverflow
+from workers.bridge.login import Auth, Session
 from workers.bridge.view import PlantView
 
 log = logging.getLogger(__name__)
 
 WS_PATH = "/ws"
 HEALTH_PATH = "/healthz"
+LOGIN_PATH = "/login"
+LOGOUT_PATH = "/logout"
+# What a browser without a session may fetch: the login page and what it is made of.
+PUBLIC_PATHS = frozenset({LOGIN_PATH, "/login.js", "/style.css", "/favicon.ico"})
 # Each chart's recent history, for a page that just opened: JSON, from PostgreSQL.
 HISTORY_PATH = "/history"
 HISTORY_WINDOW_S = 120  # as long as a chart on the page shows
@@ -90,8 +101,16 @@ class Bridge:
         access: Access,
         assets: Assets,
         limits: Limits,
+        auth: Auth | None = None,
     ) -> None:
         self.plant = settings.plant
+        self.auth = auth
+        # The session each websocket was let in with (checked again while it is open).
+        self._ws_sessions: weakref.WeakKeyDictionary[ServerConnection, tuple[str, Session]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._ws_tokens: dict[ServerConnection, str] = {}  # open websockets' sessions
+        self._closing: set[asyncio.Task[None]] = set()
         self.hub = hub
         self.view = view
         self.access = access
@@ -148,6 +167,12 @@ class Bridge:
         if refusal is not None:
             log.warning("refused %s %s: %s", _peer(connection), path[:80], refusal)
             return text_response(http.HTTPStatus.FORBIDDEN, refusal + "\n")
+        if self.auth is not None:
+            gate = self._gate(self.auth, connection, request, path)
+            if gate is not None:
+                return gate
+        elif path in (LOGIN_PATH, LOGOUT_PATH):
+            return redirect("/")  # no login here (loopback): the page is open
         if path == WS_PATH:
             if len(self.hub.clients) >= self.limits.max_clients:
                 log.warning(
@@ -164,6 +189,74 @@ class Bridge:
         except MultipleValuesError:
             etag = None
         return self.assets.respond(path, etag)
+
+    # --- the login ---------------------------------------------------------------------------
+
+    def _gate(
+        self, auth: Auth, connection: ServerConnection, request: Request, path: str
+    ) -> Response | Awaitable[Response] | None:
+        """The login's answer to a request, or None to serve it as without one."""
+        if path == LOGIN_PATH and request.headers.get("Authorization") is not None:
+            return self._login(auth, connection, request)
+        if path == LOGOUT_PATH:
+            found = auth.session(request.headers.get("Cookie"))
+            if found is not None:
+                auth.sessions.end(found[0])
+                log.info("%s logged out (%s)", found[1].user, _peer(connection))
+                for ws, token in list(self._ws_tokens.items()):
+                    if token == found[0]:  # its websockets go with it
+                        closing = asyncio.get_running_loop().create_task(self._end_session(ws))
+                        self._closing.add(closing)
+                        closing.add_done_callback(self._closing.discard)
+            answer = redirect(LOGIN_PATH)
+            answer.headers["Set-Cookie"] = auth.cleared_cookie()
+            return answer
+        if path in PUBLIC_PATHS:
+            return None
+        found = auth.session(request.headers.get("Cookie"))
+        if found is not None:
+            if path == WS_PATH:
+                self._ws_sessions[connection] = found
+            return None
+        if path == HEALTH_PATH:  # healthy or not, and nothing else
+            ok = bool(self.feed.connected)
+            status = http.HTTPStatus.OK if ok else http.HTTPStatus.SERVICE_UNAVAILABLE
+            return response(status, orjson.dumps({"ok": ok}), "application/json")
+        if path in (WS_PATH, HISTORY_PATH):
+            return text_response(http.HTTPStatus.UNAUTHORIZED, "log in first (/login)\n")
+        answer = text_response(http.HTTPStatus.UNAUTHORIZED, "log in first: /login\n")
+        answer.headers["Refresh"] = f"0; url={LOGIN_PATH}"
+        return answer
+
+    async def _login(self, auth: Auth, connection: ServerConnection, request: Request) -> Response:
+        client = _peer_host(connection)
+        outcome = await auth.attempt(client, request.headers.get("Authorization"))
+        if outcome.token is not None:
+            session = auth.sessions.get(outcome.token)
+            log.info("%s logged in (%s)", session.user if session else "?", _peer(connection))
+            answer = response(http.HTTPStatus.OK, b'{"ok":true}', "application/json")
+            answer.headers["Set-Cookie"] = auth.cookie(outcome.token)
+            return answer
+        log.warning("login refused for %s: %s", _peer(connection), outcome.reason)
+        body = orjson.dumps({"ok": False, "error": outcome.reason})
+        if outcome.retry_after_s > 0:
+            answer = response(http.HTTPStatus.TOO_MANY_REQUESTS, body, "application/json")
+            answer.headers["Retry-After"] = str(max(1, round(outcome.retry_after_s)))
+            return answer
+        return response(http.HTTPStatus.UNAUTHORIZED, body, "application/json")
+
+    async def _watch_session(self, ws: ServerConnection, token: str) -> None:
+        """Close the websocket once its session has expired (a logout closes it at once)."""
+        assert self.auth is not None
+        sessions = self.auth.sessions
+        session = sessions.get(token)
+        if session is not None:  # a session's expiry is fixed when it is made
+            await asyncio.sleep(sessions.left_s(session))
+        await self._end_session(ws)
+
+    async def _end_session(self, ws: ServerConnection) -> None:
+        log.info("closing client %s: its session ended", _peer(ws))
+        await ws.close(protocol.CLOSE_POLICY_VIOLATION, "session ended: log in again")
 
     async def recent_history(self) -> Response:
         """Each sensor's readings of the last HISTORY_WINDOW_S: [[ms since 1970, value], ...]."""
@@ -197,15 +290,26 @@ class Bridge:
 
     async def handle(self, ws: ServerConnection) -> None:
         client = self.hub.join(_peer(ws))
-        log.info("client %s connected (%d clients)", client.peer, len(self.hub.clients))
+        found = self._ws_sessions.pop(ws, None)
+        who = f" as {found[1].user}" if found else ""
+        log.info("client %s connected%s (%d clients)", client.peer, who, len(self.hub.clients))
         sending = asyncio.create_task(self._send(ws, client), name=f"send {client.peer}")
+        watching = None
+        if found:
+            self._ws_tokens[ws] = found[0]
+            watching = asyncio.create_task(
+                self._watch_session(ws, found[0]), name=f"session {client.peer}"
+            )
         try:
             await self._receive(ws, client)
         finally:
             self.hub.leave(client)
-            sending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sending
+            self._ws_tokens.pop(ws, None)
+            for task in (sending, watching):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             log.info(
                 "client %s left (%s): %d messages sent, %d readings dropped",
                 client.peer,
@@ -296,6 +400,20 @@ def _single(headers: Headers, name: str) -> str | None:
     if len(values) > 1:
         raise MultipleValuesError(name)
     return values[0] if values else None
+
+
+def redirect(location: str) -> Response:
+    answer = text_response(http.HTTPStatus.SEE_OTHER, f"see {location}\n")
+    answer.headers["Location"] = location
+    return answer
+
+
+def _peer_host(connection: ServerConnection) -> str:
+    """The client's address without its port: what the login's throttle counts by."""
+    address = connection.remote_address
+    if isinstance(address, tuple) and address:
+        return str(address[0])
+    return str(address)
 
 
 def _peer(connection: ServerConnection) -> str:

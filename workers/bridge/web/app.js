@@ -614,6 +614,10 @@
       if (handler) handler(message.data);
     };
     socket.onclose = (event) => {
+      if (event.code === 1008 && event.reason.startsWith("session ended")) {
+        location.assign("/login"); // the login expired or was logged out: log in again
+        return;
+      }
       const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
       attempt += 1;
       const until = Date.now() + delay;
