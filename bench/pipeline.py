@@ -82,7 +82,7 @@ class Gateway:
         return f"{self.prefix}-{1:0{len(str(self.size))}d}"
 
 
-# What the single-node baseline's figures are shown as beside the cluster's.
+# The baseline's figures shown beside a run's (one node beside the cluster, plain beside TLS).
 COMPARED = (
     "readings_per_s",
     "commit_p99_ms",
@@ -91,6 +91,22 @@ COMPARED = (
     "cpu_share_with_servers",
     "machine_busy_share",
 )
+
+
+def beside(
+    result: dict[str, Any],
+    baseline: dict[str, Any],
+    name: str,
+    keys: tuple[str, ...] = COMPARED,
+) -> dict[str, Any]:
+    """The baseline's figures under `name` in the result, and the throughput as a ratio of it
+    (`readings_per_s/NAME`): both runs of one invocation, so the machine's noise is shared."""
+    result[name] = {key: baseline.get(key) for key in keys}
+    if baseline.get("readings_per_s"):
+        result[f"readings_per_s/{name}"] = round(
+            result["readings_per_s"] / baseline["readings_per_s"], 3
+        )
+    return result
 
 
 async def run_on_cluster(load: Load) -> dict[str, Any]:
@@ -109,12 +125,7 @@ async def run_on_cluster(load: Load) -> dict[str, Any]:
     finally:
         if not borrowed:
             await cluster.stop()
-    result["single_node"] = {key: single.get(key) for key in COMPARED}
-    if single.get("readings_per_s"):
-        result["readings_per_s/single_node"] = round(
-            result["readings_per_s"] / single["readings_per_s"], 3
-        )
-    return result
+    return beside(result, single, "single_node")
 
 
 TLS_NODE_PREFIX = "crbench"  # crbench1@localhost, apart from the cluster's and the tests' nodes
@@ -134,11 +145,7 @@ async def run_with_tls(load: Load) -> dict[str, Any]:
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     result["tls"] = True
-    result["without_tls"] = {key: plain.get(key) for key in (*COMPARED, "processes")}
-    if plain.get("readings_per_s"):
-        result["readings_per_s/without_tls"] = round(
-            result["readings_per_s"] / plain["readings_per_s"], 3
-        )
+    beside(result, plain, "without_tls", (*COMPARED, "processes"))
     result["cpu_ms_per_1k_readings"] = {
         name: {
             "tls": figures.get("cpu_ms_per_1k_readings"),

@@ -81,7 +81,7 @@ FROM sensor s
 CROSS JOIN LATERAL (
     SELECT {_EPOCH_US.format(col="taken_on")} AS at_us, value
     FROM sensor_reading
-    WHERE sensor_id = s.id AND taken_on >= $2
+    WHERE sensor_id = s.id AND taken_on >= $2 AND ($3::timestamptz IS NULL OR taken_on <= $3)
     ORDER BY taken_on DESC
     LIMIT $1
 ) r
@@ -167,11 +167,13 @@ async def known_sensors(connection: asyncpg.Connection) -> list[SensorInfo]:
 
 
 async def recent_readings(
-    connection: asyncpg.Connection, per_sensor: int, since_us: int
+    connection: asyncpg.Connection, per_sensor: int, since_us: int, until_us: int | None = None
 ) -> dict[str, list[tuple[int, float]]]:
-    """Each sensor's last `per_sensor` readings since `since_us`, oldest first."""
+    """Each sensor's last `per_sensor` readings since `since_us` (and up to `until_us`, for a
+    replay), oldest first."""
+    until = None if until_us is None else us_to_datetime(until_us)
     rows = await connection.fetch(
-        _RECENT, per_sensor, us_to_datetime(since_us), timeout=QUERY_TIMEOUT_S
+        _RECENT, per_sensor, us_to_datetime(since_us), until, timeout=QUERY_TIMEOUT_S
     )
     found: dict[str, list[tuple[int, float]]] = {}
     for row in rows:

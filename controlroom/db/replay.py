@@ -1,5 +1,6 @@
 """What a replay reads: the stored readings of a stretch of time in the order they were taken,
-the alarms that something happened to in it, and each sensor's last readings before a moment.
+and the alarms that something happened to in it (each sensor's last readings before a moment
+are `history.recent_readings` up to it).
 
 Readings come by time across every sensor (the readings' BRIN index on `taken_on` narrows the
 scan to the blocks of that stretch, in each day's partition), in columns, so a replay of 1,000
@@ -42,18 +43,6 @@ WHERE a.raised_at <= $1
   AND (a.cleared_at IS NULL OR a.cleared_at > $1 OR a.acked_at IS NULL OR a.acked_at > $1)
 ORDER BY a.raised_at DESC
 LIMIT $2
-"""
-
-_BEFORE = f"""
-SELECT s.name, r.at_us, r.value
-FROM sensor s
-CROSS JOIN LATERAL (
-    SELECT {_EPOCH_US.format(col="taken_on")} AS at_us, value
-    FROM sensor_reading
-    WHERE sensor_id = s.id AND taken_on > $2 AND taken_on <= $3
-    ORDER BY taken_on DESC
-    LIMIT $1
-) r
 """
 
 # Per sensor, through its primary key (sensor_id, taken_on) in each partition: a min() or
@@ -109,25 +98,6 @@ async def alarms_open_at(
     """The alarms open at `at_us`, as stored now (`open_as_of` makes them as they were)."""
     rows = await connection.fetch(_OPEN_AT, us_to_datetime(at_us), limit, timeout=QUERY_TIMEOUT_S)
     return [_alarm(row) for row in rows]
-
-
-async def readings_before(
-    connection: asyncpg.Connection, per_sensor: int, since_us: int, until_us: int
-) -> dict[str, list[tuple[int, float]]]:
-    """Each sensor's last `per_sensor` readings in (since, until], oldest first."""
-    rows = await connection.fetch(
-        _BEFORE,
-        per_sensor,
-        us_to_datetime(since_us),
-        us_to_datetime(until_us),
-        timeout=QUERY_TIMEOUT_S,
-    )
-    found: dict[str, list[tuple[int, float]]] = {}
-    for row in rows:
-        found.setdefault(row["name"], []).append((row["at_us"], row["value"]))
-    for points in found.values():
-        points.reverse()
-    return found
 
 
 async def stored_span(connection: asyncpg.Connection) -> tuple[int, int] | None:

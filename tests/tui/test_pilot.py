@@ -38,6 +38,11 @@ from tests.support import Worker, until, wait_for
 
 OPERATOR = "pilot-test"
 SIZE = (110, 32)
+# A sensor beyond its safe range from its first reading: it raises a HIGH alarm at once.
+HOT_PROBE = (
+    "sensor", "--name", "hot_probe", "--min", "10", "--max", "11", "--step", "0.1",
+    "--freq", "5", "--unit", "C", "--safe-min", "0", "--safe-max", "5",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -119,10 +124,7 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored_and_seen_by_othe
     db: asyncpg.Connection,
     tmp_path: Path,
 ) -> None:
-    start_worker(
-        "sensor", "--name", "hot_probe", "--min", "10", "--max", "11", "--step", "0.1",
-        "--freq", "5", "--unit", "C", "--safe-min", "0", "--safe-max", "5",
-    )  # fmt: skip
+    start_worker(*HOT_PROBE)
     said: list[Message] = []
     # Another viewer (as a second control room or the bridge would be) on the same plant.
     heard: list[Alarm] = []

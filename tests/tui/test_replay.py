@@ -22,9 +22,9 @@ from controlroom.tui.messages import AckRequested
 from controlroom.tui.model import PlantModel
 from controlroom.tui.replay.replay_screen import ReplayScreen
 from tests.support import Worker, until, wait_for
-from tests.tui.test_pilot import OPERATOR, SIZE, row_state, select
+from tests.tui.test_pilot import HOT_PROBE, OPERATOR, SIZE, row_state, select
 
-SENSOR = "hot_probe"
+SENSOR = HOT_PROBE[2]
 
 
 @pytest.fixture
@@ -49,10 +49,7 @@ async def test_a_recorded_incident_replays_as_it_was_live(
     db: asyncpg.Connection,
     tmp_path: Path,
 ) -> None:
-    start_worker(
-        "sensor", "--name", SENSOR, "--min", "10", "--max", "11", "--step", "0.1",
-        "--freq", "5", "--unit", "C", "--safe-min", "0", "--safe-max", "5",
-    )  # fmt: skip
+    start_worker(*HOT_PROBE)
     said: list[object] = []
     app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
     async with app.run_test(size=SIZE, message_hook=said.append) as pilot:

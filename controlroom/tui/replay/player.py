@@ -14,14 +14,8 @@ from __future__ import annotations
 
 import bisect
 
-from controlroom.db.history import History
-from controlroom.db.replay import (
-    Readings,
-    alarms_between,
-    alarms_open_at,
-    readings_before,
-    readings_between,
-)
+from controlroom.db.history import History, recent_readings
+from controlroom.db.replay import Readings, alarms_between, alarms_open_at, readings_between
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame
 from controlroom.plant.replay import (
@@ -57,7 +51,7 @@ class ReplayPlayer:
         at = self.clock.position_us
         sensors = await self.history.sensors()
         recent = await self.history.run(
-            lambda c: readings_before(c, PER_SENSOR, at - BEFORE_S * 1_000_000, at)
+            lambda c: recent_readings(c, PER_SENSOR, at - BEFORE_S * 1_000_000, at)
         )
         stored = await self.history.run(lambda c: alarms_open_at(c, at))
         model = self.model
