@@ -41,6 +41,7 @@ SUBCOMMANDS: dict[str, str] = {
     "broker": "workers.broker",
     "audit": "workers.audit",
     "export": "workers.export",
+    "scenario": "workers.scenario",
 }
 
 

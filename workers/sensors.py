@@ -1,7 +1,9 @@
 """`controlroom-worker sensors`: many simulated sensors in one process, one frame per tick.
 
 `--preset plant` runs the reference plant's six sensors; `--count K --freq F` runs K synthetic
-sensors (for scale). The process is a gateway: one source, one queue, one message per tick.
+sensors (for scale); `--scenario NAME` a scenario's sensors with their faults (one process, so
+one clock for the whole incident). The process is a gateway: one source, one queue, one message
+per tick.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from controlroom.errors import ConfigError, InvalidMessage
 from controlroom.plant.sensors import SensorInfo
 from controlroom.simulation.faults import Fault
 from controlroom.simulation.presets import PRESETS, preset_source
+from controlroom.simulation.scenario import load
 from controlroom.simulation.sensor import (
     SimulatedSensor,
     add_fault_flags,
@@ -26,7 +29,10 @@ from workers.gateway import Gateway
 from workers.lifecycle import stop_on_signals
 from workers.sensor import add_buffer_argument, check_buffer
 
-HELP = "many simulated sensors in one process (a gateway): a preset plant or K synthetic ones"
+HELP = (
+    "many simulated sensors in one process (a gateway): a preset plant, K synthetic ones, or a "
+    "scenario's"
+)
 MAX_COUNT = 100_000
 
 
@@ -34,6 +40,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--preset", choices=sorted(PRESETS), help="a named set of sensors")
     which.add_argument("--count", type=int, help="number of synthetic sensors")
+    which.add_argument(
+        "--scenario",
+        metavar="FILE|NAME",
+        help="a scenario's sensors and faults (`scenario run` plays one and stops it in time)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="with --scenario: its clock this many times faster (default 1)",
+    )
     parser.add_argument("--freq", type=float, default=1.0, help="readings per second per sensor")
     parser.add_argument("--prefix", default="synthetic", help="synthetic sensor name prefix")
     parser.add_argument("--min", type=float, default=0.0, help="synthetic lowest value")
@@ -72,6 +89,9 @@ def _sensors_from(args: argparse.Namespace) -> tuple[str, list[SimulatedSensor]]
     check_buffer(args)
     if args.preset:
         return args.source or preset_source(args.preset), list(PRESETS[args.preset])
+    if args.scenario:
+        scenario = load(args.scenario).scaled(args.speed)
+        return args.source or scenario.source, list(scenario.sensors)
     if not 1 <= args.count <= MAX_COUNT:
         raise ConfigError(f"--count must be between 1 and {MAX_COUNT:,}, not {args.count}")
     check_walk(args.min, args.max, args.step, args.freq)
