@@ -1,23 +1,29 @@
 """TLS end to end: the plant over TLS to a broker node and a PostgreSQL instance of the test's
-own (certificates by trustme), the audit clean; a wrong CA, a host name the certificate does not
-name, or a connection without TLS is refused with one line and exit status 2."""
+own (certificates by trustme), the bridge's /history, the audit clean and an export; a wrong CA,
+a host name the certificate does not name, or a connection without TLS is refused with one line
+and exit status 2."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
+import orjson
 import pytest
 
 from controlroom.config import Settings
 from controlroom.db import connect
 from devsupport.tlsservices import TlsServices
+from tests.bridge.conftest import LISTENING
 from tests.faults.harness import Plant
-from tests.support import Worker
+from tests.support import Worker, until
 
 
 async def test_the_plant_runs_over_tls_to_both_and_audits_clean(
-    settings: Settings, tls: TlsServices, start_worker: Callable[..., Worker]
+    settings: Settings, tls: TlsServices, start_worker: Callable[..., Worker], tmp_path: Path
 ) -> None:
     plant = Plant(settings, start_worker)
     try:
@@ -39,12 +45,37 @@ async def test_the_plant_runs_over_tls_to_both_and_audits_clean(
         assert len(ours) >= 4, listed  # the sensor, the gateway, the coordinator, the datamanager
         assert all("\ttrue\t" in line and "controlroom test CA" in line for line in ours), listed
 
+        # The bridge's /history reads over TLS too (and hears the events over it).
+        bridge = start_worker("bridge", "--port", "0", log_name="bridge")
+        address = await until(lambda: _listening(bridge), "the bridge to listen", timeout=20)
+        history = await asyncio.to_thread(_fetch, f"http://{address}/history")
+        assert "s1" in orjson.loads(history)["sensors"]
+
         await plant.ends_clean(load)
         audit = start_worker("audit", log_name="audit")
         assert await audit.wait(60) == 0, audit.log_text()
         assert "clean" in audit.log_text(), audit.log_text()
+        out = tmp_path / "s1.csv"
+        export = start_worker(
+            "export", "--sensor", "s1", "--since", "1h", "--format", "csv", "--out", str(out),
+            log_name="export",
+        )  # fmt: skip
+        assert await export.wait(60) == 0, export.log_text()
+        assert len(out.read_text().splitlines()) > 100
     finally:
         await plant.close()
+
+
+def _listening(bridge: Worker) -> str | None:
+    assert bridge.running(), bridge.log_text()
+    found = LISTENING.search(bridge.log_text())
+    return found.group(2) if found else None
+
+
+def _fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        body: bytes = answer.read()
+        return body
 
 
 def refusals(tls: TlsServices) -> dict[str, tuple[list[str], str]]:
