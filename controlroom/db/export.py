@@ -92,7 +92,22 @@ async def export_csv(
     connection: asyncpg.Connection, job: ExportPlan, out: BinaryIO, progress: Progress
 ) -> int:
     """Write the CSV file; returns the rows written (the header not counted)."""
-    out.write((",".join(COLUMNS[job.resolution]) + "\n").encode())
+    query = _select(job.resolution, iso=True)
+    queries = [(query, (name, sensor_id, job.since, job.until)) for name, sensor_id in job.sensors]
+    return await copy_csv(connection, COLUMNS[job.resolution], queries, out, progress)
+
+
+async def copy_csv(
+    connection: asyncpg.Connection,
+    columns: Sequence[str],
+    queries: Sequence[tuple[str, Sequence[object]]],
+    out: BinaryIO,
+    progress: Progress = lambda _: None,
+) -> int:
+    """The one CSV writer: a header row of `columns`, then each (query, arguments)'s rows as
+    PostgreSQL formats them (`COPY (SELECT ...) TO STDOUT`); returns the rows written. Times
+    should be selected with `iso_time` (ISO 8601 in UTC, as a spreadsheet reads them)."""
+    out.write((",".join(columns) + "\n").encode())
     written = 0
 
     async def take(chunk: bytes) -> None:
@@ -101,12 +116,14 @@ async def export_csv(
         written += chunk.count(b"\n")
         progress(written)
 
-    query = _select(job.resolution, iso=True)
-    for name, sensor_id in job.sensors:
-        await connection.copy_from_query(
-            query, name, sensor_id, job.since, job.until, output=take, format="csv"
-        )
+    for query, args in queries:
+        await connection.copy_from_query(query, *args, output=take, format="csv")
     return written
+
+
+def iso_time(column: str) -> str:
+    """SQL for a timestamptz column as ISO 8601 in UTC with the zone (`Z`)."""
+    return _ISO.format(col=column)
 
 
 async def export_parquet(

@@ -43,6 +43,8 @@ from controlroom.tui.dialogs.choice import ChoiceDialog
 from controlroom.tui.dialogs.help import HelpScreen
 from controlroom.tui.footer.plant_footer import PlantFooter
 from controlroom.tui.header.status_header import StatusHeader
+from controlroom.tui.history.action_log import ActionLogScreen
+from controlroom.tui.history.alarm_history import AlarmHistoryScreen
 from controlroom.tui.messages import (
     AckRequested,
     BrokerChanged,
@@ -82,6 +84,8 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "silence",
         "kpi",
         "replay",
+        "alarm_history",
+        "action_log",
     }
 )
 
@@ -102,8 +106,10 @@ class ControlRoom(App[None]):
         Binding("enter", "detail", "Detail"),
         Binding("a", "ack", "Ack"),
         Binding("b", "silence", "Silence"),
+        Binding("h", "alarm_history", "History"),
+        Binding("l", "action_log", "Log", show=False),
         Binding("k", "kpi", "KPI"),
-        Binding("p", "pause", "Pause"),
+        Binding("p", "pause", "Pause", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("question_mark", "help", "Help"),
         Binding("r", "replay", "Replay"),
@@ -139,7 +145,7 @@ class ControlRoom(App[None]):
         self.live = live
         self._clock = clock or (lambda: datetime.now().astimezone())
         self.history: History | None = History(settings.for_history()) if live else None
-        self.export_dir = Path.cwd()  # where the detail screen's `s` writes its CSV files
+        self.export_dir = Path.cwd()  # where `s` writes CSV files (detail, history, log)
         self.feed = ViewerFeed(settings, "viewer", self._on_event, self._broker_state)
         self._twin_pairs: set[tuple[str, ...]] = set()  # the twin runs told of in a notice
         # Held, not queried: timers may fire while the screen is being taken down.
@@ -362,9 +368,17 @@ class ControlRoom(App[None]):
         yield SystemCommand("Silence the bell", "Until a new alarm", self.action_silence)
         yield SystemCommand("Pause / resume", "Freeze the live view", self.action_pause)
         yield SystemCommand("Filter sensors", "By name", self.action_filter)
+        yield SystemCommand("Alarm history", "Search stored alarms", self.action_alarm_history)
+        yield SystemCommand("Action log", "Who did what, when", self.action_action_log)
         yield SystemCommand("Alarm performance", "ISA-18.2 figures (KPI)", self.action_kpi)
         yield SystemCommand("Replay", "The plant as it was at a moment", self.action_replay)
         yield SystemCommand("Control room help", "Every key", self.action_help)
+
+    def action_alarm_history(self) -> None:
+        self.push_screen(AlarmHistoryScreen(self.history, self.now_us, self.export_dir))
+
+    def action_action_log(self) -> None:
+        self.push_screen(ActionLogScreen(self.history, self.now_us, self.export_dir))
 
     def action_kpi(self) -> None:
         self.push_screen(KpiScreen(self.history, self.now_us))

@@ -9,12 +9,10 @@ reads (raw readings or a rollup, controlroom.db.history.pick_resolution).
 
 from __future__ import annotations
 
-import asyncio
-import io
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 import asyncpg
 from rich.text import Text
@@ -31,6 +29,7 @@ from controlroom.plant.alarms import Alarm
 from controlroom.plant.numbers import format_number
 from controlroom.tui.detail.history_chart import WINDOWS, ChartData, HistoryChart, Window
 from controlroom.tui.model import PlantModel
+from controlroom.tui.saving import csv_path, save_csv
 from controlroom.tui.states import format_range, state_label, state_style
 
 REDRAW_S = 1.0
@@ -110,20 +109,18 @@ class DetailScreen(Screen[None]):
         resolution = pick_resolution(
             timedelta(seconds=window.seconds), view.info.period_s if view else 1.0
         )
-        buffer = io.BytesIO()
 
-        async def write(connection: asyncpg.Connection) -> int:
+        async def write(connection: asyncpg.Connection, out: BinaryIO) -> int:
             job = await plan(
                 connection, [self.sensor], us_to_datetime(since), us_to_datetime(until), resolution
             )
-            return await export_csv(connection, job, buffer, lambda _: None)
+            return await export_csv(connection, job, out, lambda _: None)
 
-        stamp = us_to_datetime(until).strftime("%Y%m%dT%H%M%SZ")
-        label = window.label.replace(" ", "")
-        path = self._save_to / f"{self.sensor}_{label}_{resolution.value}_{stamp}.csv"
+        path = csv_path(
+            self._save_to, until, self.sensor, window.label.replace(" ", ""), resolution.value
+        )
         try:
-            rows = await self._history.run(write)
-            await asyncio.to_thread(path.write_bytes, buffer.getvalue())
+            rows = await save_csv(self._history, path, write)
         except (ControlroomError, OSError) as error:
             status.set_class(True, "-error")
             status.update(f"could not save the window: {error}")

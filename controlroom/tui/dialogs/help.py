@@ -20,6 +20,9 @@ HELP = """\
   a               acknowledge the selected alarm, or the
                   selected sensor's alarm
   b               silence the bell (a newer alarm rings again)
+  h               alarm history: filter by sensor, priority, state,
+                  time, text; s saves the rows as CSV
+  l               action log: who did what, when; s saves CSV
   k               alarm performance (ISA-18.2): rate, flood,
                   chattering, stale, most frequent
   p               pause / resume the view (alarms stay live)
@@ -35,8 +38,12 @@ HELP = """\
   l, escape       live again
 
 [b]Detail screen[/b]
-  1 2 3 4         window: 1 min, 15 min, 1 h, 24 h
+  1 … 7           window: 1 min, 15 min, 1 h, 24 h, 7 d, 30 d, 1 y
+  s               save the window as CSV
   escape          back
+
+[b]History, log[/b]  tab: filters ⇄ list; s: save CSV; f5: query
+  again; escape: back
 
 [b]States[/b]  ● NORMAL  ▲ HIGH  ▼ LOW  ◌ STALE  ✕ OFFLINE
   STALE: silent for 3 periods. OFFLINE: said goodbye or stopped.
