@@ -110,7 +110,7 @@ class ControlRoom(App[None]):
         Binding("l", "action_log", "Log", show=False),
         Binding("k", "kpi", "KPI"),
         Binding("p", "pause", "Pause", show=False),
-        Binding("slash", "filter", "Filter"),
+        Binding("slash", "filter", "Filter", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("r", "replay", "Replay"),
         Binding("q", "quit_room", "Quit"),
