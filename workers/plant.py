@@ -46,6 +46,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="the bridge's --users-file (a login; required when --bridge-host is not loopback)",
     )
     parser.add_argument(
+        "--bridge-insecure-no-auth",
+        action="store_true",
+        help="the bridge's --insecure-no-auth: off loopback without a login",
+    )
+    parser.add_argument(
         "--coordinators", type=int, default=1, help="coordinators to run (default 1)"
     )
     parser.add_argument(
@@ -93,6 +98,7 @@ def plan(args: argparse.Namespace) -> list[Child]:
                         if args.bridge_users_file
                         else []
                     ),
+                    *(["--insecure-no-auth"] if args.bridge_insecure_no_auth else []),
                 ],
                 stage=1,
             )
@@ -154,6 +160,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.coordinators < 1 or args.datamanagers < 1:
         raise ConfigError("--coordinators and --datamanagers must be at least 1")
     check_bridge_port(args.bridge_port)
+    if not args.no_bridge and not (args.bridge_users_file or args.bridge_insecure_no_auth):
+        _check_bridge_login(args.bridge_host)
     await ensure_database(settings)
     await migrate(settings)
     supervisor = Supervisor(settings, plan(args), args.log_dir)
@@ -165,6 +173,21 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             status = await supervisor.run(stopping)
             watching.cancel()
         return status
+
+
+def _check_bridge_login(host: str) -> None:
+    """Off loopback the bridge refuses to start without a login, again at every restart: the
+    supervisor says it once, at its own start."""
+    if importlib.util.find_spec("workers.bridge") is None:
+        return
+    from workers.bridge.access import is_loopback  # the bridge is optional: imported if there
+
+    if not is_loopback(host):
+        raise ConfigError(
+            f"the bridge will not listen on {host} without a login: give --bridge-users-file "
+            "FILE (controlroom-worker bridge-user add NAME --users-file FILE), or "
+            "--bridge-insecure-no-auth"
+        )
 
 
 async def _stop_when_orphaned(stopping: asyncio.Event) -> None:

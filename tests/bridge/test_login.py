@@ -116,6 +116,15 @@ async def test_off_loopback_without_a_login_it_refuses_to_start(
     assert "--insecure-no-auth" in lines[0]
 
 
+async def test_the_supervisor_says_so_once_instead_of_restarting_a_refused_bridge(
+    start_worker: Callable[..., Worker],
+) -> None:
+    plant = start_worker("plant", "--bridge-host", "0.0.0.0", "--no-sensors", log_name="plant")
+    assert await plant.wait(20) == 2
+    lines = plant.log_text().strip().splitlines()
+    assert len(lines) == 1 and "give --bridge-users-file FILE" in lines[0], lines
+
+
 async def test_insecure_no_auth_is_heard_and_said(
     start_bridge: StartBridge, coordinator: FakeCoordinator
 ) -> None:
