@@ -34,7 +34,7 @@ async def test_the_plant_runs_over_tls_to_both_and_audits_clean(
             "SELECT a.application_name, s.ssl, s.version FROM pg_stat_ssl s "
             "JOIN pg_stat_activity a USING (pid) WHERE a.application_name LIKE 'controlroom (%'"
         )
-        assert len(rows) >= 3, rows  # the datamanager's two writers and the test's own
+        assert len(rows) >= 2, rows  # the datamanager (its writers) and the test's own
         assert all(row["ssl"] and row["version"] in ("TLSv1.2", "TLSv1.3") for row in rows), rows
 
         listed = await tls.broker.ctl(
