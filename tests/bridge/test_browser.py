@@ -434,4 +434,9 @@ async def test_the_page_works_after_a_login(
     await wait_js(page, "document.querySelectorAll('.card').length === 1", "the sensor's card")
     await wait_js(page, "document.getElementById('connection').textContent === 'live'", "live")
     assert await page.evaluate("document.cookie") == ""  # HttpOnly
+    await wait_js(page, "!document.getElementById('logout').hidden", "the log-out link")
+    await page.click("#logout")
+    await page.wait_for_url("**/login")
+    assert (await page.goto(url)) is not None  # the session is gone: back to the form
+    await page.wait_for_url("**/login")
     assert page.errors == []

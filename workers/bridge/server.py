@@ -284,6 +284,7 @@ class Bridge:
             "queued_readings": sum(len(c.queue.readings) for c in self.hub.clients),
             "dropped_readings": sum(c.queue.dropped for c in self.hub.clients),
             "canvasjs": self.assets.canvasjs_present(),
+            "login": self.auth is not None,
         }
 
     # --- websocket -------------------------------------------------------------------------

@@ -647,7 +647,18 @@
       notice.hidden = false;
     }
     loadHistory();
+    showLogout();
     connect();
+  }
+
+  // Behind a login (the bridge says so in /healthz), a way to log out.
+  function showLogout() {
+    fetch("/healthz", { cache: "no-store" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((health) => {
+        if (health && health.login === true) $("logout").hidden = false;
+      })
+      .catch(() => {});
   }
 
   start();
