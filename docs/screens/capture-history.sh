@@ -9,7 +9,9 @@ export CONTROLROOM_PLANT="${CONTROLROOM_PLANT:-docs_history}"
 out="$(cd "$(dirname "$0")" && pwd)"
 logs="$(mktemp -d)"
 session="controlroom-docs-history"
-bin="$(dirname "$(command -v python)")"
+py="$(command -v python)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"   # python -m runs this checkout's code (the virtualenv may be another checkout's)
 
 shot() { tmux capture-pane -p -t "$session" > "$out/$1.txt"; echo "captured $1"; }
 keys() { tmux send-keys -t "$session" "$@"; }
@@ -67,8 +69,8 @@ async def main() -> None:
 asyncio.run(main())
 PY
 tmux kill-session -t "$session" 2>/dev/null || true
-tmux new-session -d -s "$session" -x 100 -y 30 \
-    "$bin/controlroom --operator ann --log-dir $logs; echo '[controlroom exited]'; sleep 600"
+tmux new-session -d -c "$root" -s "$session" -x 100 -y 30 \
+    "$py -m controlroom.cli --operator ann --log-dir $logs; echo '[controlroom exited]'; sleep 600"
 trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
 
 wait_for "boiler_temp_out" 60

@@ -8,7 +8,9 @@ export CONTROLROOM_PLANT="${CONTROLROOM_PLANT:-docs}"
 out="$(cd "$(dirname "$0")" && pwd)"
 logs="$(mktemp -d)"
 session="controlroom-docs"
-bin="$(dirname "$(command -v python)")"
+py="$(command -v python)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"   # python -m runs this checkout's code (the virtualenv may be another checkout's)
 
 shot() { tmux capture-pane -p -t "$session" > "$out/$1.txt"; echo "captured $1"; }
 keys() { tmux send-keys -t "$session" "$@"; }
@@ -28,13 +30,13 @@ import aio_pika
 
 from controlroom.config import Settings
 from controlroom.db.migrations import drop_plant
-from controlroom.topology import Topology
+from controlroom.broker.topology import Topology
 
 
 async def main() -> None:
     settings = Settings.from_env()
     await drop_plant(settings)
-    topology = Topology(settings.plant)
+    topology = Topology.of(settings)
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
         channel = await connection.channel()
@@ -44,8 +46,8 @@ async def main() -> None:
 
 asyncio.run(main())
 PY
-tmux new-session -d -s "$session" -x 80 -y 24 \
-    "$bin/controlroom up --operator ann --log-dir $logs; echo '[controlroom exited]'; sleep 600"
+tmux new-session -d -c "$root" -s "$session" -x 80 -y 24 \
+    "$py -m controlroom.cli up --operator ann --log-dir $logs; echo '[controlroom exited]'; sleep 600"
 pumps=""
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; [ -n "$pumps" ] && kill "$pumps" 2>/dev/null || true' EXIT
 
@@ -97,10 +99,10 @@ shot after-quit
 tmux kill-session -t "$session"
 
 # 200 more sensors (one gateway at 10 Hz) on a bigger terminal: the table scrolls.
-tmux new-session -d -s "$session" -x 120 -y 40 \
-    "$bin/controlroom up --operator ann --log-dir $logs; echo '[controlroom exited]'; sleep 600"
+tmux new-session -d -c "$root" -s "$session" -x 120 -y 40 \
+    "$py -m controlroom.cli up --operator ann --log-dir $logs; echo '[controlroom exited]'; sleep 600"
 wait_for "database ● up" 60
-"$bin/controlroom-worker" sensors --count 200 --freq 10 --prefix pump --min 40 --max 60 \
+"$py" -m workers.cli sensors --count 200 --freq 10 --prefix pump --min 40 --max 60 \
     --safe-min 35 --safe-max 65 > "$logs/pumps.log" 2>&1 &
 pumps=$!
 wait_for "pump-001" 60; sleep 6
@@ -114,8 +116,8 @@ keys q; wait_for "controlroom exited" 60
 tmux kill-session -t "$session"
 
 # Neither broker nor database reachable: the header says so, and the UI keeps trying.
-tmux new-session -d -s "$session" -x 80 -y 24 \
-    "$bin/controlroom --amqp-url amqp://guest:guest@127.0.0.1:1/ --database-url postgresql://postgres@127.0.0.1:1/controlroom --log-dir $logs; sleep 600"
+tmux new-session -d -c "$root" -s "$session" -x 80 -y 24 \
+    "$py -m controlroom.cli --amqp-url amqp://guest:guest@127.0.0.1:1/ --database-url postgresql://postgres@127.0.0.1:1/controlroom --log-dir $logs; sleep 600"
 wait_for "DOWN, reconnecting" 30; wait_for "database ✕ DOWN" 30; sleep 1
 shot outage
 keys q; sleep 1
