@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -128,6 +129,14 @@ class Scenario:
         return replace(
             self, duration_s=self.duration_s / speed, sensors=tuple(sensors), speed=speed
         )
+
+    def run_argv(self, speed: float, log_dir: Path) -> list[str]:
+        """Its `controlroom-worker scenario run` command line (the control room starts it)."""
+        return ["scenario", "run", self.origin, "--speed", repr(speed), "--log-dir", str(log_dir)]
+
+    def taken(self, running: Collection[str]) -> list[str]:
+        """Its sensors' names among `running`: a scenario cannot run beside them."""
+        return [s.info.name for s in self.sensors if s.info.name in running]
 
     def timeline(self) -> list[tuple[float, str, str]]:
         """(seconds, sensor, fault) for every fault, in time order: what the progress shows."""

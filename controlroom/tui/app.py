@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from controlroom.broker.feed import BrokerState, ViewerFeed
+from controlroom.commandline import EXIT_INTERRUPTED
 from controlroom.config import Settings
 from controlroom.db.alarm_figures import figures
 from controlroom.db.history import History
@@ -51,6 +52,7 @@ from controlroom.tui.messages import (
     ChildExited,
     DatabaseChanged,
     HistoryLoaded,
+    ScenarioStarted,
     SensorSpawned,
     StopRequested,
 )
@@ -58,7 +60,7 @@ from controlroom.tui.model import PlantModel, SensorView
 from controlroom.tui.replay.replay_prompt import ReplayPrompt
 from controlroom.tui.replay.replay_screen import ReplayScreen
 from controlroom.tui.sensors.sensor_table import SensorTable
-from controlroom.tui.spawn.spawn_form import SpawnForm
+from controlroom.tui.spawn.spawn_form import ScenarioChoice, SpawnForm
 from controlroom.wire.codec import Message
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ FIGURES_S = 5.0  # the header's alarm figures (flood, chattering), from PostgreS
 RECENT_PER_SENSOR = 120
 RECENT_SINCE_S = 15 * 60
 HANG_UP_GRACE_S = 10.0
+HEARD_WITHIN_S = 30  # a sensor read this recently is running (the spawn form's scenario check)
+SCENARIO_LABEL = "scenario-"  # a child playing a scenario: its label, then the name
 FROZEN_POINTS = 200  # a paused row keeps what a sparkline can show, not the whole buffer
 MAIN_SCREEN_ACTIONS = frozenset(
     {
@@ -252,6 +256,7 @@ class ControlRoom(App[None]):
         header = self.header
         header.now = self._clock()
         header.rate = self.model.readings.rate()
+        header.scenario = ", ".join(self.running_scenarios())
         if self._stats_path is not None:
             self._write_stats(self._stats_path)
 
@@ -457,15 +462,42 @@ class ControlRoom(App[None]):
             for name, view in self.model.sensors.items()
             if view.liveness is not Liveness.OFFLINE
         }
-        self.push_screen(SpawnForm(taken=live), self._spawn)
+        # A scenario is refused beside a sensor of its that is reading now (a name known only
+        # from history is free); one that is not would be refused by the broker, in one line.
+        since = self.now_us() - HEARD_WITHIN_S * 1_000_000
+        heard = {name for name in live if (self.model.sensors[name].taken_on or 0) > since}
+        self.push_screen(SpawnForm(taken=live, reading=heard), self._spawn)
 
-    def _spawn(self, chosen: SimulatedSensor | None) -> None:
+    def _spawn(self, chosen: SimulatedSensor | ScenarioChoice | None) -> None:
         if chosen is None:
+            return
+        if isinstance(chosen, ScenarioChoice):
+            self._play(chosen)
             return
         name = chosen.info.name
         child = self.children_processes.start(f"sensor-{name}", chosen.argv())
         self.notify(f"started sensor {name} (pid {child.pid}); log {child.log_path}")
         self.post_message(SensorSpawned(name, child.pid, str(child.log_path)))
+
+    def _play(self, chosen: ScenarioChoice) -> None:
+        """A scenario's runner as this session's child: it starts, faults and stops the
+        scenario's sensors, and stops them when it is stopped (quitting asks)."""
+        scenario = chosen.scenario
+        group = self.children_processes
+        child = group.start(
+            f"{SCENARIO_LABEL}{scenario.name}", scenario.run_argv(chosen.speed, group.log_dir)
+        )
+        self.notify(f"playing scenario {scenario.name} (pid {child.pid}); log {child.log_path}")
+        self.post_message(ScenarioStarted(scenario.name, child.pid, str(child.log_path)))
+        self._update_header()
+
+    def running_scenarios(self) -> list[str]:
+        """The scenarios this session is playing."""
+        return [
+            child.label.removeprefix(SCENARIO_LABEL)
+            for child in self.children_processes.running()
+            if child.label.startswith(SCENARIO_LABEL)
+        ]
 
     def action_stop(self) -> None:
         row = self.table.selected
@@ -522,11 +554,17 @@ class ControlRoom(App[None]):
         self.post_message(AckRequested(alarm.id, alarm.sensor, self.operator))
 
     def action_quit_room(self) -> None:
-        running = [c for c in self.children_processes.running() if c.label.startswith("sensor-")]
+        running = [
+            c
+            for c in self.children_processes.running()
+            if c.label.startswith(("sensor-", SCENARIO_LABEL))
+        ]
         if not running:
             self.exit()
             return
-        names = ", ".join(c.label.removeprefix("sensor-") for c in running)
+        names = ", ".join(
+            c.label.removeprefix("sensor-").replace(SCENARIO_LABEL, "scenario ", 1) for c in running
+        )
 
         def answered(answer: str | None) -> None:
             if answer == "stop":
@@ -562,7 +600,9 @@ class ControlRoom(App[None]):
         for child in self.children_processes.exited():
             status = child.process.returncode
             last = child.last_log_line()
-            if status != 0:
+            if child.label.startswith(SCENARIO_LABEL) and status in (0, EXIT_INTERRUPTED):
+                self.notify(f"scenario {child.label.removeprefix(SCENARIO_LABEL)}: {last}")
+            elif status != 0:
                 self.notify(
                     f"{child.label} exited with status {status}: {last}",
                     severity="error",

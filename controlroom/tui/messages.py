@@ -43,6 +43,16 @@ class SensorSpawned(Message):
         self.log_path = log_path
 
 
+class ScenarioStarted(Message):
+    """This session started playing a scenario (its runner process)."""
+
+    def __init__(self, name: str, pid: int, log_path: str) -> None:
+        super().__init__()
+        self.name = name
+        self.pid = pid
+        self.log_path = log_path
+
+
 class ChildExited(Message):
     """A process this session started has ended (by itself or because it was stopped)."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.command import CommandList
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.help import HelpScreen
@@ -119,3 +121,53 @@ async def test_the_command_palette_offers_the_actions() -> None:
         await wait_for(listed, what="the command in the palette")
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, DetailScreen), "the detail screen")
+
+
+async def test_the_spawn_form_plays_a_scenario_and_refuses_one_whose_sensors_run(
+    tmp_path: Path,
+) -> None:
+    app = demo_app()  # the reference plant's sensors are live in it
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, SpawnForm)
+        assert not form.query_one("#scenario-fields").display
+        form.query_one("#scenario", Select).value = "boiler-overpressure"
+        await pilot.pause()
+        assert form.query_one("#scenario-fields").display
+        assert not form.query_one("#sensor-fields").display
+        assert "boiler overpressure" in str(form.query_one("#scenario-about").render())
+        await pilot.press("ctrl+s")
+        problem = str(form.query_one("#problem").render())
+        assert "boiler_pressure_out, boiler_temp_out, turbine_pressure_out running already" in (
+            problem
+        )
+        assert isinstance(app.screen, SpawnForm), "nothing started"
+
+        bad = tmp_path / "bad.toml"
+        bad.write_text('duration = "1m"\n')
+        form.query_one("#scenario", Select).value = "file"
+        await pilot.pause()
+        form.query_one("#scenario-file", Input).value = str(bad)
+        await pilot.press("ctrl+s")
+        assert f"{bad}: sensor: no [[sensor]] tables" in str(form.query_one("#problem").render())
+
+        good = tmp_path / "valve.toml"
+        good.write_text(
+            'duration = "1m"\n[[sensor]]\nname = "valve"\nmin = 0\nmax = 1\nstep = 0.1\n'
+            'freq = 1\nfaults = ["spike@10s:+5"]\n'
+        )
+        form.query_one("#scenario-file", Input).value = str(good)
+        form.query_one("#speed", Input).value = "fast"
+        await pilot.press("ctrl+s")
+        assert "Speed: 'fast' is not a number" in str(form.query_one("#problem").render())
+        form.query_one("#speed", Input).value = "4"
+        chosen, problem = form.read_scenario()
+        assert problem == "" and chosen is not None
+        assert chosen.scenario.run_argv(chosen.speed, tmp_path) == [
+            "scenario", "run", str(good), "--speed", "4.0", "--log-dir", str(tmp_path),
+        ]  # fmt: skip
+        form.query_one("#scenario", Select).value = "sensor"
+        await pilot.pause()
+        assert form.query_one("#sensor-fields").display
+        await pilot.press("escape")

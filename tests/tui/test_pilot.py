@@ -29,7 +29,13 @@ from controlroom.plant.sensors import SensorInfo
 from controlroom.tui import ControlRoom
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
-from controlroom.tui.messages import AckRequested, ChildExited, SensorSpawned, StopRequested
+from controlroom.tui.messages import (
+    AckRequested,
+    ChildExited,
+    ScenarioStarted,
+    SensorSpawned,
+    StopRequested,
+)
 from controlroom.tui.sensors.sensor_table import TWIN_MARK
 from controlroom.tui.spawn.spawn_form import SpawnForm
 from controlroom.wire.codec import encode
@@ -330,3 +336,42 @@ async def test_a_twin_warning_is_a_notice_a_header_mark_and_a_mark_on_the_row(
         await pilot.pause()
         assert TWIN_MARK + "big-001" in str(app.table.render_row(0, SIZE[0])[0].text)
         assert [note for note in notes if "runs twice" in note] == [warning.describe()]
+
+
+async def test_a_scenario_from_the_spawn_form_runs_and_the_header_says_so(
+    settings: Settings, pipeline: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[Message] = []
+    notes: list[str] = []
+    app = ControlRoom(settings, operator=OPERATOR, log_dir=tmp_path / "logs")
+    real_notify = app.notify
+
+    def notify(message: str, **options: Any) -> None:
+        notes.append(message)
+        real_notify(message, **options)
+
+    monkeypatch.setattr(app, "notify", notify)
+    try:
+        async with app.run_test(size=SIZE, message_hook=said.append) as pilot:
+            await until(lambda: app.header.broker and app.header.database, "connections")
+            await pilot.press("n")
+            form = app.screen
+            assert isinstance(form, SpawnForm)
+            form.query_one("#scenario", Select).value = "stuck-sensor"
+            await pilot.pause()
+            form.query_one("#speed", Input).value = "20"
+            await pilot.press("ctrl+s")
+            await until(lambda: not isinstance(app.screen, SpawnForm), "form closed")
+            assert [m.name for m in said if isinstance(m, ScenarioStarted)] == ["stuck-sensor"]
+            await until(lambda: app.header.scenario == "stuck-sensor", "the header's mark")
+            assert "SCENARIO stuck-sensor" in str(app.header.render())
+            await until(
+                lambda: row_state(app, "condensor_temp_out") == "STALE", "the stuck one silent"
+            )
+            await until(lambda: not app.header.scenario, "the scenario's end", timeout=60)
+            await until(lambda: any("stuck-sensor done" in n for n in notes), "its end told")
+            await until(
+                lambda: row_state(app, "condensor_temp_out") == "OFFLINE", "its sensors gone"
+            )
+    finally:
+        await asyncio.to_thread(app.children_processes.stop_all)

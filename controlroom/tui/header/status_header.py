@@ -1,5 +1,5 @@
-"""The top line: plant, broker and database state, live message rate, twin sensors, pause,
-the clock."""
+"""The top line: plant, broker and database state, live message rate, twin sensors, a
+scenario playing, pause, the clock."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class StatusHeader(Widget):
     twins: reactive[int] = reactive(0)  # sensors that two processes read at once
     figures: reactive[AlarmFigures | None] = reactive(None)  # flood, chattering
     bell: reactive[str] = reactive("on")  # on, ringing (an alarm calls), off (--no-bell)
+    scenario: reactive[str] = reactive("")  # the scenarios this session plays
     now: reactive[datetime | None] = reactive(None)
 
     def render(self) -> Text:
@@ -60,6 +61,9 @@ class StatusHeader(Widget):
             text.append(" ♪ BELL ", style=RINGING)
         elif self.bell == "off":
             text.append("  bell off", style=UP)
+        if self.scenario:
+            text.append("  ")
+            text.append(f" ▶ SCENARIO {self.scenario} ", style=MARK)
         if self.paused:
             text.append("  ")
             text.append(" ‖ PAUSED ", style=MARK)

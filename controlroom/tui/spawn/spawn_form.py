@@ -1,4 +1,5 @@
-"""The form behind `n`: start a simulated sensor from a reference preset or from scratch.
+"""The form behind `n`: start a simulated sensor from a reference preset or from scratch, or
+play a scenario (a shipped one, or a file) at a speed.
 
 Every field is checked as it is typed, with the reason beside it; the sensor starts only when
 all fields, and the relations between them (min below max, safe range in order), are right.
@@ -9,6 +10,7 @@ The fields, their checks and the sensor's command line are the sensor's own
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 
@@ -23,9 +25,21 @@ from textual.widgets import Button, Input, Label, Select, Static
 from controlroom.errors import ConfigError
 from controlroom.simulation import sensor
 from controlroom.simulation.presets import REFERENCE_PLANT
+from controlroom.simulation.scenario import Scenario, load, shipped
 from controlroom.simulation.sensor import SimulatedSensor
 
 CUSTOM = "custom"
+A_SENSOR = "sensor"
+A_FILE = "file"
+MAX_SPEED = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioChoice:
+    """A scenario to play, and how fast."""
+
+    scenario: Scenario
+    speed: float = 1.0
 
 
 class Check(Validator):
@@ -40,8 +54,8 @@ class Check(Validator):
         return self.failure(problem) if problem else self.success()
 
 
-class SpawnForm(ModalScreen[SimulatedSensor | None]):
-    """Dismisses with the sensor to start, or None when cancelled."""
+class SpawnForm(ModalScreen[SimulatedSensor | ScenarioChoice | None]):
+    """Dismisses with the sensor to start, the scenario to play, or None when cancelled."""
 
     DEFAULT_CSS = """
     SpawnForm { align: center middle; }
@@ -50,9 +64,12 @@ class SpawnForm(ModalScreen[SimulatedSensor | None]):
         border: thick $accent; background: $surface; padding: 0 1;
     }
     SpawnForm .title { text-style: bold; }
-    SpawnForm #preset-row { height: auto; align-horizontal: left; margin: 0; }
-    SpawnForm #preset-row Label { width: 10; margin-top: 1; }
-    SpawnForm #preset-row Select { width: 40; }
+    SpawnForm .choice-row { height: auto; align-horizontal: left; margin: 0; }
+    SpawnForm .choice-row Label { width: 10; margin-top: 1; }
+    SpawnForm .choice-row Select { width: 40; }
+    SpawnForm #scenario-fields { height: auto; }
+    SpawnForm #scenario-fields Grid { grid-columns: 10 1fr; grid-size: 2; }
+    SpawnForm #scenario-about { color: $text-muted; height: auto; margin-top: 1; }
     SpawnForm Grid {
         grid-size: 3; grid-columns: 10 26 1fr; grid-rows: 1; height: auto; grid-gutter: 0 1;
     }
@@ -70,20 +87,44 @@ class SpawnForm(ModalScreen[SimulatedSensor | None]):
     ]
 
     def __init__(
-        self, taken: Collection[str] = (), presets: tuple[SimulatedSensor, ...] = REFERENCE_PLANT
+        self,
+        taken: Collection[str] = (),
+        presets: tuple[SimulatedSensor, ...] = REFERENCE_PLANT,
+        reading: Collection[str] | None = None,
     ) -> None:
+        """`taken`: names a new sensor may not have; `reading`: sensors reading now, beside
+        which a scenario of the same names cannot run (default: the taken ones)."""
         super().__init__()
         self._taken = set(taken)
+        self._reading = self._taken if reading is None else set(reading)
         self._presets = {p.info.name: p for p in presets}
+        self._scenarios = {scenario.name: scenario for scenario in shipped()}
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Start a sensor", classes="title")
-            with Horizontal(id="preset-row"):
+            yield Static("Start a sensor, or play a scenario", classes="title")
+            with Horizontal(classes="choice-row"):
+                yield Label("Start")
+                choices = [("a sensor", A_SENSOR)]
+                choices += [(f"scenario {name}", name) for name in self._scenarios]
+                choices += [("scenario from a file…", A_FILE)]
+                yield Select(choices, value=A_SENSOR, allow_blank=False, id="scenario")
+            with Vertical(id="scenario-fields"):
+                with Grid():
+                    yield Label("File", id="file-label")
+                    yield Input(
+                        placeholder="path of a scenario .toml", id="scenario-file", compact=True
+                    )
+                    yield Label("Speed")
+                    yield Input(
+                        value="1", placeholder="1 plays it in real time", id="speed", compact=True
+                    )
+                yield Static("", id="scenario-about")
+            with Horizontal(id="preset-row", classes="choice-row"):
                 yield Label("Preset")
                 options = [(name, name) for name in self._presets] + [("custom…", CUSTOM)]
                 yield Select(options, value=CUSTOM, allow_blank=False, id="preset")
-            with Grid():
+            with Grid(id="sensor-fields"):
                 yield Label("Name")
                 yield Input(
                     placeholder="unique sensor name",
@@ -110,7 +151,31 @@ class SpawnForm(ModalScreen[SimulatedSensor | None]):
                 yield Button("Start (ctrl+s)", id="start", variant="primary", compact=True)
 
     def on_mount(self) -> None:
+        self._show_mode(A_SENSOR)
         self.query_one("#name", Input).focus()
+
+    @on(Select.Changed, "#scenario")
+    def _scenario_chosen(self, event: Select.Changed) -> None:
+        self._show_mode(str(event.value))
+
+    def _show_mode(self, which: str) -> None:
+        """A sensor's fields, or a scenario's (the file's path only for a file)."""
+        sensor_mode = which == A_SENSOR
+        self.query_one("#preset-row").display = sensor_mode
+        self.query_one("#sensor-fields").display = sensor_mode
+        self.query_one("#scenario-fields").display = not sensor_mode
+        for widget in ("#file-label", "#scenario-file"):
+            self.query_one(widget).display = which == A_FILE
+        self.query_one("#problem", Static).update("")
+        scenario = self._scenarios.get(which)
+        about = ""
+        if scenario is not None:
+            names = ", ".join(s.info.name for s in scenario.sensors)
+            minutes = scenario.duration_s / 60
+            about = f"{scenario.description}\n{minutes:g} min; sensors: {names}"
+        self.query_one("#scenario-about", Static).update(about)
+        start = self.query_one("#start", Button)
+        start.label = "Start (ctrl+s)" if sensor_mode else "Play (ctrl+s)"
 
     @on(Select.Changed, "#preset")
     def _preset_chosen(self, event: Select.Changed) -> None:
@@ -165,17 +230,48 @@ class SpawnForm(ModalScreen[SimulatedSensor | None]):
         self.dismiss(None)
 
     def action_submit(self) -> None:
-        chosen, problem = self.read()
+        which = str(self.query_one("#scenario", Select).value)
+        chosen: SimulatedSensor | ScenarioChoice | None
+        chosen, problem = self.read() if which == A_SENSOR else self.read_scenario()
         if chosen is None:
             self.query_one("#problem", Static).update(problem)
             return
         self.dismiss(chosen)
 
+    def read_scenario(self) -> tuple[ScenarioChoice | None, str]:
+        """The scenario chosen and its speed, or None and the problem in one line."""
+        which = str(self.query_one("#scenario", Select).value)
+        scenario = self._scenarios.get(which)
+        if scenario is None:
+            path = self.query_one("#scenario-file", Input).value.strip()
+            if not path:
+                return None, "File: the path of a scenario file (.toml)"
+            try:
+                scenario = load(path)
+            except ConfigError as error:
+                return None, str(error)
+        text = self.query_one("#speed", Input).value.strip() or "1"
+        try:
+            speed = float(text)
+            scenario.scaled(speed)  # refuses a speed or a frequency the gateway would
+        except ValueError:
+            return None, f"Speed: {text!r} is not a number"
+        except ConfigError as error:
+            return None, f"Speed: {str(error).removeprefix('--speed ')}"
+        running = scenario.taken(self._reading)
+        if running:
+            return None, (
+                f"{', '.join(running)} running already: stop "
+                f"{'it' if len(running) == 1 else 'them'} first, or play scenarios on a plant "
+                "of their own (--plant)"
+            )
+        return ScenarioChoice(scenario, speed), ""
+
     def read(self) -> tuple[SimulatedSensor | None, str]:
         """The sensor the fields describe, or None and the first problem in words."""
         values: dict[str, str] = {}
-        for field in self.query(Input):
-            assert field.id is not None
+        for field in self.query("#sensor-fields Input"):
+            assert isinstance(field, Input) and field.id is not None
             values[field.id] = field.value.strip()
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
