@@ -128,18 +128,12 @@ async def run_on_cluster(load: Load) -> dict[str, Any]:
     return beside(result, single, "single_node")
 
 
-TLS_NODE_PREFIX = "crbench"  # crbench1@localhost, apart from the cluster's and the tests' nodes
-TLS_PORT_OFFSET = 30  # AMQP over TLS on 127.0.0.1:5711, plain on 5811
-
-
 async def run_with_tls(load: Load) -> dict[str, Any]:
     """The load without TLS, then with TLS to both services, on the same servers (the bench's
     own, stopped at the end whatever happens)."""
     directory = Path(tempfile.mkdtemp(prefix="controlroom-bench-tls-"))
     try:
-        async with tls_services(
-            directory, prefix=TLS_NODE_PREFIX, port_offset=TLS_PORT_OFFSET, plain_too=True
-        ) as services:
+        async with tls_services(directory, plain_too=True) as services:
             plain = await run(load, services.plain_settings(bench_settings()))
             result = await run(load, services.settings(bench_settings()))
     finally:

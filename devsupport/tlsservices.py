@@ -13,6 +13,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import random
+import socket
+import string
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,14 +77,44 @@ class TlsServices:
         )
 
 
+# The ports scripts/cluster gives node 1 of a layout moved up by an offset (AMQP, distribution,
+# management, prometheus, stream) and, with a plain listener beside TLS, AMQP + 100.
+_NODE_PORTS = (5681, 25681, 15681, 15791, 5591, 5781)
+
+
+def free_layout() -> tuple[str, int]:
+    """A node name prefix and a port offset no one uses now, so that runs on one machine (two
+    checkouts' tests, a test beside the bench) never meet."""
+    for _ in range(50):
+        offset = random.randrange(40, 900)
+        if all(_port_free(port + offset) for port in _NODE_PORTS):
+            return "crt" + "".join(random.choices(string.ascii_lowercase, k=6)), offset
+    raise RuntimeError("no free ports for a broker node of our own")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @contextlib.asynccontextmanager
 async def tls_services(
-    directory: Path, *, prefix: str, port_offset: int, plain_too: bool = False
+    directory: Path,
+    *,
+    prefix: str | None = None,
+    port_offset: int | None = None,
+    plain_too: bool = False,
 ) -> AsyncIterator[TlsServices]:
     """Both services started in `directory` (certificates, the node's files); stopped at the
-    end. With `plain_too` both also take connections without TLS (for a baseline). `prefix`
-    and `port_offset` keep the node apart from the local cluster and from other users of this
-    code (the test's and the bench's nodes may run at once)."""
+    end. With `plain_too` both also take connections without TLS (for a baseline). The node's
+    name and ports are picked free unless given (`prefix`, `port_offset`), apart from the
+    local cluster's and from any other run's."""
+    if prefix is None or port_offset is None:
+        prefix, port_offset = free_layout()
     certificates = make_certificates(directory / "certs")
     broker = LocalCluster(
         directory / "broker", nodes=1, prefix=prefix, port_offset=port_offset,

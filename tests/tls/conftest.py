@@ -20,16 +20,13 @@ from controlroom.db.migrations import drop_plant
 from devsupport.tlsservices import TlsServices, tls_services
 from tests.conftest import new_plant_settings
 
-NODE_PREFIX = "crtls"  # crtls1@localhost, apart from scripts/cluster's crc1-3
-PORT_OFFSET = 20  # AMQP over TLS on 127.0.0.1:5701
-
 
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServices]:
     directory: Path = tmp_path_factory.mktemp("tls")
     with contextlib.ExitStack() as stack:
         runner = stack.enter_context(asyncio.Runner())
-        services = tls_services(directory, prefix=NODE_PREFIX, port_offset=PORT_OFFSET)
+        services = tls_services(directory)  # a node name and ports no one else uses
         started = runner.run(services.__aenter__())
         stack.callback(lambda: runner.run(services.__aexit__(None, None, None)))
         yield started
