@@ -139,7 +139,7 @@ async def run_with_tls(load: Load) -> dict[str, Any]:
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     result["tls"] = True
-    beside(result, plain, "without_tls", (*COMPARED, "processes"))
+    beside(result, plain, "without_tls", (*COMPARED, "processes", "server_cpu_s"))
     result["cpu_ms_per_1k_readings"] = {
         name: {
             "tls": figures.get("cpu_ms_per_1k_readings"),

@@ -56,6 +56,10 @@ def table(result: dict[str, Any]) -> str:
                 f"{k}={_fmt(v)}" for k, v in result[section].items() if not isinstance(v, dict)
             )
             lines.append(f"  {section:<{width}}  {inner}")
+    plain_servers = (result.get("without_tls") or {}).get("server_cpu_s")
+    if isinstance(plain_servers, dict):  # the servers' own cost of TLS, beside the line above
+        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in plain_servers.items())
+        lines.append(f"  {'server_cpu_s no TLS':<{width}}  {inner}")
     processes = result.get("processes")
     # With --tls: each process's CPU per 1,000 readings without TLS beside it.
     plain = result.get("cpu_ms_per_1k_readings")
