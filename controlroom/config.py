@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+from controlroom.clock import parse_duration
 from controlroom.errors import ConfigError
 from controlroom.tls import VERIFIED_SSLMODES, TlsFiles, database_tls
 
@@ -43,6 +44,9 @@ ENV_BELL = "CONTROLROOM_BELL"  # the control room's bell: on (default) or off
 
 _SWITCH = {"on": True, "1": True, "yes": True, "true": True}
 _SWITCH |= {"off": False, "0": False, "no": False, "false": False}
+# The longest an operator may shelve an alarm for (ISA-18.2 wants shelving bounded): 8h.
+ENV_MAX_SHELVE = "CONTROLROOM_MAX_SHELVE"
+DEFAULT_MAX_SHELVE_S = 8 * 3600.0
 
 # The type of the plant's durable queues (readings, persist, dead). A quorum queue is replicated
 # over the nodes of a cluster (it survives the loss of a minority of them); a classic one lives on
@@ -67,9 +71,13 @@ class Settings:
     history_url: str | None = None
     # What an amqps:// connection trusts and shows (controlroom.tls); unused for amqp://.
     amqp_tls: TlsFiles = NO_TLS_FILES
+    # The coordinator refuses a longer shelving, the viewer feed checks before it asks.
+    max_shelve_s: float = DEFAULT_MAX_SHELVE_S
 
     def __post_init__(self) -> None:
         check_plant_name(self.plant)
+        if not self.max_shelve_s > 0:
+            raise ConfigError("the longest shelving must be a positive duration")
         if self.queue_type is not None and self.queue_type not in QUEUE_TYPES:
             raise ConfigError(
                 f"queue type {self.queue_type!r} is not one of {', '.join(QUEUE_TYPES)}"
@@ -126,6 +134,7 @@ class Settings:
                 env.get(ENV_AMQP_CERT_FILE) or None,
                 env.get(ENV_AMQP_KEY_FILE) or None,
             ),
+            max_shelve_s=_max_shelve(env.get(ENV_MAX_SHELVE)),
         )
 
     @classmethod
@@ -145,6 +154,7 @@ class Settings:
                 getattr(args, "amqp_cert_file", None) or base.amqp_tls.cert_file,
                 getattr(args, "amqp_key_file", None) or base.amqp_tls.key_file,
             ),
+            max_shelve_s=base.max_shelve_s,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -165,6 +175,8 @@ class Settings:
         ):
             if path:
                 env[name] = path
+        if self.max_shelve_s != DEFAULT_MAX_SHELVE_S:
+            env[ENV_MAX_SHELVE] = f"{round(self.max_shelve_s)}s"
         return env
 
     @property
@@ -174,6 +186,15 @@ class Settings:
     @property
     def database_display(self) -> str:
         return mask_url(self.database_url)
+
+
+def _max_shelve(text: str | None) -> float:
+    if not text:
+        return DEFAULT_MAX_SHELVE_S
+    span = parse_duration(text)
+    if span is None or span.total_seconds() <= 0:
+        raise ConfigError(f"{ENV_MAX_SHELVE}={text!r} is not a duration such as 8h or 30m")
+    return span.total_seconds()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import aio_pika
@@ -31,14 +31,24 @@ from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.errors import (
     BrokerUnreachable,
+    ConfigError,
     InvalidMessage,
     NotConnected,
     QueueMismatch,
     describe,
 )
+from controlroom.plant.alarm_limits import AlarmLimit, Level, check_limits
+from controlroom.plant.alarms import HoldKind
 from controlroom.waiting import within
 from controlroom.wire.codec import Decoder, Message, encode
-from controlroom.wire.envelopes import AckRequest, SnapshotRequest, Stop
+from controlroom.wire.envelopes import (
+    AckRequest,
+    CommentRequest,
+    HoldRequest,
+    LimitsRequest,
+    SnapshotRequest,
+    Stop,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +133,74 @@ class ViewerFeed:
 
     # --- operator actions ------------------------------------------------------------------
 
-    async def acknowledge(self, alarm_id: str, operator: str) -> None:
-        await self._publish_request(encode(AckRequest(alarm_id=alarm_id, by=operator, at=now_us())))
+    # Each is a request the coordinators' requests queue takes (one coordinator applies it and
+    # tells the others); a mistake an operator can make is one ConfigError line, before anything
+    # is sent. What took effect is in the action log and comes back as events.
+
+    async def acknowledge(self, alarm_id: str, operator: str, comment: str = "") -> None:
+        await self._publish_request(
+            encode(AckRequest(alarm_id=alarm_id, by=operator, at=now_us(), comment=comment))
+        )
+
+    async def acknowledge_all(
+        self, alarm_ids: Iterable[str], operator: str, comment: str = ""
+    ) -> int:
+        """Acknowledge every alarm listed (the caller confirms first); how many were sent."""
+        sent = 0
+        for alarm_id in alarm_ids:
+            await self.acknowledge(alarm_id, operator, comment)
+            sent += 1
+        return sent
+
+    async def comment(self, alarm_id: str, operator: str, text: str) -> None:
+        if not text.strip():
+            raise ConfigError("a comment needs some text")
+        await self._publish_request(
+            encode(CommentRequest(alarm_id=alarm_id, by=operator, at=now_us(), text=text))
+        )
+
+    async def shelve(
+        self, sensor: str, level: Level, operator: str, reason: str, for_s: float | None
+    ) -> None:
+        """Shelve an alarm point for `for_s` seconds (at most the plant's maximum), or, with
+        None, until its alarm clears (one-shot)."""
+        longest = self._settings.max_shelve_s
+        if for_s is not None and not 0 < for_s <= longest:
+            raise ConfigError(f"an alarm can be shelved for up to {longest / 3600:g} h")
+        at = now_us()
+        until = None if for_s is None else at + round(for_s * 1_000_000)
+        await self._hold(HoldRequest(sensor, level, HoldKind.SHELVED, operator, at, reason, until))
+
+    async def suppress(self, sensor: str, level: Level, operator: str, reason: str) -> None:
+        """Suppressed by design (the plant's state makes the alarm meaningless)."""
+        await self._hold(
+            HoldRequest(sensor, level, HoldKind.SUPPRESSED, operator, now_us(), reason)
+        )
+
+    async def remove_from_service(
+        self, sensor: str, level: Level, operator: str, reason: str
+    ) -> None:
+        kind = HoldKind.OUT_OF_SERVICE
+        await self._hold(HoldRequest(sensor, level, kind, operator, now_us(), reason))
+
+    async def release(self, sensor: str, level: Level, operator: str, reason: str = "") -> None:
+        """Unshelve, unsuppress or return to service: whatever holds the point ends."""
+        await self._hold(HoldRequest(sensor, level, None, operator, now_us(), reason))
+
+    async def change_limits(
+        self, sensor: str, limits: list[AlarmLimit], operator: str, reason: str
+    ) -> None:
+        """Replace a sensor's alarm definitions (every running coordinator applies them)."""
+        if not reason.strip():
+            raise ConfigError("a change of alarm limits needs a reason")
+        check_limits(limits)
+        request = LimitsRequest(sensor, limits, operator, now_us(), reason)
+        await self._publish_request(encode(request))
+
+    async def _hold(self, request: HoldRequest) -> None:
+        if request.kind is not None and not request.reason.strip():
+            raise ConfigError(f"a reason is needed to put an alarm {request.kind.value}")
+        await self._publish_request(encode(request))
 
     async def stop_sensor(self, sensor: str, operator: str) -> None:
         channel = self._ready_channel()

@@ -388,6 +388,20 @@ def warning_key(sensor: str) -> str:
     return f"warning.{sensor}"
 
 
+def hold_key(sensor: str) -> str:
+    """An alarm point's hold changed (`HoldEvent`)."""
+    return f"hold.{sensor}"
+
+
+def limits_key(sensor: str) -> str:
+    """A sensor's alarm definitions changed (`LimitsChange`): every coordinator applies it."""
+    return f"limits.{sensor}"
+
+
+# What a coordinator hears from the others on the events exchange: the alarm mirror.
+MIRROR_KEYS = ("alarm.#", "hold.#", "limits.#")
+
+
 # Several sources' or statuses' changes in one message (SourceStates, StatusChanges): the bare
 # word, which bindings to "source.#" and "status.#" match as well.
 SOURCES_KEY = "source"

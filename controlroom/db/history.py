@@ -27,7 +27,8 @@ from controlroom.clock import us_to_datetime
 from controlroom.config import Settings
 from controlroom.db.connection import CONNECTION_ERRORS, connect
 from controlroom.errors import DatabaseUnavailable
-from controlroom.plant.alarms import Alarm
+from controlroom.plant.alarm_limits import Level, Priority
+from controlroom.plant.alarms import Alarm, Comment, Hold, HoldKind
 from controlroom.plant.sensors import Condition, SensorInfo
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,12 @@ _ALARM_COLUMNS = f"""
 a.id, s.name AS sensor, a.kind, {_EPOCH_US.format(col="a.raised_at")} AS raised_at,
 a.value, a.limit_value, a.peak,
 {_EPOCH_US.format(col="a.cleared_at")} AS cleared_at,
-{_EPOCH_US.format(col="a.acked_at")} AS acked_at, a.acked_by
+{_EPOCH_US.format(col="a.acked_at")} AS acked_at, a.acked_by,
+a.level, a.priority, a.hold_kind, {_EPOCH_US.format(col="a.hold_at")} AS hold_at, a.hold_by,
+a.hold_reason, {_EPOCH_US.format(col="a.hold_until")} AS hold_until,
+(SELECT coalesce(array_agg(
+     ARRAY[{_EPOCH_US.format(col="c.at")}::text, c.by, c.text] ORDER BY c.at, c.by, c.text), '{{}}')
+ FROM alarm_comment c WHERE c.alarm_id = a.id) AS comments
 """
 
 _SENSOR_ALARMS = f"""
@@ -128,7 +134,7 @@ ORDER BY a.raised_at
 _OPEN_ALARMS = f"""
 SELECT {_ALARM_COLUMNS}
 FROM alarm a JOIN sensor s ON s.id = a.sensor_id
-WHERE a.cleared_at IS NULL OR a.acked_at IS NULL
+WHERE a.open
 ORDER BY a.raised_at DESC
 LIMIT $1
 """
@@ -230,7 +236,43 @@ async def open_alarms(connection: asyncpg.Connection, limit: int = 500) -> list[
     return [_alarm(row) for row in rows]
 
 
+_HOLDS = f"""
+SELECT s.name AS sensor, h.level, h.kind, {_EPOCH_US.format(col="h.at")} AS at, h.by, h.reason,
+       {_EPOCH_US.format(col="h.until")} AS until
+FROM alarm_hold h JOIN sensor s ON s.id = h.sensor_id
+ORDER BY s.name, h.level
+"""
+
+
+async def alarm_holds(connection: asyncpg.Connection) -> list[Hold]:
+    """Every alarm point's latest hold or release, as stored."""
+    rows = await connection.fetch(_HOLDS, timeout=QUERY_TIMEOUT_S)
+    return [
+        Hold(
+            row["sensor"],
+            Level(row["level"]),
+            None if row["kind"] is None else HoldKind(row["kind"]),
+            row["at"],
+            row["by"],
+            row["reason"],
+            row["until"],
+        )
+        for row in rows
+    ]
+
+
 def _alarm(row: asyncpg.Record) -> Alarm:
+    hold = None
+    if row["hold_at"] is not None:
+        hold = Hold(
+            row["sensor"],
+            Level(row["level"]),
+            None if row["hold_kind"] is None else HoldKind(row["hold_kind"]),
+            row["hold_at"],
+            row["hold_by"] or "",
+            row["hold_reason"] or "",
+            row["hold_until"],
+        )
     return Alarm(
         id=row["id"],
         sensor=row["sensor"],
@@ -242,6 +284,10 @@ def _alarm(row: asyncpg.Record) -> Alarm:
         cleared_at=row["cleared_at"],
         acked_at=row["acked_at"],
         acked_by=row["acked_by"],
+        level=None if row["level"] is None else Level(row["level"]),
+        priority=Priority(row["priority"]),
+        hold=hold,
+        comments=[Comment(int(at), by, text) for at, by, text in row["comments"]],
     )
 
 

@@ -19,9 +19,10 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from controlroom.db.alarm_limits import store_definitions
 from controlroom.db.copy import COLUMNS, ReadingRows
 from controlroom.db.rollups import mark_dirty, touched_minutes
-from controlroom.plant.alarms import Alarm
+from controlroom.plant.alarms import Alarm, Hold
 from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.records import Action, RunReport
 from controlroom.plant.sensors import SensorInfo
@@ -46,21 +47,48 @@ WHERE (sensor.serial_no, sensor.unit_type, sensor.min_safe_value, sensor.max_saf
       (excluded.serial_no, excluded.unit_type, excluded.min_safe_value, excluded.max_safe_value,
        excluded.period_s)
 """
-_UPSERT_ALARM = """
+
+
+def _us(parameter: int) -> str:
+    """A parameter of integer microseconds as a timestamptz, exactly (NULL stays NULL)."""
+    return f"(timestamptz 'epoch' + ${parameter}::int8 * interval '1 microsecond')"
+
+
+_NEWER_HOLD = "(excluded.hold_at > alarm.hold_at OR alarm.hold_at IS NULL)"
+# The merge rule of Alarm.absorb: a time once set stays set, the latest acknowledgement and
+# the newest hold win, the peak moves away from the limit.
+_UPSERT_ALARM = f"""
 INSERT INTO alarm (id, sensor_id, kind, raised_at, value, limit_value, peak, cleared_at,
-                   acked_at, acked_by)
-VALUES ($1, $2, $3, to_timestamp($4::float8 / 1e6), $5, $6, $7, to_timestamp($8::float8 / 1e6),
-        to_timestamp($9::float8 / 1e6), $10)
+                   acked_at, acked_by, level, priority, hold_kind, hold_at, hold_by,
+                   hold_reason, hold_until)
+VALUES ($1, $2, $3, {_us(4)}, $5, $6, $7, {_us(8)}, {_us(9)}, $10, $11, $12, $13, {_us(14)},
+        $15, $16, {_us(17)})
 ON CONFLICT (id) DO UPDATE SET
-    peak = CASE WHEN alarm.kind = 'HIGH' THEN greatest(alarm.peak, excluded.peak)
-                ELSE least(alarm.peak, excluded.peak) END,
+    peak = CASE WHEN alarm.kind = 'LOW' THEN least(alarm.peak, excluded.peak)
+                ELSE greatest(alarm.peak, excluded.peak) END,
     cleared_at = coalesce(alarm.cleared_at, excluded.cleared_at),
-    acked_at = coalesce(alarm.acked_at, excluded.acked_at),
-    acked_by = coalesce(alarm.acked_by, excluded.acked_by)
+    acked_at = greatest(alarm.acked_at, excluded.acked_at),
+    acked_by = CASE WHEN excluded.acked_at > alarm.acked_at OR alarm.acked_at IS NULL
+                    THEN coalesce(excluded.acked_by, alarm.acked_by) ELSE alarm.acked_by END,
+    hold_kind = CASE WHEN {_NEWER_HOLD} THEN excluded.hold_kind ELSE alarm.hold_kind END,
+    hold_by = CASE WHEN {_NEWER_HOLD} THEN excluded.hold_by ELSE alarm.hold_by END,
+    hold_reason = CASE WHEN {_NEWER_HOLD} THEN excluded.hold_reason ELSE alarm.hold_reason END,
+    hold_until = CASE WHEN {_NEWER_HOLD} THEN excluded.hold_until ELSE alarm.hold_until END,
+    hold_at = CASE WHEN {_NEWER_HOLD} THEN excluded.hold_at ELSE alarm.hold_at END
 """
-_ACK_ALARM = """
-UPDATE alarm SET acked_at = to_timestamp($2::float8 / 1e6), acked_by = $3
-WHERE id = $1 AND acked_at IS NULL
+_INSERT_COMMENTS = """
+INSERT INTO alarm_comment (alarm_id, at, by, text)
+SELECT $1, timestamptz 'epoch' + c.at * interval '1 microsecond', c.by, c.text
+FROM unnest($2::int8[], $3::text[], $4::text[]) AS c (at, by, text)
+ON CONFLICT DO NOTHING
+"""
+_UPSERT_HOLD = f"""
+INSERT INTO alarm_hold (sensor_id, level, kind, at, by, reason, until)
+VALUES ($1, $2, $3, {_us(4)}, $5, $6, {_us(7)})
+ON CONFLICT (sensor_id, level) DO UPDATE SET
+    kind = excluded.kind, at = excluded.at, by = excluded.by, reason = excluded.reason,
+    until = excluded.until
+WHERE excluded.at > alarm_hold.at
 """
 _UPSERT_REPORT = """
 INSERT INTO run_report (sensor_id, run_id, last_seq, dropped, ended_at)
@@ -109,6 +137,12 @@ class BatchWriter:
             if frames:
                 readings = await self._write_frames(frames)
             for batch in batches:
+                for change in batch.limits:
+                    await store_definitions(
+                        connection, await self._sensor_id(change.sensor), change
+                    )
+                for hold in batch.holds:
+                    await self._upsert_hold(hold)
                 for alarm in batch.alarms:
                     await self._upsert_alarm(alarm)
                 for report in batch.runs:
@@ -204,6 +238,7 @@ class BatchWriter:
         )
 
     async def _upsert_alarm(self, alarm: Alarm) -> None:
+        hold = alarm.hold
         await self._connection.execute(
             _UPSERT_ALARM,
             alarm.id,
@@ -216,6 +251,33 @@ class BatchWriter:
             alarm.cleared_at,
             alarm.acked_at,
             alarm.acked_by,
+            alarm.alarm_level.value,
+            alarm.priority.value,
+            None if hold is None or hold.kind is None else hold.kind.value,
+            None if hold is None else hold.at,
+            None if hold is None else hold.by,
+            None if hold is None else hold.reason,
+            None if hold is None else hold.until,
+        )
+        if alarm.comments:
+            await self._connection.execute(
+                _INSERT_COMMENTS,
+                alarm.id,
+                [comment.at for comment in alarm.comments],
+                [comment.by for comment in alarm.comments],
+                [comment.text for comment in alarm.comments],
+            )
+
+    async def _upsert_hold(self, hold: Hold) -> None:
+        await self._connection.execute(
+            _UPSERT_HOLD,
+            await self._sensor_id(hold.sensor),
+            hold.level.value,
+            None if hold.kind is None else hold.kind.value,
+            hold.at,
+            hold.by,
+            hold.reason,
+            hold.until,
         )
 
     async def _upsert_report(self, report: RunReport) -> None:
@@ -229,10 +291,6 @@ class BatchWriter:
         )
 
     async def _log_action(self, action: Action) -> None:
-        if action.action == "ack" and isinstance(action.detail.get("alarm_id"), str):
-            await self._connection.execute(
-                _ACK_ALARM, action.detail["alarm_id"], action.at, action.operator
-            )
         await self._connection.execute(
             _INSERT_ACTION,
             action.at,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from controlroom.plant.alarms import Alarm
+from controlroom.plant.alarms import Alarm, HoldKind
 
 
 class AlarmState(StrEnum):
@@ -181,8 +181,29 @@ def _released(status: Status) -> Status:
     return Status(AlarmState.UNACKED, abnormal=True) if status.abnormal else NORMAL
 
 
-def state_of(alarm: Alarm) -> AlarmState:
-    """The state an alarm (one activation of an alarm point) is in, from what it records."""
-    if alarm.active:
-        return AlarmState.UNACKED if alarm.acked_at is None else AlarmState.ACKED
-    return AlarmState.RETURNED_UNACKED if alarm.acked_at is None else AlarmState.NORMAL
+def state_of(alarm: Alarm, now_us: int | None = None) -> AlarmState:
+    """The state an alarm (one activation of an alarm point) is in, from what it records: the
+    same state `step` reaches for the events it records (tested in test_alarm_states).
+
+    With `now_us`, a timed shelving whose time is up has ended, whether or not anyone has said
+    so yet (the coordinator that shelved it may be gone); without, the record as it stands.
+    """
+    hold = alarm.hold
+    if hold is not None and hold.in_force(now_us):
+        if not (hold.kind is HoldKind.SHELVED and hold.until is None and not alarm.active):
+            return _HOLD_STATES[hold.kind]  # type: ignore[index]
+        return AlarmState.NORMAL  # one-shot shelving: it ended as the alarm cleared
+    released = alarm.released_at  # a release, or a timed shelving's end
+    acked = alarm.acked_at is not None and (released is None or alarm.acked_at >= released)
+    if alarm.cleared_at is None:
+        return AlarmState.ACKED if acked else AlarmState.UNACKED
+    if released is not None and released >= alarm.cleared_at:
+        return AlarmState.NORMAL  # it cleared while held: back to normal as it is released
+    return AlarmState.NORMAL if acked else AlarmState.RETURNED_UNACKED
+
+
+_HOLD_STATES = {
+    HoldKind.SHELVED: AlarmState.SHELVED,
+    HoldKind.SUPPRESSED: AlarmState.SUPPRESSED,
+    HoldKind.OUT_OF_SERVICE: AlarmState.OUT_OF_SERVICE,
+}

@@ -12,6 +12,10 @@ the `Changes` it is told about. The rules, decided once:
 - Copies of an alarm merge by `Alarm.absorb`. An alarm is kept while it is open (active or
   not acknowledged); once closed it is reported and moves to `closed` (the latest few), so
   a late copy of it (an older event arriving last) cannot open it again.
+- An alarm point's hold (shelved, suppressed, out of service, or released) is kept by point,
+  the newest winning (`Hold.newer_than`), and given to the point's open alarms, so their
+  state (`alarm_states.state_of`) is the same wherever it is read; a sensor's definitions are
+  kept as last heard (`limits`).
 - A twin warning (one sensor read by two sources at once) is kept by sensor, the latest of
   each; there is no all-clear, so it stays while the viewer runs (the newest `WARNINGS_KEPT`).
 - A snapshot lists every open alarm: one the picture holds that the snapshot does not list
@@ -29,12 +33,15 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from controlroom.plant.alarms import Alarm
+from controlroom.plant.alarm_limits import Level
+from controlroom.plant.alarms import Alarm, Hold
 from controlroom.plant.readings import Frame, Layout
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo, SensorState
 from controlroom.wire.codec import Message
 from controlroom.wire.envelopes import (
     AlarmEvent,
+    HoldEvent,
+    LimitsChange,
     Snapshot,
     SourceStates,
     StatusChange,
@@ -58,6 +65,7 @@ class Changes:
     alarms: list[Alarm] = field(default_factory=list)  # new or changed, in their merged state
     ended: list[Alarm] = field(default_factory=list)  # closed unseen (a snapshot's verdict)
     warnings: list[TwinWarning] = field(default_factory=list)  # new twin warnings
+    holds: list[Hold] = field(default_factory=list)  # new holds (or releases)
     frame: Frame | None = None
     unknown: bool = False  # the frame names sensors the picture does not know
 
@@ -68,6 +76,7 @@ class Changes:
             or self.alarms
             or self.ended
             or self.warnings
+            or self.holds
             or self.frame
         )
 
@@ -81,6 +90,8 @@ class PlantPicture:
         self.closed: dict[str, Alarm] = {}  # the latest closed alarms, oldest first
         self._alarms_of: dict[str, dict[str, Alarm]] = {}  # open alarms, by sensor then id
         self.warnings: dict[str, TwinWarning] = {}  # twin warnings, by sensor, oldest first
+        self.holds: dict[tuple[str, Level], Hold] = {}  # each point's latest hold or release
+        self.limits: dict[str, LimitsChange] = {}  # definitions changed while listening
         self._max_sensors = max_sensors
         # By source: its newest frame, not yet read into the sensors' values. A frame of the
         # same layout replaces it unread, so a source that ticks costs nothing here.
@@ -126,6 +137,12 @@ class PlantPicture:
             self.snapshot(message, changes)
         elif isinstance(message, TwinWarning):
             self.warning(message, changes)
+        elif isinstance(message, HoldEvent):
+            self.hold(message.hold, changes)
+        elif isinstance(message, LimitsChange):
+            known = self.limits.get(message.sensor)
+            if known is None or message.at > known.at:
+                self.limits[message.sensor] = message
         return changes
 
     def frame(self, frame: Frame, changes: Changes) -> None:
@@ -212,6 +229,20 @@ class PlantPicture:
             self._close(known)
         self._restate(known.sensor, changes)
 
+    def hold(self, hold: Hold, changes: Changes) -> None:
+        """A point's hold: kept if newer, and given to the point's open alarms."""
+        if not hold.newer_than(self.holds.get(hold.point)):
+            return
+        self.holds[hold.point] = hold
+        changes.holds.append(hold)
+        for alarm in list(self._alarms_of.get(hold.sensor, {}).values()):
+            if alarm.point == hold.point and hold.newer_than(alarm.hold):
+                alarm.hold = hold
+                changes.alarms.append(alarm)
+                if not alarm.open:
+                    self._forget(alarm)
+                    self._close(alarm)
+
     def warning(self, warning: TwinWarning, changes: Changes) -> None:
         """Two runs of one sensor overlap: remembered by sensor (a repeat changes nothing)."""
         if self.warnings.get(warning.sensor) == warning:
@@ -232,12 +263,18 @@ class PlantPicture:
             self.alarm(alarm, changes)
         for state in snapshot.sources:
             self.state(state, changes)
+        for hold in snapshot.holds:
+            self.hold(hold, changes)
 
     # --- the rules -------------------------------------------------------------------------
 
     def _condition(self, sensor: str, said: Condition) -> Condition:
         """The newest active alarm's kind; with none known, what the coordinator said."""
-        active = [alarm for alarm in self._alarms_of.get(sensor, {}).values() if alarm.active]
+        active = [
+            alarm
+            for alarm in self._alarms_of.get(sensor, {}).values()
+            if alarm.active and alarm.kind is not Condition.NORMAL  # silence is not a condition
+        ]
         if not active:
             return said
         return max(active, key=lambda alarm: alarm.raised_at).kind

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from controlroom.clock import now_us
 from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.picture import Changes, PlantPicture
@@ -25,15 +26,16 @@ from controlroom.wire.codec import Message
 
 RECENT_POINTS = 600
 FINISHED_ALARMS_KEPT = 50
-# The alarm list's order of states: what waits for the operator first.
-_URGENCY = {
-    AlarmState.UNACKED: 0,
-    AlarmState.RETURNED_UNACKED: 1,
-    AlarmState.ACKED: 2,
-    AlarmState.NORMAL: 3,
-    AlarmState.SHELVED: 4,
-    AlarmState.SUPPRESSED: 5,
-    AlarmState.OUT_OF_SERVICE: 6,
+# The alarm list's order: alarms in force (group 0) by priority, then what waits for the
+# operator first (the second number), then newest first; then those finished, then those held.
+_GROUP = {
+    AlarmState.UNACKED: (0, 0),
+    AlarmState.RETURNED_UNACKED: (0, 1),
+    AlarmState.ACKED: (0, 2),
+    AlarmState.NORMAL: (1, 0),
+    AlarmState.SHELVED: (2, 0),
+    AlarmState.SUPPRESSED: (2, 1),
+    AlarmState.OUT_OF_SERVICE: (2, 2),
 }
 
 
@@ -146,10 +148,14 @@ class PlantModel:
         return [views[name] for name in self._order]
 
     def alarm_list(self) -> list[Alarm]:
-        """Unacknowledged first (active before cleared), then acknowledged active, newest first."""
+        """What the operator must see first: alarms in force by priority, unacknowledged
+        first, newest first; then those finished, then those held (shelved, suppressed, out of
+        service)."""
+        now = now_us()
 
-        def rank(alarm: Alarm) -> tuple[int, int]:
-            return _URGENCY[state_of(alarm)], -alarm.raised_at
+        def rank(alarm: Alarm) -> tuple[int, int, int, int]:
+            group, urgency = _GROUP[state_of(alarm, now)]
+            return group, alarm.priority.rank, urgency, -alarm.raised_at
 
         return sorted(self.alarms.values(), key=rank)
 
@@ -162,12 +168,13 @@ class PlantModel:
         return found
 
     def unacked(self) -> int:
-        return sum(1 for alarm in self.picture.alarms.values() if alarm.acked_at is None)
+        now = now_us()
+        return sum(state_of(alarm, now).needs_ack for alarm in self.picture.alarms.values())
 
     def alarm_for(self, sensor: str) -> Alarm | None:
         """The sensor's alarm most in need of acknowledgement, if any."""
         for alarm in self.alarm_list():
-            if alarm.sensor == sensor and alarm.acked_at is None:
+            if alarm.sensor == sensor and state_of(alarm).needs_ack:
                 return alarm
         return None
 

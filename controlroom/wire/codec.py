@@ -18,8 +18,13 @@ from controlroom.wire.envelopes import (
     AckRequest,
     AlarmEvent,
     Announce,
+    CommentRequest,
     Discover,
     Goodbye,
+    HoldEvent,
+    HoldRequest,
+    LimitsChange,
+    LimitsRequest,
     PersistBatch,
     PersistMessage,
     Presence,
@@ -46,6 +51,11 @@ _Envelope: TypeAlias = (
     | Stop
     | SnapshotRequest
     | AckRequest
+    | CommentRequest
+    | HoldRequest
+    | LimitsRequest
+    | LimitsChange
+    | HoldEvent
     | SourceState
     | StatusChange
     | SourceStates
@@ -99,7 +109,9 @@ class Decoder:
         for raw in wire.frames:
             message = _parsed(self._frames, raw)
             frames.append(frame_from_message(message, self._layouts, None))
-        return PersistBatch(frames, wire.sensors, wire.runs, wire.alarms, wire.actions)
+        return PersistBatch(
+            frames, wire.sensors, wire.runs, wire.alarms, wire.actions, wire.holds, wire.limits
+        )
 
 
 def encode(message: Message) -> bytes:
@@ -114,6 +126,8 @@ def encode(message: Message) -> bytes:
                 message.runs,
                 message.alarms,
                 message.actions,
+                message.holds,
+                message.limits,
             )
         )
     return _encoder.encode(message)

@@ -14,7 +14,8 @@ import msgspec
 
 from controlroom.clock import us_to_datetime
 from controlroom.errors import InvalidMessage
-from controlroom.plant.alarms import Alarm
+from controlroom.plant.alarm_limits import AlarmLimit, Level
+from controlroom.plant.alarms import Alarm, Hold, HoldKind
 from controlroom.plant.readings import Frame
 from controlroom.plant.records import Action, RunReport
 from controlroom.plant.sensors import Liveness, SensorInfo, SensorState
@@ -96,20 +97,106 @@ class SnapshotRequest(msgspec.Struct, frozen=True, tag="snapshot_request", tag_f
     """A viewer asks for every known source and open alarm; the answer goes to reply_to."""
 
 
+def _check_operator(by: str, what: str) -> None:
+    if not by:
+        raise InvalidMessage(f"{what} needs the operator's name in 'by'")
+    if len(by) > MAX_NAME_LENGTH:
+        raise InvalidMessage(f"operator name is longer than {MAX_NAME_LENGTH} characters")
+
+
 class AckRequest(msgspec.Struct, frozen=True, tag="ack_request", tag_field="type"):
-    """An operator acknowledges an alarm."""
+    """An operator acknowledges an alarm, perhaps saying why (`comment`)."""
 
     alarm_id: Ident
     by: Text
     at: Micros
+    comment: Text = ""
 
     def __post_init__(self) -> None:
         check_id(self.alarm_id, "alarm id")
-        if not self.by:
-            raise InvalidMessage("ack_request needs the operator's name in 'by'")
-        if len(self.by) > MAX_NAME_LENGTH:
-            raise InvalidMessage(f"operator name is longer than {MAX_NAME_LENGTH} characters")
+        _check_operator(self.by, "ack_request")
         check_time(self.at, "at")
+
+
+class CommentRequest(msgspec.Struct, frozen=True, tag="comment_request", tag_field="type"):
+    """An operator writes a comment on an alarm."""
+
+    alarm_id: Ident
+    by: Text
+    at: Micros
+    text: Text
+
+    def __post_init__(self) -> None:
+        check_id(self.alarm_id, "alarm id")
+        _check_operator(self.by, "comment_request")
+        check_time(self.at, "at")
+        if not self.text.strip():
+            raise InvalidMessage("comment_request needs some text")
+
+
+class HoldRequest(msgspec.Struct, frozen=True, tag="hold_request", tag_field="type"):
+    """An operator shelves an alarm point (until a time, or one-shot), suppresses it, takes it
+    out of service, or (`kind` None) releases it; a reason is required to hold."""
+
+    sensor: str
+    level: Level
+    kind: HoldKind | None
+    by: Text
+    at: Micros
+    reason: Text = ""
+    until: Micros | None = None
+
+    def __post_init__(self) -> None:
+        check_sensor_name(self.sensor)
+        _check_operator(self.by, "hold_request")
+        check_time(self.at, "at")
+        if self.kind is not None and not self.reason.strip():
+            raise InvalidMessage("hold_request needs a reason")
+        if self.until is not None and (self.kind is not HoldKind.SHELVED or self.until <= self.at):
+            raise InvalidMessage("only a shelving has an end ('until'), after 'at'")
+
+    def hold(self) -> Hold:
+        return Hold(self.sensor, self.level, self.kind, self.at, self.by, self.reason, self.until)
+
+
+class LimitsRequest(msgspec.Struct, frozen=True, tag="limits_request", tag_field="type"):
+    """An operator replaces a sensor's alarm definitions (all of them), with a reason."""
+
+    sensor: str
+    limits: list[AlarmLimit]
+    by: Text
+    at: Micros
+    reason: Text
+
+    def __post_init__(self) -> None:
+        check_sensor_name(self.sensor)
+        _check_operator(self.by, "limits_request")
+        check_time(self.at, "at")
+        if not self.reason.strip():
+            raise InvalidMessage("limits_request needs a reason")
+        if any(limit.sensor != self.sensor for limit in self.limits):
+            raise InvalidMessage("limits_request carries another sensor's limits")
+
+
+class LimitsChange(msgspec.Struct, frozen=True, tag="limits", tag_field="type"):
+    """A sensor's alarm definitions as they now stand (the newest `at` wins): every
+    coordinator applies it, the datamanager stores it."""
+
+    sensor: str
+    limits: list[AlarmLimit]
+    by: Text
+    at: Micros
+    reason: Text = ""
+
+    def __post_init__(self) -> None:
+        check_sensor_name(self.sensor)
+        check_time(self.at, "at")
+
+
+class HoldEvent(msgspec.Struct, frozen=True, tag="hold", tag_field="type"):
+    """An alarm point's hold changed (`hold` is its new one)."""
+
+    hold: Hold
 
 
 class SourceState(SensorState, tag="source", tag_field="type"):
@@ -189,6 +276,7 @@ class Snapshot(msgspec.Struct, frozen=True, tag="snapshot", tag_field="type"):
 
     sources: list[SensorState]
     alarms: list[Alarm]
+    holds: list[Hold] = []
 
 
 # --- coordinator -> datamanager ----------------------------------------------------------------
@@ -203,9 +291,19 @@ class PersistBatch:
     runs: list[RunReport] = field(default_factory=list)
     alarms: list[Alarm] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    limits: list[LimitsChange] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.frames or self.sensors or self.runs or self.alarms or self.actions)
+        return bool(
+            self.frames
+            or self.sensors
+            or self.runs
+            or self.alarms
+            or self.actions
+            or self.holds
+            or self.limits
+        )
 
     @property
     def reading_count(self) -> int:
@@ -221,3 +319,5 @@ class PersistMessage(msgspec.Struct, tag="persist", tag_field="type"):
     runs: list[RunReport] = []
     alarms: list[Alarm] = []
     actions: list[Action] = []
+    holds: list[Hold] = []
+    limits: list[LimitsChange] = []

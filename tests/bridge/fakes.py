@@ -110,7 +110,9 @@ class FakeCoordinator:
             self.sources[name].liveness = liveness
         await self.publish(status_key(name), encode(StatusChange(name, liveness, now_us())))
 
-    async def alarm(self, name: str, kind: Condition, *, cleared: bool = False) -> Alarm:
+    async def alarm(
+        self, name: str, kind: Condition, *, cleared: bool = False, **fields: Any
+    ) -> Alarm:
         item = Alarm(
             id=f"{name}-{kind.value}",
             sensor=name,
@@ -120,8 +122,9 @@ class FakeCoordinator:
             limit=90.0,
             peak=99.5,
             cleared_at=now_us() if cleared else None,
+            **fields,
         )
-        self.alarms = [a for a in self.alarms if a.id != item.id] + ([] if cleared else [item])
+        self.alarms = [a for a in self.alarms if a.id != item.id] + ([item] if item.open else [])
         await self.publish(alarm_key("cleared" if cleared else "raised"), encode(AlarmEvent(item)))
         return item
 

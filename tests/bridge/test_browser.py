@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 
 from controlroom.broker.topology import SOURCES_KEY
+from controlroom.clock import now_us
+from controlroom.plant.alarm_limits import Level, Priority
+from controlroom.plant.alarms import Comment, Hold, HoldKind
 from controlroom.plant.numbers import format_number
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo
 from controlroom.wire.codec import encode
@@ -439,4 +442,40 @@ async def test_the_page_works_after_a_login(
     await page.wait_for_url("**/login")
     assert (await page.goto(url)) is not None  # the session is gone: back to the form
     await page.wait_for_url("**/login")
+
+
+async def test_page_shows_priority_holds_returned_alarms_and_comments(
+    page: Any, coordinator: FakeCoordinator, start_bridge: StartBridge
+) -> None:
+    """The alarm list by priority, in words; a returned-unacknowledged alarm stays listed; a
+    shelved one says until when; comments are shown; the state word is no state pill (the
+    page once gave it the card's class `state`, a green pill even for HIGH)."""
+    for name in ("drum", "feed", "vent"):
+        await coordinator.announce(sensor_state(name))
+    bridge = await start_bridge()
+    await page.goto(bridge.url)
+    now = now_us()
+    await coordinator.alarm("feed", Condition.LOW, priority=Priority.LOW, level=Level.L)
+    await coordinator.alarm(
+        "drum", Condition.HIGH, cleared=True, priority=Priority.CRITICAL, level=Level.HH,
+        comments=[Comment(now, "ann", "relief valve checked")],
+    )  # fmt: skip
+    shelf = Hold("vent", Level.H, HoldKind.SHELVED, now, "ann", "maintenance", now + 3_600_000_000)
+    await coordinator.alarm("vent", Condition.HIGH, level=Level.H, hold=shelf)
+    await wait_js(page, "document.querySelectorAll('#alarm-list > li').length === 3", "alarms")
+    items = await page.eval_on_selector_all(
+        "#alarm-list > li", "e => e.map(x => [x.dataset.priority, x.dataset.state, x.innerText])"
+    )
+    assert [(priority, state) for priority, state, _ in items] == [
+        ("critical", "returned to normal unacknowledged"),
+        ("high", "shelved"),
+        ("low", "active unacknowledged"),
+    ]
+    assert items[0][2].startswith("CRITICAL drum") and "ann: relief valve checked" in items[0][2]
+    assert " until " in items[1][2] and "(maintenance)" in items[1][2]
+    pills = await page.eval_on_selector_all(
+        "#alarm-list .alarm-state",
+        "e => e.map(x => [x.classList.contains('state'), getComputedStyle(x).backgroundColor])",
+    )
+    assert pills and all(not pill and colour == "rgba(0, 0, 0, 0)" for pill, colour in pills)
     assert page.errors == []

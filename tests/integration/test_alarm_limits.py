@@ -8,7 +8,7 @@ import pytest
 
 from controlroom.db.alarm_limits import alarm_limits
 from controlroom.errors import ConfigError
-from controlroom.plant.alarm_limits import Level, Priority
+from controlroom.plant.alarm_limits import LEVELS, Level, Priority
 from controlroom.simulation.presets import REFERENCE_PLANT
 
 
@@ -21,7 +21,7 @@ async def test_every_reference_sensor_has_four_limits_from_its_safe_range(
         info = preset.info
         assert info.safe_min is not None and info.safe_max is not None
         by_level = {limit.level: limit for limit in limits[info.name]}
-        assert set(by_level) == set(Level)
+        assert set(by_level) == set(LEVELS)
         assert (by_level[Level.L].value, by_level[Level.H].value) == (info.safe_min, info.safe_max)
         assert by_level[Level.H].priority is Priority.HIGH
         assert by_level[Level.HH].priority is Priority.CRITICAL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from controlroom.plant.alarm_limits import Level, Priority
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo
@@ -65,6 +66,11 @@ def test_unacknowledged_alarms_come_first_and_fields_never_unset() -> None:
     assert [a.id for a in model.alarm_list()] == ["open", "cleared", "acked"]
     first = model.alarm_for("s1")
     assert first is not None and first.id == "open"
+    critical = msgspec.structs.replace(
+        alarm("critical", raised=T0), level=Level.HH, priority=Priority.CRITICAL
+    )
+    model.apply(AlarmEvent(critical))
+    assert model.alarm_list()[0].id == "critical"  # by priority first, then time
     model.apply(AlarmEvent(alarm("acked", raised=T0 + 3)))  # an older event arriving late
     assert model.alarms["acked"].acked_by == "ann"
 

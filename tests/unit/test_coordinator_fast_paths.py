@@ -5,17 +5,19 @@ from __future__ import annotations
 import random
 
 from controlroom.clock import now_us
-from controlroom.plant.alarms import SafeRange
+from controlroom.plant.alarm_limits import AlarmLimit, Level, Priority, default_limits
 from controlroom.plant.readings import Frame
-from controlroom.plant.sensors import Condition, Liveness, SensorInfo
+from controlroom.plant.sensors import Liveness, SensorInfo
 from controlroom.wire.codec import Decoder, encode
-from controlroom.wire.envelopes import Announce, PersistBatch
+from controlroom.wire.envelopes import Announce, LimitsChange, PersistBatch
+from tests.unit.alarm_model import ByTheRule
 from workers.coordinator.alarms import AlarmMonitor
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AlarmChanged,
     ClockTicked,
     FrameReceived,
+    LimitsObserved,
     LivenessChanged,
     SourceAnnounced,
 )
@@ -96,49 +98,41 @@ def test_sequence_filter_takes_ticks_of_sensors_that_share_a_seq() -> None:
     assert sequence.fresh(stuck).seqs == [5, 5, 5]
 
 
-class _ByTheRule:
-    """The reference: the alarm changes the safe-range rule makes, one reading at a time."""
-
-    def __init__(self, ranges: dict[str, SafeRange]) -> None:
-        self.ranges = ranges
-        self.conditions = dict.fromkeys(ranges, Condition.NORMAL)
-        self.changes: list[str] = []
-
-    def read(self, names: list[str], values: list[float]) -> None:
-        for name, value in zip(names, values, strict=True):
-            before = self.conditions[name]
-            after = self.ranges[name].evaluate(before, value)
-            if after is not before:
-                if before is not Condition.NORMAL:
-                    self.changes.append(f"{name}:cleared")
-                if after is not Condition.NORMAL:
-                    self.changes.append(f"{name}:raised")
-            self.conditions[name] = after
+Ranges = dict[str, tuple[float | None, float | None]]
 
 
-def _monitored(ranges: dict[str, SafeRange]) -> tuple[MessageBus, list[str]]:
-    """An alarm monitor that knows the ranges, and the changes it announces."""
+def _monitored(
+    ranges: Ranges, stored: dict[str, list[AlarmLimit]] | None = None
+) -> tuple[MessageBus, list[str], ByTheRule]:
+    """An alarm monitor that knows the ranges (and stored definitions), the changes it
+    announces, and the plain model with the same definitions."""
     bus = MessageBus()
     AlarmMonitor(bus)
     changes: list[str] = []
-    bus.subscribe(AlarmChanged, lambda e: changes.append(f"{e.alarm.sensor}:{e.change}"))
-    infos = [SensorInfo(n, safe_min=r.low, safe_max=r.high) for n, r in ranges.items()]
+    bus.subscribe(
+        AlarmChanged,
+        lambda e: changes.append(f"{e.alarm.sensor}:{e.alarm.alarm_level.value}:{e.change}"),
+    )
+    for name, limits in (stored or {}).items():
+        bus.handle(LimitsObserved(LimitsChange(name, limits, "test", now_us())))
+    infos = [SensorInfo(n, safe_min=low, safe_max=high) for n, (low, high) in ranges.items()]
     bus.handle(SourceAnnounced(Announce("gw", "run1", infos)))
-    return bus, changes
+    defined = {name: default_limits(name, *ranges[name]) for name in ranges}
+    return bus, changes, ByTheRule(defined | (stored or {}))
 
 
 def test_alarm_fast_path_raises_and_clears_as_the_rule_does() -> None:
     rng = random.Random(11)
-    ranges = {"a": SafeRange(10.0, 20.0), "b": SafeRange(None, 20.0), "c": SafeRange(None, None)}
-    bus, changes = _monitored(ranges)
-    rule = _ByTheRule(ranges)
+    ranges: Ranges = {"a": (10.0, 20.0), "b": (None, 20.0), "c": (None, None)}
+    bus, changes, rule = _monitored(ranges)
     decoder = Decoder()
+    start = now_us()
     for seq in range(1, 2001):
         values = [rng.uniform(5.0, 25.0) if rng.random() < 0.3 else 15.0 for _ in ranges]
-        rule.read(list(ranges), values)
-        frame = arrived(
-            decoder, Frame("gw", "run1", list(ranges), [seq] * 3, [now_us()] * 3, values)
-        )
+        at = start + seq * 1000
+        for name, value in zip(ranges, values, strict=True):
+            rule.read(name, value, at)
+        frame = arrived(decoder, Frame("gw", "run1", list(ranges), [seq] * 3, [at] * 3, values))
         bus.handle(FrameReceived(frame, frame))
     assert len(rule.changes) > 100
     assert changes == rule.changes
@@ -184,26 +178,37 @@ def test_a_sources_frames_of_one_round_reach_viewers_as_one_message() -> None:
 
 
 def test_alarm_fast_path_on_merged_ticks_and_changing_layouts() -> None:
-    """Per tick bounds, sensors in alarm and layouts that change: the same as the rule."""
+    """Per tick bounds, sensors in alarm or waiting out a delay, layouts that change, stored
+    definitions with delays: the same as the rule."""
     rng = random.Random(5)
     names = [f"s{n}" for n in range(6)]
-    ranges = {name: SafeRange(10.0, 20.0) for name in names}
-    ranges["s5"] = SafeRange(None, None)
-    bus, changes = _monitored(ranges)
-    rule = _ByTheRule(ranges)
+    ranges: Ranges = dict.fromkeys(names, (10.0, 20.0))
+    ranges["s5"] = (None, None)
+    stored = {
+        "s0": [
+            AlarmLimit("s0", Level.H, 20.0, Priority.HIGH, 1.0, on_delay_s=0.003),
+            AlarmLimit("s0", Level.L, 10.0, Priority.LOW, 0.5, off_delay_s=0.004),
+        ],
+        "s1": [AlarmLimit("s1", Level.HH, 22.0, Priority.CRITICAL, 0.0, 0.002, 0.002)],
+    }
+    bus, changes, rule = _monitored(ranges, stored)
     decoder = Decoder()
     layout = names
+    at = now_us()
     for seq in range(1, 1500):
         if rng.random() < 0.05:
             layout = rng.sample(names, rng.randint(1, len(names)))  # a sensor stopped, say
         ticks = 1 if rng.random() < 0.7 else rng.randint(2, 5)
         frame_names = layout * ticks
         values = [rng.uniform(5.0, 25.0) if rng.random() < 0.2 else 15.0 for _ in frame_names]
-        rule.read(frame_names, values)
+        times = []
+        for index, (name, value) in enumerate(zip(frame_names, values, strict=True)):
+            moment = at + (index // len(layout)) * 1000
+            rule.read(name, value, moment)
+            times.append(moment)
+        at = times[-1] + 1000
         count = len(frame_names)
-        frame = arrived(
-            decoder, Frame("gw", "run1", frame_names, [seq] * count, [now_us()] * count, values)
-        )
+        frame = arrived(decoder, Frame("gw", "run1", frame_names, [seq] * count, times, values))
         bus.handle(FrameReceived(frame, frame))
     assert len(rule.changes) > 100
     assert changes == rule.changes

@@ -57,7 +57,7 @@ class Plant(EventAggregator):
 def test_alarm_raised_then_cleared_reaches_persistence_and_viewers() -> None:
     plant = Plant()
     plant.viewers.take()
-    plant.readings(15, 21, 22, 19.9, 18)
+    plant.readings(15, 20.5, 20.8, 19.9, 18)
     keys = [key for key, _ in plant.viewers.take()]
     assert keys.count("alarm.raised") == 1
     assert keys.count("alarm.cleared") == 1
@@ -65,13 +65,13 @@ def test_alarm_raised_then_cleared_reaches_persistence_and_viewers() -> None:
     assert [a.cleared_at is None for a in batch.alarms] == [False, False]  # same object, cleared
     alarm = batch.alarms[0]
     assert alarm.kind is Condition.HIGH
-    assert alarm.peak == 22
+    assert alarm.peak == 20.8
     assert plant.registry.picture.sensors["boiler"].condition is Condition.NORMAL
 
 
 def test_acknowledging_an_alarm() -> None:
     plant = Plant()
-    plant.readings(25)
+    plant.readings(20.5)
     (alarm,) = plant.registry.picture.open_alarms()
     plant.bus.handle(AckRequested(AckRequest(alarm.id, "ann", NOW)))
     (alarm,) = plant.registry.picture.open_alarms()
@@ -80,7 +80,7 @@ def test_acknowledging_an_alarm() -> None:
     acked = [m for k, m in events if k == "alarm.acked"]
     assert isinstance(acked[0], AlarmEvent)
     actions = plant.persister.take().actions
-    assert actions[0].action == "ack" and actions[0].detail == {"alarm_id": alarm.id}
+    assert actions[0].action == "ack" and actions[0].detail == {"alarm_id": alarm.id, "level": "H"}
     assert plant.registry.picture.open_alarms() == [alarm]  # still active, now acknowledged
     plant.readings(15)
     assert plant.registry.picture.open_alarms() == []
@@ -88,7 +88,7 @@ def test_acknowledging_an_alarm() -> None:
 
 def test_repeated_readings_are_stored_but_not_reanalysed() -> None:
     plant = Plant()
-    frame = Frame("gw", "run1", ["boiler"], [1], [NOW], [25.0])
+    frame = Frame("gw", "run1", ["boiler"], [1], [NOW], [20.5])
     for _ in range(2):
         plant.bus.handle(FrameReceived(frame, plant.sequence.fresh(frame)))
     assert len(plant.persister.take().frames) == 2  # storage is idempotent
@@ -182,30 +182,30 @@ def later(plant: Plant) -> Plant:
 
 def test_a_coordinator_that_takes_over_an_active_alarm_goes_on_with_it_and_clears_it() -> None:
     first = Plant()
-    first.readings(25, 26)
+    first.readings(20.5, 20.6)
     (alarm,) = first.persister.take().alarms  # what the datamanager stored
     second = later(first)  # a new coordinator, the first one gone
     second.bus.handle(AlarmObserved(msgspec.structs.replace(alarm)))
     second.viewers.take()
-    second.readings(27, 26)
+    second.readings(20.7, 20.6)
     assert raised(second) == [], "no second alarm for the same excursion"
     second.readings(15)
     (cleared,) = second.persister.take().alarms
-    assert cleared.id == alarm.id and cleared.cleared_at is not None and cleared.peak == 27
+    assert cleared.id == alarm.id and cleared.cleared_at is not None and cleared.peak == 20.7
 
 
 def test_without_taking_over_the_same_excursion_is_a_second_alarm() -> None:
     """The defect the take-over fixes, shown on the same wiring (the test can fail)."""
     first = Plant()
-    first.readings(25)
+    first.readings(20.5)
     second = later(first)
-    second.readings(27)
+    second.readings(20.7)
     assert raised(first) != raised(second) != []
 
 
 def test_an_alarm_cleared_by_the_coordinator_that_evaluates_it_is_released() -> None:
     active = Plant()
-    active.readings(25)
+    active.readings(20.5)
     (alarm,) = active.persister.take().alarms
     standby = Plant()
     standby.bus.handle(AlarmObserved(msgspec.structs.replace(alarm)))
@@ -214,13 +214,13 @@ def test_an_alarm_cleared_by_the_coordinator_that_evaluates_it_is_released() -> 
     standby.bus.handle(AlarmObserved(msgspec.structs.replace(cleared)))
     standby.viewers.take()
     standby.seq = active.seq
-    standby.readings(25)  # a new excursion after the failover: a new alarm
+    standby.readings(20.5)  # a new excursion after the failover: a new alarm
     (new,) = standby.persister.take().alarms
     assert new.id != alarm.id and new.active
 
 
 def test_a_redelivered_frame_raises_the_same_alarm_again() -> None:
-    frame = Frame("gw", "run1", ["boiler"], [7], [NOW], [25.0])
+    frame = Frame("gw", "run1", ["boiler"], [7], [NOW], [20.5])
     ids = []
     for _ in range(2):  # a coordinator dies before its batch is confirmed; the next one
         plant = Plant()

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from controlroom.clock import now_us
 from controlroom.errors import ControlroomError
 from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
@@ -120,7 +121,18 @@ def alarm(item: Alarm, *, ended: bool = False) -> bytes:
             "name": item.sensor,
             "kind": item.kind.value,
             "active": item.active and not ended,
-            "state": (AlarmState.NORMAL if ended else state_of(item)).value,
+            "state": (AlarmState.NORMAL if ended else state_of(item, now_us())).value,
+            "open": item.open and not ended,
+            "level": item.alarm_level.value,
+            "priority": item.priority.value,
+            "shelvedUntil": optional_rfc3339(
+                item.hold.until if item.hold is not None and item.hold.in_force(None) else None
+            ),
+            "holdReason": item.hold.reason if item.hold and item.hold.kind else None,
+            "comments": [
+                {"at": rfc3339(comment.at), "by": comment.by, "text": comment.text}
+                for comment in item.comments
+            ],
             "raisedAt": rfc3339(item.raised_at),
             "clearedAt": optional_rfc3339(item.cleared_at),
             "ackedAt": optional_rfc3339(item.acked_at),

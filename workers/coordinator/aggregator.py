@@ -6,6 +6,7 @@ unit tests drive the very same wiring without a broker.
 
 from __future__ import annotations
 
+from controlroom.config import DEFAULT_MAX_SHELVE_S
 from controlroom.plant.readings import Frame
 from workers.coordinator.alarms import AlarmMonitor
 from workers.coordinator.bus import MessageBus
@@ -22,10 +23,12 @@ class EventAggregator:
     """Handlers, none aware of another: registry, alarms, liveness, persistence, viewers,
     twin runs."""
 
-    def __init__(self, persist_interval: float = 0.0) -> None:
+    def __init__(
+        self, persist_interval: float = 0.0, *, max_shelve_s: float = DEFAULT_MAX_SHELVE_S
+    ) -> None:
         self.bus = MessageBus()
         self.registry = Registry(self.bus)
-        self.alarms = AlarmMonitor(self.bus)
+        self.alarms = AlarmMonitor(self.bus, max_shelve_s=max_shelve_s)
         self.liveness = LivenessMonitor(self.bus)
         self.persister = Persister(self.bus, persist_interval)
         self.twins = TwinWatch(self.bus)

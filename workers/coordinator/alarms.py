@@ -1,40 +1,138 @@
-"""Safe-range alarms: raised and cleared with hysteresis, acknowledged by operators.
+"""Alarms: each sensor's stored definitions evaluated, holds and comments applied, operators'
+acknowledgements taken.
 
-The book holds every alarm that is open (active or unacknowledged), this coordinator's and those
-other coordinators published, so any coordinator can acknowledge any alarm.
+Every sensor has its definitions (`AlarmLimit`): those stored in PostgreSQL (taken over at
+start) or last changed by an operator (applied here, or by another coordinator and mirrored),
+else those its announced safe range gives (`default_limits`). Each limit is an alarm point,
+judged reading by reading by `judge` (deadband, on-delay, off-delay); a rate-of-change limit on
+the rate between a sensor's readings; a SILENT definition makes silence (STALE, OFFLINE) an
+alarm of its own.
 
-An active alarm is the state of its sensor, whoever raised it: one stored in PostgreSQL (taken
-over at start) or another coordinator's (mirrored) is adopted as the sensor's alarm, so the
+The book holds every alarm that is open (active, held or unacknowledged), this coordinator's
+and those other coordinators published, so any coordinator can acknowledge any alarm.
+
+An active alarm is the state of its point, whoever raised it: one stored in PostgreSQL (taken
+over at start) or another coordinator's (mirrored) is adopted as its point's alarm, so the
 coordinator that evaluates the sensor next goes on with that alarm and clears it, instead of
 raising a second one for the same excursion.
+
+Holds (shelved, suppressed by design, out of service) belong to points and go through the
+ISA-18.2 state machine (`alarm_states.step`); a timed shelving ends by itself at its time in
+every coordinator that knows it (the release is named after that time, so all of them send the
+same one), whoever shelved it.
+
+What costs per reading: nothing for a sensor inside its quiet bounds (above every low limit,
+below every high limit, no point active or waiting out a delay), checked per tick with C
+loops; the rule in Python only for a sensor beyond a limit, in alarm, waiting out a delay, or
+with a rate-of-change limit (its rate needs every reading).
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress, count
 from operator import gt, le, or_
 
-from controlroom.plant.alarm_states import AlarmState, state_of
-from controlroom.plant.alarms import Alarm, SafeRange, alarm_id
+from controlroom.clock import now_us
+from controlroom.config import DEFAULT_MAX_SHELVE_S
+from controlroom.errors import ConfigError
+from controlroom.plant import alarm_states
+from controlroom.plant.alarm_limits import (
+    AlarmLimit,
+    Level,
+    PointState,
+    check_limits,
+    default_limits,
+    judge,
+)
+from controlroom.plant.alarm_states import AlarmState, Status, state_of, step
+from controlroom.plant.alarms import (
+    Alarm,
+    Comment,
+    Hold,
+    HoldKind,
+    alarm_id,
+    silence_id,
+)
 from controlroom.plant.readings import Frame, Layout
-from controlroom.plant.sensors import Condition
+from controlroom.plant.records import Action
+from controlroom.plant.sensors import Condition, Liveness
+from controlroom.wire.envelopes import LimitsChange
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AckRequested,
+    ActionTaken,
     AlarmChanged,
     AlarmObserved,
+    ClockTicked,
+    CommentRequested,
     FrameReceived,
+    HoldChanged,
+    HoldObserved,
+    HoldRequested,
+    LimitsChanged,
+    LimitsObserved,
+    LimitsRequested,
+    LivenessChanged,
     SourceAnnounced,
 )
+
+log = logging.getLogger(__name__)
+
+Point = tuple[str, Level]
+
+_HOLD_EVENTS: dict[HoldKind, alarm_states.Event] = {
+    HoldKind.SHELVED: alarm_states.Unshelve(),
+    HoldKind.SUPPRESSED: alarm_states.Unsuppress(),
+    HoldKind.OUT_OF_SERVICE: alarm_states.ReturnToService(),
+}
+
+
+@dataclass(slots=True)
+class _Sensor:
+    """One sensor's definitions in force and where each of its points stands."""
+
+    limits: tuple[AlarmLimit, ...] = ()  # on the value (LL..HH) and ROC, each a point
+    silent: AlarmLimit | None = None
+    known: bool = False  # definitions known (stored, changed or from a safe range)
+    points: dict[Level, PointState] = field(default_factory=dict)
+    low: float = -math.inf  # quiet bounds: no value limit is crossed inside them
+    high: float = math.inf
+    rate: bool = False
+    last: tuple[float, int] | None = None  # the previous reading, for the rate
+
+    def define(self, limits: list[AlarmLimit]) -> None:
+        self.known = True
+        self.limits = tuple(limit for limit in limits if limit.level is not Level.SILENT)
+        self.silent = next((limit for limit in limits if limit.level is Level.SILENT), None)
+        levels = {limit.level for limit in self.limits}
+        for level in levels - set(self.points):
+            self.points[level] = PointState()
+        for level in [level for level in self.points if level not in levels]:
+            if self.points[level].quiet:
+                del self.points[level]
+        lows = [
+            limit.value for limit in self.limits if limit.level.on_value and not limit.level.high
+        ]
+        highs = [limit.value for limit in self.limits if limit.level.high]
+        self.low = max(lows, default=-math.inf)
+        self.high = min(highs, default=math.inf)
+        self.rate = Level.ROC in levels
+        if not self.rate:
+            self.last = None
+
+    @property
+    def busy(self) -> bool:
+        """Needs the rule for every reading (see the module's docstring)."""
+        return self.rate or not all(point.quiet for point in self.points.values())
 
 
 @dataclass(slots=True)
 class _Bounds:
     """A source's sensors, in the order of its frames, with the values each may take without
-    the rule having anything to do: a NORMAL sensor's safe range; none at all (low above
-    high) for a sensor in alarm, whose every reading may clear it or move its peak."""
+    the rule having anything to do; none at all (low above high) for a busy sensor."""
 
     layout: Layout  # one tick's
     lows: list[float]
@@ -43,28 +141,114 @@ class _Bounds:
 
 
 class AlarmMonitor:
-    def __init__(self, bus: MessageBus) -> None:
+    def __init__(self, bus: MessageBus, *, max_shelve_s: float = DEFAULT_MAX_SHELVE_S) -> None:
         self._bus = bus
-        self._ranges: dict[str, SafeRange] = {}
-        self._conditions: dict[str, Condition] = {}
-        self._abnormal: set[str] = set()
+        self._max_shelve_us = round(max_shelve_s * 1_000_000)
+        self._ranges: dict[str, tuple[float | None, float | None]] = {}  # announced
+        self._stored: dict[str, LimitsChange] = {}  # definitions set by operators, by sensor
+        self._sensors: dict[str, _Sensor] = {}
+        self._busy: set[str] = set()
         self._bounds: dict[str, _Bounds] = {}  # by source
-        # Bumped whenever a range or a condition changes, which makes every _Bounds stale.
+        # Bumped whenever a sensor's quiet bounds or busyness change: every _Bounds is stale.
         self._version = 0
-        self._active: dict[str, Alarm] = {}  # by sensor: this coordinator's raised alarms
-        self.book: dict[str, Alarm] = {}  # by id: active or unacknowledged alarms
+        self._active: dict[Point, Alarm] = {}  # by point: its active alarm
+        self.book: dict[str, Alarm] = {}  # by id: open alarms
+        self.holds: dict[Point, Hold] = {}  # each point's latest hold (or release)
+        self._status: dict[Point, Status] = {}  # points not NORMAL, by the state machine
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, self._on_frame)
         bus.subscribe(AckRequested, self._on_ack)
+        bus.subscribe(CommentRequested, self._on_comment)
+        bus.subscribe(HoldRequested, self._on_hold_request)
+        bus.subscribe(LimitsRequested, self._on_limits_request)
+        bus.subscribe(LimitsObserved, self._on_limits_observed)
+        bus.subscribe(HoldObserved, self._on_hold_observed)
         bus.subscribe(AlarmObserved, self._on_observed)
+        bus.subscribe(LivenessChanged, self._on_liveness)
+        bus.subscribe(ClockTicked, self._on_tick)
+
+    def limits_of(self, sensor: str) -> tuple[AlarmLimit, ...]:
+        """The definitions in force for a sensor (SILENT included)."""
+        known = self._sensors.get(sensor)
+        if known is None:
+            return ()
+        return (*known.limits, *((known.silent,) if known.silent else ()))
+
+    # --- definitions -----------------------------------------------------------------------
 
     def _on_announced(self, event: SourceAnnounced) -> None:
         for info in event.announce.sensors:
-            if info.safe_min is None and info.safe_max is None:
-                self._ranges.pop(info.name, None)
-            else:
-                self._ranges[info.name] = SafeRange(info.safe_min, info.safe_max)
+            safe = (info.safe_min, info.safe_max)
+            if self._ranges.get(info.name) != safe or info.name not in self._sensors:
+                self._ranges[info.name] = safe
+                if info.name not in self._stored:
+                    self._define(info.name, default_limits(info.name, *safe), now_us())
+
+    def _on_limits_request(self, event: LimitsRequested) -> None:
+        request = event.request
+        try:
+            check_limits(request.limits)
+        except ConfigError as error:
+            log.warning("refused %s's limits for %s: %s", request.by, request.sensor, error)
+            return
+        change = LimitsChange(
+            request.sensor, request.limits, request.by, request.at, request.reason
+        )
+        if self._apply_limits(change, local=True):
+            detail = {
+                "reason": request.reason,
+                "limits": [_limit_detail(limit) for limit in request.limits],
+            }
+            self._bus.emit(
+                ActionTaken(Action(request.at, request.by, "limits", request.sensor, detail))
+            )
+
+    def _on_limits_observed(self, event: LimitsObserved) -> None:
+        self._apply_limits(event.change, local=False)
+
+    def _apply_limits(self, change: LimitsChange, *, local: bool) -> bool:
+        """Definitions set by an operator: the newest wins. True if they are now in force."""
+        known = self._stored.get(change.sensor)
+        if known is not None and known.at >= change.at:
+            return False
+        try:
+            check_limits(change.limits)
+        except ConfigError as error:  # stored or mirrored: checked when made, so a bug
+            log.warning("ignored definitions of %s: %s", change.sensor, error)
+            return False
+        self._stored[change.sensor] = change
+        self._define(change.sensor, change.limits, change.at if local else now_us())
+        if local:
+            self._bus.emit(LimitsChanged(change))
+        return True
+
+    def _define(self, name: str, limits: list[AlarmLimit], at: int) -> None:
+        sensor = self._sensor(name)
+        sensor.define(limits)
+        levels = {limit.level for limit in sensor.limits}
+        for point in [point for point in self._active if point[0] == name]:
+            if point[1] not in levels and point[1] is not Level.SILENT:
+                self._clear(point, at)  # its limit is gone: nothing can clear it otherwise
+                sensor.points.pop(point[1], None)
+        self._restate(name, sensor)
         self._version += 1
+
+    def _sensor(self, name: str) -> _Sensor:
+        sensor = self._sensors.get(name)
+        if sensor is None:
+            sensor = self._sensors[name] = _Sensor()
+        return sensor
+
+    def _restate(self, name: str, sensor: _Sensor) -> None:
+        busy = sensor.busy
+        if busy is not (name in self._busy):
+            if busy:
+                self._busy.add(name)
+            else:
+                self._busy.discard(name)
+            self._version += 1
+
+    # --- readings --------------------------------------------------------------------------
 
     def _on_frame(self, event: FrameReceived) -> None:
         fresh = event.fresh
@@ -91,82 +275,153 @@ class AlarmMonitor:
             self._evaluate(fresh, list(compress(count(start), outside)))
 
     def _bounds_of(self, layout: Layout) -> _Bounds:
-        ranges, abnormal = self._ranges, self._abnormal
+        sensors, busy = self._sensors, self._busy
         lows, highs = [], []
         for name in layout.names:
-            safe = ranges.get(name)
-            if name in abnormal:
+            sensor = sensors.get(name)
+            if name in busy:
                 lows.append(math.inf)
                 highs.append(-math.inf)
-            elif safe is None:
+            elif sensor is None:
                 lows.append(-math.inf)
                 highs.append(math.inf)
             else:
-                lows.append(-math.inf if safe.low is None else safe.low)
-                highs.append(math.inf if safe.high is None else safe.high)
+                lows.append(sensor.low)
+                highs.append(sensor.high)
         return _Bounds(layout, lows, highs, self._version)
 
     def _evaluate(self, frame: Frame, indexes: range | list[int]) -> None:
-        """The safe-range rule for the readings at `indexes`, in order."""
-        ranges = self._ranges
-        conditions = self._conditions
+        """The limit rule for the readings at `indexes`, in order: for each, the points that
+        clear first, then those that turn active."""
+        sensors = self._sensors
         names, values, taken_on, seqs = frame.names, frame.values, frame.taken_on, frame.seqs
         for index in indexes:
             name = names[index]
-            safe = ranges.get(name)
-            if safe is None:
+            sensor = sensors.get(name)
+            if sensor is None or not sensor.limits:
                 continue
-            value = values[index]
-            before = conditions.get(name, Condition.NORMAL)
-            after = safe.evaluate(before, value)
-            if after is before:
-                if after is not Condition.NORMAL:
-                    self._track_peak(name, value)
-                continue
-            conditions[name] = after
-            self._version += 1
-            if after is Condition.NORMAL:
-                self._abnormal.discard(name)
-            else:
-                self._abnormal.add(name)
-            if before is not Condition.NORMAL:
-                self._clear(name, taken_on[index])
-            if after is not Condition.NORMAL:
-                identity = alarm_id(name, after, frame.run, seqs[index])
-                self._raise(identity, name, after, value, taken_on[index], safe.limit(after))
+            value, at = values[index], taken_on[index]
+            rate = None
+            if sensor.rate:
+                last, sensor.last = sensor.last, (value, at)
+                if last is not None and at > last[1]:
+                    rate = (value - last[0]) * 1_000_000 / (at - last[1])
+            flipped: list[tuple[AlarmLimit, float]] = []
+            for limit in sensor.limits:
+                level = limit.level
+                measured = value if level is not Level.ROC else rate
+                if measured is None:
+                    continue
+                point = sensor.points[level]
+                if judge(limit, point, measured, at):
+                    flipped.append((limit, measured))
+                elif point.active:
+                    alarm = self._active.get((name, level))
+                    if alarm is not None:
+                        alarm.track(measured)
+            for limit, _ in flipped:
+                if not sensor.points[limit.level].active:
+                    self._clear((name, limit.level), at)
+            for limit, measured in flipped:
+                if sensor.points[limit.level].active:
+                    self._raise(
+                        limit, measured, at, alarm_id(name, limit.level, frame.run, seqs[index])
+                    )
+            self._restate(name, sensor)
 
-    def _track_peak(self, sensor: str, value: float) -> None:
-        alarm = self._active.get(sensor)
-        if alarm is not None:
-            alarm.track(value)
+    # --- alarms ----------------------------------------------------------------------------
 
-    def _raise(
-        self, identity: str, sensor: str, kind: Condition, value: float, at: int, limit: float
-    ) -> None:
-        alarm = Alarm(identity, sensor, kind, at, value, limit, peak=value)
-        self._active[sensor] = alarm
+    def _raise(self, limit: AlarmLimit, measured: float, at: int, identity: str) -> None:
+        point = (limit.sensor, limit.level)
+        if point in self._active:  # adopted meanwhile: that alarm goes on
+            return
+        if limit.level is Level.ROC:
+            kind = Condition.HIGH if measured > 0 else Condition.LOW
+            bound = limit.value if measured > 0 else -limit.value
+        else:
+            kind = Condition.HIGH if limit.level.high else Condition.LOW
+            bound = limit.value
+        hold = self.holds.get(point)
+        alarm = Alarm(
+            identity, limit.sensor, kind, at, measured, bound, peak=measured,
+            level=limit.level, priority=limit.priority,
+            hold=hold if hold is not None and hold.in_force(None) else None,
+        )  # fmt: skip
+        self._open(point, alarm)
+
+    def _open(self, point: Point, alarm: Alarm) -> None:
+        self._active[point] = alarm
         self.book[alarm.id] = alarm
+        self._step(point, alarm_states.Activate())
         self._bus.emit(AlarmChanged(alarm, "raised"))
 
-    def _clear(self, sensor: str, at: int) -> None:
-        alarm = self._active.pop(sensor, None)
+    def _clear(self, point: Point, at: int) -> None:
+        alarm = self._active.pop(point, None)
         if alarm is None:
             return
-        alarm.cleared_at = at
-        if state_of(alarm) is AlarmState.NORMAL:
+        alarm.cleared_at = max(at, alarm.raised_at)
+        hold = self.holds.get(point)
+        status = self._step(point, alarm_states.Return())
+        if (
+            hold is not None
+            and hold.kind is HoldKind.SHELVED
+            and hold.until is None
+            and status.state is not AlarmState.SHELVED
+        ):  # one-shot: it ended as the alarm cleared
+            at = max(alarm.cleared_at, hold.at + 1)
+            self._apply_hold(Hold(*point, None, at, hold.by, "cleared"), local=True)
+        if not alarm.open:
             self.book.pop(alarm.id, None)
         self._bus.emit(AlarmChanged(alarm, "cleared"))
+
+    def _on_liveness(self, event: LivenessChanged) -> None:
+        """Silence as an alarm of its own, for a sensor whose definitions say so."""
+        sensor = self._sensors.get(event.sensor)
+        if sensor is None or sensor.silent is None:
+            return
+        point = (event.sensor, Level.SILENT)
+        if event.liveness is Liveness.LIVE:
+            self._clear(point, event.at)
+        elif point not in self._active:
+            last = sensor.last[0] if sensor.last is not None else 0.0
+            alarm = Alarm(
+                silence_id(event.sensor, event.at), event.sensor, Condition.NORMAL, event.at,
+                last, 0.0, last, level=Level.SILENT, priority=sensor.silent.priority,
+                hold=_in_force(self.holds.get(point)),
+            )  # fmt: skip
+            self._open(point, alarm)
 
     def _on_ack(self, event: AckRequested) -> None:
         request = event.request
         alarm = self.book.get(request.alarm_id)
-        if alarm is None or not state_of(alarm).needs_ack:
+        if alarm is None or not state_of(alarm, now_us()).needs_ack:
             return
-        alarm.acked_at = request.at
+        # Never before the alarm came back from a hold: that acknowledgement would not count.
+        alarm.acked_at = max(request.at, alarm.released_at or 0, alarm.raised_at)
         alarm.acked_by = request.by
-        if state_of(alarm) is AlarmState.NORMAL:
+        if request.comment.strip():
+            alarm.add_comments([Comment(alarm.acked_at, request.by, request.comment)])
+        self._step(alarm.point, alarm_states.Acknowledge())
+        if not alarm.open:
             self.book.pop(alarm.id, None)
         self._bus.emit(AlarmChanged(alarm, "acked"))
+        detail = {"alarm_id": alarm.id, "level": alarm.alarm_level.value}
+        if request.comment:
+            detail["comment"] = request.comment
+        self._bus.emit(ActionTaken(Action(request.at, request.by, "ack", alarm.sensor, detail)))
+
+    def _on_comment(self, event: CommentRequested) -> None:
+        request = event.request
+        alarm = self.book.get(request.alarm_id)
+        if alarm is None:
+            log.info("comment on alarm %s, which is not open here: ignored", request.alarm_id)
+            return
+        if alarm.add_comments([Comment(request.at, request.by, request.text)]):
+            self._bus.emit(AlarmChanged(alarm, "commented"))
+            detail = {"alarm_id": alarm.id, "comment": request.text}
+            self._bus.emit(
+                ActionTaken(Action(request.at, request.by, "comment", alarm.sensor, detail))
+            )
 
     def _on_observed(self, event: AlarmObserved) -> None:
         """Another copy of an alarm: another coordinator's, or one stored (taken over)."""
@@ -182,21 +437,117 @@ class AlarmMonitor:
                 self.book.pop(alarm.id, None)
         if alarm.active:
             self._adopt(alarm)
-        elif self._active.get(alarm.sensor) is alarm:
+        elif self._active.get(alarm.point) is alarm:
             self._release(alarm)
 
     def _adopt(self, alarm: Alarm) -> None:
-        """An active alarm known elsewhere becomes its sensor's, unless it has one already."""
-        if alarm.sensor in self._active:
+        """An active alarm known elsewhere becomes its point's, unless it has one already."""
+        point = alarm.point
+        if point in self._active:
             return
-        self._active[alarm.sensor] = alarm
-        self._conditions[alarm.sensor] = alarm.kind
-        self._abnormal.add(alarm.sensor)
-        self._version += 1
+        self._active[point] = alarm
+        self._step(point, alarm_states.Activate())
+        if alarm.alarm_level is Level.SILENT:
+            return
+        sensor = self._sensor(alarm.sensor)
+        sensor.points.setdefault(alarm.alarm_level, PointState()).active = True
+        sensor.points[alarm.alarm_level].since_us = None
+        self._restate(alarm.sensor, sensor)
 
     def _release(self, alarm: Alarm) -> None:
         """An adopted alarm cleared by whoever evaluates its sensor now."""
-        del self._active[alarm.sensor]
-        self._conditions[alarm.sensor] = Condition.NORMAL
-        self._abnormal.discard(alarm.sensor)
-        self._version += 1
+        point = alarm.point
+        del self._active[point]
+        self._step(point, alarm_states.Return())
+        sensor = self._sensors.get(alarm.sensor)
+        state = sensor.points.get(alarm.alarm_level) if sensor is not None else None
+        if sensor is not None and state is not None:
+            state.active, state.since_us = False, None
+            self._restate(alarm.sensor, sensor)
+
+    # --- holds -----------------------------------------------------------------------------
+
+    def _on_hold_request(self, event: HoldRequested) -> None:
+        request = event.request
+        if request.until is not None and request.until - request.at > self._max_shelve_us:
+            log.warning(
+                "refused %s's shelving of %s %s: longer than the %.0f h allowed",
+                request.by, request.sensor, request.level.value, self._max_shelve_us / 3.6e9,
+            )  # fmt: skip
+            return
+        hold = request.hold()
+        if self._apply_hold(hold, local=True):
+            what = "unhold" if hold.kind is None else hold.kind.value
+            detail: dict[str, object] = {"level": hold.level.value, "reason": hold.reason}
+            if hold.until is not None:
+                detail["until"] = hold.until
+            self._bus.emit(ActionTaken(Action(hold.at, hold.by, what, hold.sensor, detail)))
+
+    def _on_hold_observed(self, event: HoldObserved) -> None:
+        self._apply_hold(event.hold, local=False)
+
+    def _apply_hold(self, hold: Hold, *, local: bool) -> bool:
+        """A point's hold (or its release): the newest wins. True if it is now the point's."""
+        point = hold.point
+        before = self.holds.get(point)
+        if not hold.newer_than(before):
+            return False
+        self.holds[point] = hold
+        if hold.kind is None:
+            if before is not None and before.kind is not None:
+                self._step(point, _HOLD_EVENTS[before.kind])
+        elif hold.kind is HoldKind.SHELVED:
+            self._step(point, alarm_states.Shelve(hold.until))
+        elif hold.kind is HoldKind.SUPPRESSED:
+            self._step(point, alarm_states.Suppress())
+        else:
+            self._step(point, alarm_states.RemoveFromService())
+        for alarm in [alarm for alarm in self.book.values() if alarm.point == point]:
+            alarm.hold = hold
+            if not alarm.open:
+                del self.book[alarm.id]
+            if local:
+                self._bus.emit(AlarmChanged(alarm, "held"))
+        if local:
+            self._bus.emit(HoldChanged(hold))
+        return True
+
+    def _on_tick(self, event: ClockTicked) -> None:
+        """Timed shelvings whose time is up end, here as in every coordinator that knows them:
+        the release is named after the shelving's end, so all send the same one."""
+        now = event.now_us
+        for hold in [hold for hold in self.holds.values() if hold.until is not None]:
+            if hold.kind is HoldKind.SHELVED and hold.until is not None and hold.until <= now:
+                self._step(hold.point, alarm_states.Tick(now))
+                ended = Hold(hold.sensor, hold.level, None, hold.until, hold.by, "time up")
+                if self._apply_hold(ended, local=True):
+                    detail = {"level": hold.level.value, "reason": "shelving time up"}
+                    action = Action(hold.until, hold.by, "shelving ended", hold.sensor, detail)
+                    self._bus.emit(ActionTaken(action))
+
+    def _step(self, point: Point, event: alarm_states.Event) -> Status:
+        status = step(self._status.get(point, alarm_states.NORMAL), event)
+        if status == alarm_states.NORMAL:
+            self._status.pop(point, None)
+        else:
+            self._status[point] = status
+        return status
+
+    def status_of(self, point: Point) -> Status:
+        """The point's state by the state machine (tests compare it with `state_of`)."""
+        return self._status.get(point, alarm_states.NORMAL)
+
+
+def _in_force(hold: Hold | None) -> Hold | None:
+    return hold if hold is not None and hold.in_force(None) else None
+
+
+def _limit_detail(limit: AlarmLimit) -> dict[str, object]:
+    return {
+        "level": limit.level.value,
+        "value": limit.value,
+        "priority": limit.priority.value,
+        "deadband": limit.deadband,
+        "on_delay_s": limit.on_delay_s,
+        "off_delay_s": limit.off_delay_s,
+    }

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controlroom.plant.alarms import Alarm
+from controlroom.plant.alarms import Alarm, Hold
 from controlroom.plant.readings import Frame
+from controlroom.plant.records import Action
 from controlroom.plant.sensors import Liveness, SensorState
-from controlroom.wire.envelopes import AckRequest, Announce, Goodbye, TwinWarning
+from controlroom.wire.envelopes import (
+    AckRequest,
+    Announce,
+    CommentRequest,
+    Goodbye,
+    HoldRequest,
+    LimitsChange,
+    LimitsRequest,
+    TwinWarning,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,56 @@ class AckRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentRequested:
+    request: CommentRequest
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequested:
+    request: HoldRequest
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsRequested:
+    request: LimitsRequest
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsObserved:
+    """A sensor's definitions as stored (taken over) or as another coordinator applied them."""
+
+    change: LimitsChange
+
+
+@dataclass(frozen=True, slots=True)
+class HoldObserved:
+    """An alarm point's hold as stored (taken over) or as another coordinator applied it."""
+
+    hold: Hold
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsChanged:
+    """This coordinator applied new definitions of a sensor: for the others, and to store."""
+
+    change: LimitsChange
+
+
+@dataclass(frozen=True, slots=True)
+class HoldChanged:
+    """This coordinator changed an alarm point's hold: for the others, and to store."""
+
+    hold: Hold
+
+
+@dataclass(frozen=True, slots=True)
+class ActionTaken:
+    """An operator's action (or its automatic end, a shelving's time up) took effect."""
+
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
 class AlarmObserved:
     """Another coordinator's alarm, seen on the events exchange."""
 
@@ -66,7 +126,7 @@ class LivenessChanged:
 @dataclass(frozen=True, slots=True)
 class AlarmChanged:
     alarm: Alarm
-    change: str  # "raised", "cleared" or "acked"
+    change: str  # "raised", "cleared", "acked", "held" or "commented"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +150,14 @@ Event = (
     | SourceHandedOver
     | ClockTicked
     | AckRequested
+    | CommentRequested
+    | HoldRequested
+    | LimitsRequested
+    | LimitsObserved
+    | HoldObserved
+    | LimitsChanged
+    | HoldChanged
+    | ActionTaken
     | AlarmObserved
     | LivenessChanged
     | AlarmChanged

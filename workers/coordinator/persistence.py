@@ -1,18 +1,21 @@
 """What goes to the datamanager: readings (all, or one per sensor per interval), sensors'
-metadata, run reports, alarms and operator actions, gathered into one batch per round."""
+metadata, run reports, alarms, holds, alarm definitions and operator actions, gathered into
+one batch per round."""
 
 from __future__ import annotations
 
 from controlroom.clock import now_us
 from controlroom.plant.readings import Frame
-from controlroom.plant.records import Action, RunReport
+from controlroom.plant.records import RunReport
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import PersistBatch
 from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
-    AckRequested,
+    ActionTaken,
     AlarmChanged,
     FrameReceived,
+    HoldChanged,
+    LimitsChanged,
     SourceAnnounced,
     SourceLeft,
 )
@@ -27,7 +30,9 @@ class Persister:
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(SourceLeft, self._on_left)
         bus.subscribe(AlarmChanged, self._on_alarm)
-        bus.subscribe(AckRequested, self._on_ack)
+        bus.subscribe(ActionTaken, self._on_action)
+        bus.subscribe(HoldChanged, self._on_hold)
+        bus.subscribe(LimitsChanged, self._on_limits)
 
     def take(self) -> PersistBatch:
         batch, self._batch = self._batch, PersistBatch()
@@ -69,8 +74,11 @@ class Persister:
     def _on_alarm(self, event: AlarmChanged) -> None:
         self._batch.alarms.append(event.alarm)
 
-    def _on_ack(self, event: AckRequested) -> None:
-        request = event.request
-        self._batch.actions.append(
-            Action(request.at, request.by, "ack", None, {"alarm_id": request.alarm_id})
-        )
+    def _on_action(self, event: ActionTaken) -> None:
+        self._batch.actions.append(event.action)
+
+    def _on_hold(self, event: HoldChanged) -> None:
+        self._batch.holds.append(event.hold)
+
+    def _on_limits(self, event: LimitsChanged) -> None:
+        self._batch.limits.append(event.change)

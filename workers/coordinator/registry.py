@@ -11,6 +11,8 @@ from workers.coordinator.events import (
     AlarmChanged,
     AlarmObserved,
     FrameReceived,
+    HoldChanged,
+    HoldObserved,
     LivenessChanged,
     SourceAnnounced,
     SourceUpdated,
@@ -29,10 +31,14 @@ class Registry:
         )
         bus.subscribe(AlarmChanged, lambda event: self._on_alarm(event.alarm))
         bus.subscribe(AlarmObserved, lambda event: self._on_alarm(event.alarm))
+        bus.subscribe(HoldChanged, lambda event: self.picture.hold(event.hold, Changes()))
+        bus.subscribe(HoldObserved, lambda event: self.picture.hold(event.hold, Changes()))
 
     def snapshot(self) -> Snapshot:
         picture = self.picture
-        return Snapshot(list(picture.sensors.values()), picture.open_alarms())
+        return Snapshot(
+            list(picture.sensors.values()), picture.open_alarms(), list(picture.holds.values())
+        )
 
     def _on_announced(self, event: SourceAnnounced) -> None:
         changes = Changes()

@@ -37,7 +37,7 @@ from aio_pika.exceptions import ChannelInvalidStateError
 from controlroom import metrics
 from controlroom.broker.connection import connect
 from controlroom.broker.publishing import json_message, publish_confirmed
-from controlroom.broker.topology import Topology
+from controlroom.broker.topology import MIRROR_KEYS, Topology
 from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.errors import InvalidMessage, QueueMismatch, describe
@@ -49,8 +49,13 @@ from controlroom.wire.envelopes import (
     AckRequest,
     AlarmEvent,
     Announce,
+    CommentRequest,
     Discover,
     Goodbye,
+    HoldEvent,
+    HoldRequest,
+    LimitsChange,
+    LimitsRequest,
     Presence,
     SnapshotRequest,
 )
@@ -60,12 +65,17 @@ from workers.coordinator.events import (
     AlarmChanged,
     AlarmObserved,
     ClockTicked,
+    CommentRequested,
+    HoldObserved,
+    HoldRequested,
+    LimitsObserved,
+    LimitsRequested,
     SourceAnnounced,
     SourceHandedOver,
     SourceLeft,
 )
 from workers.coordinator.sharing import PRESENCE_S, Peers, assign
-from workers.coordinator.takeover import backlog_stored, stored_open_alarms
+from workers.coordinator.takeover import backlog_stored, stored_alarm_state
 from workers.lifecycle import Backoff
 
 log = logging.getLogger(__name__)
@@ -113,7 +123,7 @@ class Coordinator:
         self.settings = settings
         self.topology = Topology.of(settings)
         self.instance = uuid.uuid4().hex
-        self.aggregator = EventAggregator(persist_interval)
+        self.aggregator = EventAggregator(persist_interval, max_shelve_s=settings.max_shelve_s)
         self.aggregator.bus.subscribe(AlarmChanged, _count_raised)
         self.decoder = Decoder()
         self._inbox: asyncio.Queue[tuple[Inbound, AbstractIncomingMessage] | None] = asyncio.Queue()
@@ -182,15 +192,24 @@ class Coordinator:
         return 0
 
     async def _take_over(self, persist: AbstractQueue) -> None:
-        """Before the first reading: the open alarms, from PostgreSQL once the persist backlog
-        is stored (the mirror, already bound, brings the other coordinators' meanwhile)."""
+        """Before the first reading: the alarm definitions, holds and open alarms, from
+        PostgreSQL once the persist backlog is stored (the mirror, already bound, brings the
+        other coordinators' meanwhile)."""
         await backlog_stored(persist)
-        stored = await stored_open_alarms(self.settings)
-        for alarm in stored or ():
+        stored = await stored_alarm_state(self.settings)
+        if stored is None:
+            return
+        for change in stored.definitions:
+            self.aggregator.handle(LimitsObserved(change))
+        for hold in stored.holds:
+            self.aggregator.handle(HoldObserved(hold))
+        for alarm in stored.alarms:
             self.aggregator.handle(AlarmObserved(alarm))
-        if stored is not None:
-            active = sum(alarm.active for alarm in stored)
-            log.info("took over %d open alarms (%d active)", len(stored), active)
+        active = sum(alarm.active for alarm in stored.alarms)
+        log.info(
+            "took over %d open alarms (%d active), %d sensors' definitions and %d holds",
+            len(stored.alarms), active, len(stored.definitions), len(stored.holds),
+        )  # fmt: skip
 
     async def _drain(self, settle: asyncio.Queue[Pending]) -> None:
         """On the way out, let the batches in flight be confirmed and their input acked.
@@ -226,7 +245,7 @@ class Coordinator:
         await sensors.consume(self._receiver(Inbound.SENSORS))
         requests = await self.topology.requests(channel)
         await requests.consume(self._receiver(Inbound.REQUESTS))
-        mirror = await self.topology.viewer(channel, "alarm.#")
+        mirror = await self.topology.viewer(channel, *MIRROR_KEYS)
         await mirror.consume(self._receiver(Inbound.ALARMS))
         self._discovery = await self.topology.discovery(channel)
 
@@ -435,9 +454,15 @@ class Coordinator:
             replies.append((message, self.aggregator.registry.snapshot()))
         elif kind is Inbound.REQUESTS and isinstance(decoded, AckRequest):
             self.aggregator.handle(AckRequested(decoded))
-        elif kind is Inbound.ALARMS and isinstance(decoded, AlarmEvent):
+        elif kind is Inbound.REQUESTS and isinstance(decoded, CommentRequest):
+            self.aggregator.handle(CommentRequested(decoded))
+        elif kind is Inbound.REQUESTS and isinstance(decoded, HoldRequest):
+            self.aggregator.handle(HoldRequested(decoded))
+        elif kind is Inbound.REQUESTS and isinstance(decoded, LimitsRequest):
+            self.aggregator.handle(LimitsRequested(decoded))
+        elif kind is Inbound.ALARMS and isinstance(decoded, AlarmEvent | HoldEvent | LimitsChange):
             if message.app_id != self.instance:
-                self.aggregator.handle(AlarmObserved(decoded.alarm))
+                self.aggregator.handle(_observed(decoded))
         else:
             raise InvalidMessage(f"{type(decoded).__name__} does not belong on {kind.value}")
 
@@ -534,6 +559,17 @@ async def _settle_quietly(settling: object) -> None:
         await settling  # type: ignore[misc]
     except Exception as error:
         log.debug("could not settle a message: %s", describe(error))
+
+
+def _observed(
+    message: AlarmEvent | HoldEvent | LimitsChange,
+) -> AlarmObserved | HoldObserved | LimitsObserved:
+    """Another coordinator's alarm, hold or definitions, heard on the mirror."""
+    if isinstance(message, AlarmEvent):
+        return AlarmObserved(message.alarm)
+    if isinstance(message, HoldEvent):
+        return HoldObserved(message.hold)
+    return LimitsObserved(message)
 
 
 def _count_raised(event: AlarmChanged) -> None:

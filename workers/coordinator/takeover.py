@@ -1,4 +1,5 @@
-"""What a starting coordinator takes over before it evaluates a reading: the open alarms.
+"""What a starting coordinator takes over before it evaluates a reading: the alarm
+definitions, the holds and the open alarms.
 
 An excursion must be one alarm whatever restarts during it, so a coordinator's alarm state may
 not live only in its memory. It is where the alarms already are (docs/architecture.md, "Alarm
@@ -11,16 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 import asyncpg
 from aio_pika.abc import AbstractQueue
 
 from controlroom.config import Settings
+from controlroom.db.alarm_limits import stored_definitions
 from controlroom.db.connection import connect
-from controlroom.db.history import open_alarms
-from controlroom.errors import DatabaseUnavailable, describe
-from controlroom.plant.alarms import Alarm
+from controlroom.db.history import alarm_holds, open_alarms
+from controlroom.errors import ConfigError, DatabaseUnavailable, describe
+from controlroom.plant.alarms import Alarm, Hold
 from controlroom.waiting import within
+from controlroom.wire.envelopes import LimitsChange
 from workers.lifecycle import until_it_works
 
 log = logging.getLogger(__name__)
@@ -58,15 +62,27 @@ async def backlog_stored(persist: AbstractQueue, wait_s: float = BACKLOG_WAIT_S)
         await asyncio.sleep(POLL_S)
 
 
-async def stored_open_alarms(
-    settings: Settings, wait_s: float = DATABASE_WAIT_S
-) -> list[Alarm] | None:
-    """The alarms PostgreSQL holds open, or None (with one log line) if it cannot tell."""
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What PostgreSQL holds of the alarms: definitions, holds, open alarms."""
 
-    async def load() -> list[Alarm]:
+    definitions: list[LimitsChange]
+    holds: list[Hold]
+    alarms: list[Alarm]
+
+
+async def stored_alarm_state(settings: Settings, wait_s: float = DATABASE_WAIT_S) -> Stored | None:
+    """What PostgreSQL holds of the alarms, or None (with one log line) if it cannot tell."""
+
+    async def load() -> Stored:
         connection = await connect(settings)
         try:
-            return await open_alarms(connection, MOST_OPEN)
+            async with connection.transaction(isolation="repeatable_read", readonly=True):
+                return Stored(
+                    await stored_definitions(connection),
+                    await alarm_holds(connection),
+                    await open_alarms(connection, MOST_OPEN),
+                )
         except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
             raise DatabaseUnavailable(describe(error)) from None
         finally:
@@ -90,6 +106,6 @@ async def stored_open_alarms(
             "under way may be alarmed again)",
             wait_s,
         )
-    except asyncpg.PostgresError as error:  # e.g. the plant's schema not migrated yet
+    except (asyncpg.PostgresError, ConfigError) as error:  # e.g. a schema not migrated yet
         log.warning("cannot read the stored alarms (%s): running without them", describe(error))
     return None

@@ -6,6 +6,8 @@ from controlroom.broker.topology import (
     SOURCES_KEY,
     STATUSES_KEY,
     alarm_key,
+    hold_key,
+    limits_key,
     reading_key,
     source_key,
     status_key,
@@ -16,6 +18,7 @@ from controlroom.plant.sensors import SensorState
 from controlroom.wire.codec import Message, encode
 from controlroom.wire.envelopes import (
     AlarmEvent,
+    HoldEvent,
     SourceState,
     SourceStates,
     StatusChange,
@@ -25,6 +28,8 @@ from workers.coordinator.bus import MessageBus
 from workers.coordinator.events import (
     AlarmChanged,
     FrameReceived,
+    HoldChanged,
+    LimitsChanged,
     LivenessChanged,
     SourceUpdated,
     TwinsFound,
@@ -44,6 +49,8 @@ class ViewerPublisher:
         bus.subscribe(LivenessChanged, self._on_liveness)
         bus.subscribe(AlarmChanged, self._on_alarm)
         bus.subscribe(TwinsFound, self._on_twins)
+        bus.subscribe(HoldChanged, self._on_hold)
+        bus.subscribe(LimitsChanged, self._on_limits)
 
     def take(self) -> list[tuple[str, Message]]:
         events, self._events = self._events, []
@@ -85,6 +92,12 @@ class ViewerPublisher:
 
     def _on_alarm(self, event: AlarmChanged) -> None:
         self._events.append((alarm_key(event.change), AlarmEvent(event.alarm)))
+
+    def _on_hold(self, event: HoldChanged) -> None:
+        self._events.append((hold_key(event.hold.sensor), HoldEvent(event.hold)))
+
+    def _on_limits(self, event: LimitsChanged) -> None:
+        self._events.append((limits_key(event.change.sensor), event.change))
 
     def _on_twins(self, event: TwinsFound) -> None:
         self._events.append((warning_key(event.warning.sensor), event.warning))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from rich.segment import Segment
 from rich.style import Style
 
-from controlroom.clock import us_to_datetime
+from controlroom.clock import now_us, us_to_datetime
 from controlroom.plant.alarm_states import AlarmState, state_of
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.numbers import format_number
@@ -36,8 +36,11 @@ NARROW = 88  # below this the value goes too (the peak stays: it is the worst)
 
 def alarm_status(alarm: Alarm) -> tuple[str, Style]:
     """The words and the look of an alarm's state (its ISA-18.2 state, `state_of`)."""
-    state = state_of(alarm)
+    state = state_of(alarm, now_us())
     priority = priority_of(alarm)
+    if state.held:  # shelved, suppressed, out of service: kept from the operator on purpose
+        until = alarm.hold.until if alarm.hold is not None else None
+        return state.value + (f" until {clock(until)}" if until else ""), FINISHED
     if state is AlarmState.UNACKED:
         return "! ACTIVE, NOT ACKED", PRIORITY_LOUD[priority]
     if state is AlarmState.RETURNED_UNACKED:
@@ -51,7 +54,7 @@ def alarm_status(alarm: Alarm) -> tuple[str, Style]:
 def priority_look(alarm: Alarm) -> tuple[str, Style]:
     """The priority's words and colour: loud while it waits for acknowledgement."""
     priority = priority_of(alarm)
-    state = state_of(alarm)
+    state = state_of(alarm, now_us())
     if state.needs_ack:
         return priority_label(priority), PRIORITY_LOUD[priority]
     if state is AlarmState.ACKED:
@@ -120,7 +123,7 @@ class AlarmPanel(LineList):
     def render_header(self, width: int) -> list[Segment]:
         sensor, with_value, with_limit = self.columns_for(width)
         columns = [" " + fit("RAISED", 8), fit("PRIO", PRIORITY_WIDTH), fit("SENSOR", sensor)]
-        columns.append(fit("KIND", 4))
+        columns.append(fit("KIND", 4))  # the level: LL, L, H, HH, ROC, SILE(NT)
         if with_value:
             columns.append(fit("VALUE", NUMBER, True))
         if with_limit:
@@ -136,7 +139,7 @@ class AlarmPanel(LineList):
         priority, priority_style = priority_look(alarm)
         plain = FINISHED if style is FINISHED else Style()
         sensor, with_value, with_limit = self.columns_for(width)
-        columns = [fit(alarm.sensor, sensor), fit(alarm.kind.value, 4)]
+        columns = [fit(alarm.sensor, sensor), fit(alarm.alarm_level.value, 4)]  # LL .. SILENT
         if with_value:
             columns.append(fit(format_number(alarm.value), NUMBER, right=True))
         if with_limit:

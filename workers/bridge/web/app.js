@@ -490,7 +490,23 @@
 
   function alarmText(alarm) {
     const since = timeFormat.format(new Date(parseTime(alarm.raisedAt)));
-    return `${alarm.kind} since ${since}, peak ${formatNumber(alarm.peak)} (limit ${formatNumber(alarm.limit)})`;
+    const level = alarm.level ? `${alarm.level} ` : "";
+    return `${level}${alarm.kind} since ${since}, peak ${formatNumber(alarm.peak)} (limit ${formatNumber(alarm.limit)})`;
+  }
+
+  // The alarm list's order: by priority (critical first), then newest first.
+  const PRIORITY_RANK = { critical: 0, high: 1, medium: 2, low: 3 };
+
+  function byPriority(a, b) {
+    const rank = (PRIORITY_RANK[a.priority] ?? 1) - (PRIORITY_RANK[b.priority] ?? 1);
+    return rank || parseTime(b.raisedAt) - parseTime(a.raisedAt);
+  }
+
+  function span(className, text) {
+    const element = document.createElement("span");
+    element.className = className;
+    element.textContent = text;
+    return element;
   }
 
   function drawAlarms() {
@@ -498,29 +514,39 @@
     const list = $("alarm-list");
     const items = [];
     const perSensor = new Map();
-    for (const alarm of alarms.values()) {
+    for (const alarm of [...alarms.values()].sort(byPriority)) {
       const item = document.createElement("li");
       item.dataset.kind = alarm.kind === "LOW" ? "LOW" : "HIGH";
+      if (alarm.priority) {  // priority in colour and in its word
+        item.dataset.priority = alarm.priority;
+        item.append(span("alarm-priority", alarm.priority.toUpperCase()), " ");
+      }
       const name = document.createElement("strong");
       name.textContent = alarm.name;
-      const text = document.createElement("span");
-      text.textContent = ` ${alarmText(alarm)}`;
-      item.append(name, text);
+      item.append(name, span("alarm-text", ` ${alarmText(alarm)}`));
       if (alarm.state) {  // the ISA-18.2 state, in words (colour is never alone)
         item.dataset.state = alarm.state;
-        const state = document.createElement("span");
-        state.className = "state";
-        state.textContent = ` · ${alarm.state}`;
-        item.append(state);
+        item.append(span("alarm-state", ` · ${alarm.state}`));
       }
-      if (alarm.ackedBy) {
-        const acked = document.createElement("span");
-        acked.className = "acked";
-        acked.textContent = ` · acknowledged by ${alarm.ackedBy}`;
-        item.append(acked);
+      if (alarm.shelvedUntil) {
+        const until = timeFormat.format(new Date(parseTime(alarm.shelvedUntil)));
+        item.append(span("alarm-hold", ` until ${until}`));
+      }
+      if (alarm.holdReason) item.append(span("alarm-hold", ` (${alarm.holdReason})`));
+      if (alarm.ackedBy) item.append(span("acked", ` · acknowledged by ${alarm.ackedBy}`));
+      if (alarm.comments && alarm.comments.length) {
+        const comments = document.createElement("ul");
+        comments.className = "alarm-comments";
+        for (const comment of alarm.comments) {
+          const line = document.createElement("li");
+          const at = timeFormat.format(new Date(parseTime(comment.at)));
+          line.textContent = `${at} ${comment.by}: ${comment.text}`;
+          comments.append(line);
+        }
+        item.append(comments);
       }
       items.push(item);
-      perSensor.set(alarm.name, alarmText(alarm));
+      if (alarm.active) perSensor.set(alarm.name, alarmText(alarm));
     }
     list.replaceChildren(...items);
     $("alarm-count").textContent = String(alarms.size);
@@ -559,7 +585,9 @@
     },
     alarm(data) {
       if (!data || typeof data.id !== "string") return;
-      if (data.active) alarms.set(data.id, data);
+      // Open (active, held, or not yet acknowledged) is shown; `open` is ours, the original
+      // protocol's clients read `active` alone.
+      if (data.open ?? data.active) alarms.set(data.id, data);
       else alarms.delete(data.id);
       alarmsDirty = true;
       requestPaint();
