@@ -208,7 +208,10 @@ class PlantPicture:
     def alarm(self, alarm: Alarm, changes: Changes) -> None:
         closed = self.closed.get(alarm.id)
         if closed is not None:
+            hold = closed.hold
             closed.absorb(alarm)  # a late copy: it cannot open the alarm again
+            if closed.open:  # nor can an older hold it carries
+                closed.hold = hold
             return
         known = self.alarms.get(alarm.id)
         if known is None:

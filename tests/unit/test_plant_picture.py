@@ -8,8 +8,10 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controlroom.plant.alarm_states import AlarmState, state_of
-from controlroom.plant.alarms import Alarm
+from controlroom.clock import now_us
+from controlroom.plant.alarm_limits import Level, Priority
+from controlroom.plant.alarm_states import HOLDS, AlarmState, state_of
+from controlroom.plant.alarms import Alarm, Comment, Hold, HoldKind
 from controlroom.plant.picture import Changes, PlantPicture
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo, SensorState
@@ -18,6 +20,7 @@ from controlroom.tui.model import PlantModel
 from controlroom.wire.codec import Message
 from controlroom.wire.envelopes import (
     AlarmEvent,
+    HoldEvent,
     Snapshot,
     SourceState,
     SourceStates,
@@ -130,6 +133,24 @@ def test_a_twin_warning_is_remembered_by_sensor_and_a_repeat_changes_nothing() -
     assert picture.warnings == {"a": later}
 
 
+FAR = 4_000_000_000_000_000  # a shelving's end still to come, whenever the test runs
+
+
+@st.composite
+def holds(draw: st.DrawFn, sensor: str | None = None, level: Level | None = None) -> Hold:
+    kind = draw(st.sampled_from([None, *HoldKind]))
+    until = draw(st.sampled_from([None, T0 + 50, FAR])) if kind is HoldKind.SHELVED else None
+    return Hold(
+        sensor or draw(names),
+        level or draw(st.sampled_from([Level.H, Level.L])),
+        kind,
+        draw(times),
+        draw(st.sampled_from(["ann", "bob"])),
+        "a reason",
+        until,
+    )
+
+
 @st.composite
 def alarms(draw: st.DrawFn) -> Alarm:
     raised = draw(times)
@@ -137,6 +158,7 @@ def alarms(draw: st.DrawFn) -> Alarm:
     acked = draw(st.none() | st.integers(min_value=raised, max_value=T0 + 200))
     identity = draw(alarm_ids)
     sensor = SENSORS[int(identity[-1]) % len(SENSORS)]  # an alarm id belongs to one sensor
+    level = Level.H if identity != "x2" else Level.L
     return Alarm(
         identity,
         sensor,
@@ -148,6 +170,12 @@ def alarms(draw: st.DrawFn) -> Alarm:
         cleared_at=cleared,
         acked_at=acked,
         acked_by=None if acked is None else "ann",
+        level=level,
+        priority=draw(st.sampled_from(list(Priority))),
+        hold=draw(st.none() | holds(sensor, level)),
+        comments=draw(
+            st.lists(st.builds(Comment, times, st.just("ann"), st.just("x")), max_size=2)
+        ),
     )
 
 
@@ -171,6 +199,7 @@ messages: st.SearchStrategy[Message] = st.one_of(
         ),
     ),
     st.builds(AlarmEvent, alarms()),
+    st.builds(HoldEvent, holds()),
     st.builds(lambda name: TwinWarning(name, ["gw", name], ["r1", "r2"], T0), names),
     st.builds(Snapshot, st.lists(states, max_size=3), st.lists(alarms(), max_size=3)),
     st.builds(
@@ -185,7 +214,10 @@ messages: st.SearchStrategy[Message] = st.one_of(
 def shown(sensors: dict[str, SensorState], open_alarms: dict[str, Alarm]) -> object:
     return (
         {name: (s.sensor, s.state, s.value) for name, s in sensors.items()},
-        {key: (a.cleared_at, a.acked_at, a.acked_by, a.peak) for key, a in open_alarms.items()},
+        {
+            key: (a.cleared_at, a.acked_at, a.acked_by, a.peak, a.hold, a.comments)
+            for key, a in open_alarms.items()
+        },
     )
 
 
@@ -205,7 +237,8 @@ def test_the_control_room_and_the_bridge_show_the_same_plant(sequence: list[Mess
     page_states = {m["data"]["name"]: m["data"]["state"] for m in sent if m["type"] == "source"}
     assert page_states == {name: row.state for name, row in model.sensors.items()}
     page_alarms = {m["data"]["id"]: m["data"]["state"] for m in sent if m["type"] == "alarm"}
-    assert page_alarms == {a.id: state_of(a).value for a in model.alarm_list() if a.open}
+    now = now_us()
+    assert page_alarms == {a.id: state_of(a, now).value for a in model.alarm_list() if a.open}
     panel = {a.id: panel_state(alarm_status(a)[0]) for a in model.alarm_list() if a.open}
     assert panel == {key: AlarmState(state) for key, state in page_alarms.items()}
     page_twins = {m["data"]["name"] for m in sent if m["type"] == "warning"}
@@ -225,4 +258,7 @@ def panel_state(words: str) -> AlarmState:
     ):
         if words.startswith(start):
             return state
+    for held in HOLDS:
+        if words.startswith(held.value):
+            return held
     raise AssertionError(f"no state in the panel's words {words!r}")

@@ -83,6 +83,7 @@ log = logging.getLogger(__name__)
 
 Point = tuple[str, Level]
 
+_STRENGTH = {HoldKind.SHELVED: 1, HoldKind.SUPPRESSED: 2, HoldKind.OUT_OF_SERVICE: 3}
 _HOLD_EVENTS: dict[HoldKind, alarm_states.Event] = {
     HoldKind.SHELVED: alarm_states.Unshelve(),
     HoldKind.SUPPRESSED: alarm_states.Unsuppress(),
@@ -155,6 +156,7 @@ class AlarmMonitor:
         self.book: dict[str, Alarm] = {}  # by id: open alarms
         self.holds: dict[Point, Hold] = {}  # each point's latest hold (or release)
         self._status: dict[Point, Status] = {}  # points not NORMAL, by the state machine
+        self._now: int | None = None  # the latest round's clock (ClockTicked)
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, self._on_frame)
         bus.subscribe(AckRequested, self._on_ack)
@@ -218,6 +220,11 @@ class AlarmMonitor:
             return False
         self._stored[change.sensor] = change
         self._define(change.sensor, change.limits, change.at if local else now_us())
+        if change.by:  # an operator's (the seed's, taken over at start, has nobody)
+            log.info(
+                "definitions of %s in force: %s (by %s: %s)",
+                change.sensor, _limits_text(change.limits), change.by, change.reason,
+            )  # fmt: skip
         if local:
             self._bus.emit(LimitsChanged(change))
         return True
@@ -394,7 +401,7 @@ class AlarmMonitor:
     def _on_ack(self, event: AckRequested) -> None:
         request = event.request
         alarm = self.book.get(request.alarm_id)
-        if alarm is None or not state_of(alarm, now_us()).needs_ack:
+        if alarm is None or not state_of(alarm, self._now).needs_ack:
             return
         # Never before the alarm came back from a hold: that acknowledgement would not count.
         alarm.acked_at = max(request.at, alarm.released_at or 0, alarm.raised_at)
@@ -492,6 +499,16 @@ class AlarmMonitor:
         before = self.holds.get(point)
         if not hold.newer_than(before):
             return False
+        if hold.kind is None and (before is None or not before.in_force(None)):
+            return False  # nothing holds the point: nothing to release
+        if (
+            hold.kind is not None
+            and before is not None
+            and before.in_force(None)
+            and _STRENGTH[hold.kind] < _STRENGTH[before.kind]  # type: ignore[index]
+        ):  # holds do not stack: a weaker one over a stronger changes nothing (`step`)
+            log.info("%s %s is %s already: not %s", *point, before.kind, hold.kind.value)
+            return False
         self.holds[point] = hold
         if hold.kind is None:
             if before is not None and before.kind is not None:
@@ -515,7 +532,7 @@ class AlarmMonitor:
     def _on_tick(self, event: ClockTicked) -> None:
         """Timed shelvings whose time is up end, here as in every coordinator that knows them:
         the release is named after the shelving's end, so all send the same one."""
-        now = event.now_us
+        now = self._now = event.now_us
         for hold in [hold for hold in self.holds.values() if hold.until is not None]:
             if hold.kind is HoldKind.SHELVED and hold.until is not None and hold.until <= now:
                 self._step(hold.point, alarm_states.Tick(now))
@@ -540,6 +557,10 @@ class AlarmMonitor:
 
 def _in_force(hold: Hold | None) -> Hold | None:
     return hold if hold is not None and hold.in_force(None) else None
+
+
+def _limits_text(limits: list[AlarmLimit]) -> str:
+    return ", ".join(f"{limit.level.value} {limit.value:g}" for limit in limits) or "none"
 
 
 def _limit_detail(limit: AlarmLimit) -> dict[str, object]:
