@@ -19,9 +19,7 @@ import msgspec
 from controlroom.errors import ConfigError
 
 MAX_DELAY_S = 3600.0
-# The seed's rule (sql/020): L and H at the safe range, LL and HH this fraction of the range
-# beyond, the deadband this fraction of the range.
-SEED_BEYOND = 0.1
+# The seed's rule (sql/020) for the deadband: this fraction of the safe range.
 SEED_DEADBAND = 0.02
 
 
@@ -132,24 +130,16 @@ def check_limits(limits: Sequence[AlarmLimit]) -> None:
 
 
 def default_limits(sensor: str, low: float | None, high: float | None) -> list[AlarmLimit]:
-    """A sensor's definitions when none are stored: from its announced safe range, by the
-    seed's rule (sql/020): L and H at the range (high priority), LL and HH a tenth of the range
-    beyond (critical), a deadband of 2% of the range; one side alone is one limit without a
-    deadband (there is no range to take a fraction of)."""
-    if low is not None and high is not None and low < high:
-        span = high - low
-        band = span * SEED_DEADBAND
-        return [
-            AlarmLimit(sensor, Level.LL, low - span * SEED_BEYOND, Priority.CRITICAL, band),
-            AlarmLimit(sensor, Level.L, low, Priority.HIGH, band),
-            AlarmLimit(sensor, Level.H, high, Priority.HIGH, band),
-            AlarmLimit(sensor, Level.HH, high + span * SEED_BEYOND, Priority.CRITICAL, band),
-        ]
+    """A sensor's definitions when none are stored: L and H at its announced safe range, high
+    priority, a deadband of 2% of the range (none with one side alone: there is no range to
+    take a fraction of), as the safe-range rule always was. LL and HH are an operator's (or
+    the seed's, sql/020, for the sensors it knew), never guessed."""
+    band = (high - low) * SEED_DEADBAND if low is not None and high is not None else 0.0
     limits = []
     if low is not None:
-        limits.append(AlarmLimit(sensor, Level.L, low, Priority.HIGH))
+        limits.append(AlarmLimit(sensor, Level.L, low, Priority.HIGH, band))
     if high is not None:
-        limits.append(AlarmLimit(sensor, Level.H, high, Priority.HIGH))
+        limits.append(AlarmLimit(sensor, Level.H, high, Priority.HIGH, band))
     return limits
 
 
