@@ -9,6 +9,8 @@ from textual.command import CommandList
 from textual.widgets import Input, Select
 
 from controlroom.tui.detail.detail_screen import DetailScreen
+from controlroom.tui.detail.history_chart import Scale
+from controlroom.tui.detail.overlay_picker import OverlayPicker
 from controlroom.tui.dialogs.help import HelpScreen
 from controlroom.tui.spawn.spawn_form import SpawnForm
 from tests.support import until, wait_for
@@ -171,3 +173,36 @@ async def test_the_spawn_form_plays_a_scenario_and_refuses_one_whose_sensors_run
         await pilot.pause()
         assert form.query_one("#sensor-fields").display
         await pilot.press("escape")
+
+
+async def test_the_detail_screen_lays_up_to_four_sensors_over_each_other() -> None:
+    app = demo_app()
+    async with app.run_test(size=(110, 34)) as pilot:
+        await pilot.press("down", "enter")  # boiler_temp_out
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.sensor == "boiler_temp_out"
+        for typed in ("boiler_pres", "turbine_temp", "condensor_temp"):
+            await pilot.press("plus")
+            picker = app.screen
+            assert isinstance(picker, OverlayPicker)
+            await pilot.press(*typed, "enter")
+            await until(lambda: not isinstance(app.screen, OverlayPicker), "the picker closed")
+        assert screen.overlaid == ["boiler_pressure_out", "turbine_temp_out", "condensor_temp_out"]
+        data = screen.chart_data()
+        assert [series.name for series in data.overlays] == screen.overlaid
+        assert all(len(series.times) >= 50 for series in data.overlays), "the same time axis"
+        assert data.scale is Scale.OWN
+        about = str(screen.query_one("#about").render())
+        assert "+3 laid over · own scale" in about
+
+        await pilot.press("plus")  # a fifth is refused: the picker does not open
+        assert not isinstance(app.screen, OverlayPicker)
+        await pilot.press("m")
+        assert screen.chart_data().scale is Scale.NORMALISED
+        assert "normalised to safe ranges" in str(screen.query_one("#about").render())
+        await pilot.press("minus", "minus")
+        assert screen.overlaid == ["boiler_pressure_out"]
+        await pilot.press("plus", "escape")  # cancelled: nothing added
+        assert screen.overlaid == ["boiler_pressure_out"]
+        await pilot.press("minus", "minus")
+        assert screen.overlaid == [] and not screen.chart_data().overlays

@@ -5,6 +5,10 @@ after (down-sampled by the server); between queries the live readings the model 
 appended. If the database is gone, the chart says so and goes on with live data alone.
 `s` writes the window shown to a CSV file in the working folder, from the source the chart
 reads (raw readings or a rollup, controlroom.db.history.pick_resolution).
+
+`+` lays another sensor over the chart (up to four in all, on the same time axis), `-` takes
+the last one off, `m` switches between each on its own scale and all normalised to their safe
+ranges (controlroom.tui.detail.history_chart).
 """
 
 from __future__ import annotations
@@ -27,7 +31,16 @@ from controlroom.db.history import Bucket, History, pick_resolution
 from controlroom.errors import ControlroomError, DatabaseUnavailable
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.numbers import format_number
-from controlroom.tui.detail.history_chart import WINDOWS, ChartData, HistoryChart, Window
+from controlroom.tui.detail.history_chart import (
+    MAX_SENSORS,
+    WINDOWS,
+    ChartData,
+    HistoryChart,
+    Scale,
+    Series,
+    Window,
+)
+from controlroom.tui.detail.overlay_picker import OverlayPicker
 from controlroom.tui.model import PlantModel
 from controlroom.tui.saving import csv_path, save_csv
 from controlroom.tui.states import format_range, state_label, state_style
@@ -50,6 +63,9 @@ class DetailScreen(Screen[None]):
         Binding("escape,q", "back", "Back"),
         *(Binding(w.key, f"window({i})", w.label) for i, w in enumerate(WINDOWS)),
         Binding("s", "save", "Save CSV"),
+        Binding("plus", "add_overlay", "Overlay"),
+        Binding("minus", "remove_overlay", "Take off", show=False),  # the help screen has it
+        Binding("m", "switch_scale", "Scale", show=False),
     ]
 
     def __init__(
@@ -74,6 +90,9 @@ class DetailScreen(Screen[None]):
         self.history_error: str | None = None
         self.history_loaded = False
         self.stored_readings = 0  # in the window, before down-sampling
+        self.overlaid: list[str] = []  # sensors laid over this one, in the order added
+        self.scale = Scale.OWN
+        self._overlay_buckets: dict[str, list[Bucket]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="about")
@@ -92,7 +111,38 @@ class DetailScreen(Screen[None]):
     def action_window(self, index: int) -> None:
         self.window = WINDOWS[index]
         self._buckets, self._alarms = [], []
+        self._overlay_buckets = {}
         self._load_history()
+
+    def action_add_overlay(self) -> None:
+        if 1 + len(self.overlaid) >= MAX_SENSORS:
+            self.notify(
+                f"at most {MAX_SENSORS} sensors on one chart: - takes one off", severity="warning"
+            )
+            return
+        shown = {self.sensor, *self.overlaid}
+        others = [name for name in self._model.sensors if name not in shown]
+        if not others:
+            self.notify("no other sensor to lay over this one", severity="warning")
+            return
+        self.app.push_screen(OverlayPicker(others), self._overlay_chosen)
+
+    def _overlay_chosen(self, name: str | None) -> None:
+        if name is None or name in self.overlaid or name == self.sensor:
+            return
+        self.overlaid.append(name)
+        self._load_history()
+
+    def action_remove_overlay(self) -> None:
+        if not self.overlaid:
+            self.notify("no sensor laid over this one (+ adds one)", severity="warning")
+            return
+        self._overlay_buckets.pop(self.overlaid.pop(), None)
+        self._redraw()
+
+    def action_switch_scale(self) -> None:
+        self.scale = Scale.NORMALISED if self.scale is Scale.OWN else Scale.OWN
+        self._redraw()
 
     def action_save(self) -> None:
         self.run_worker(self._save(self.window), group="save", exclusive=True)
@@ -141,11 +191,16 @@ class DetailScreen(Screen[None]):
             try:
                 buckets = await self._history.window(self.sensor, since, until, MAX_POINTS)
                 alarms = await self._history.alarms(self.sensor, since, until)
+                overlays = {
+                    name: await self._history.window(name, since, until, MAX_POINTS)
+                    for name in list(self.overlaid)
+                }
             except DatabaseUnavailable as error:
                 self.history_error = f"history unavailable ({error}); showing live readings only"
             else:
                 if window is self.window:
                     self._buckets, self._alarms, self._queried_at = buckets, alarms, until
+                    self._overlay_buckets = overlays
                     self.history_error = None
                     self.history_loaded = True
                     stored = self.stored_readings = sum(b.count for b in buckets)
@@ -190,7 +245,27 @@ class DetailScreen(Screen[None]):
         alarms = {a.id: a for a in self._alarms}
         alarms.update((a.id, a) for a in self._model.alarms.values() if a.sensor == self.sensor)
         data.alarms = list(alarms.values())
+        data.overlays = [self._series(name, start) for name in self.overlaid]
+        data.scale = self.scale
         return data
+
+    def _series(self, name: str, start: int) -> Series:
+        """A sensor laid over this one: its stored means in the window, then live readings."""
+        view = self._model.sensors.get(name)
+        series = Series(name, view.info.unit if view else "")
+        if view is not None:
+            series.safe_min, series.safe_max = view.info.safe_min, view.info.safe_max
+        buckets = [b for b in self._overlay_buckets.get(name, []) if b.at_us >= start]
+        series.times = [b.at_us for b in buckets]
+        series.values = [b.mean for b in buckets]
+        last = series.times[-1] if series.times else start
+        if buckets:
+            last = max(last, self._queried_at)
+        if view is not None:
+            for taken_on, value in view.points_since(last + 1):
+                series.times.append(taken_on)
+                series.values.append(value)
+        return series
 
     def _redraw(self) -> None:
         view = self._model.sensors.get(self.sensor)
@@ -205,5 +280,7 @@ class DetailScreen(Screen[None]):
             about.append(f"  safe {format_range(info.safe_min, info.safe_max)}")
             about.append(f"  serial {info.serial_no or '—'}")
         about.append(f"  window {self.window.label}")
+        if self.overlaid:
+            about.append(f"  +{len(self.overlaid)} laid over · {self.scale.value}")
         self.query_one("#about", Static).update(about)
         self.query_one(HistoryChart).draw(self.chart_data())

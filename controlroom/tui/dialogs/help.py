@@ -15,7 +15,8 @@ HELP = """\
   ↑ ↓ PgUp PgDn   move in the table (or the alarm panel)
   tab             switch between sensor table and alarm panel
   enter           detail: history and live chart (or double-click)
-  n               start a sensor (a reference preset or custom)
+  n               start a sensor (a reference preset or custom), or
+                  play a scenario (shipped, or a file) at a speed
   x               stop the selected sensor, wherever it runs
   a               acknowledge the selected alarm, or the
                   selected sensor's alarm
@@ -40,6 +41,10 @@ HELP = """\
 [b]Detail screen[/b]
   1 … 7           window: 1 min, 15 min, 1 h, 24 h, 7 d, 30 d, 1 y
   s               save the window as CSV
+  +               lay another sensor over the chart (up to 4 in all)
+  -               take the last one laid over off
+  m               each on its own scale ⇄ all normalised to their
+                  safe ranges (0 = safe min, 1 = safe max)
   escape          back
 
 [b]History, log[/b]  tab: filters ⇄ list; s: save CSV; f5: query
@@ -50,7 +55,8 @@ HELP = """\
   Normal is muted; colour is for what is abnormal, always with words.
 [b]Alarms[/b]  priority 1 CRIT  2 HIGH  3 MED  4 LOW, in its colour
   (filled until acknowledged); "! … NOT ACKED" waits for an ack.
-[b]Header[/b]  FLOOD n/10 min: more than 10 alarms per operator in
+[b]Header[/b]  ▶ SCENARIO name: a scenario this session plays.
+  FLOOD n/10 min: more than 10 alarms per operator in
   10 minutes. CHATTER n: points with 3+ activations in a minute.
 [b]Bell[/b]  a new unacknowledged high or critical alarm rings the
   terminal bell every 3 s until acknowledged or silenced (b).
