@@ -1,7 +1,7 @@
 """`python -m bench CASE [--duration S] [--json FILE] [--runs N] [--no-ceiling] ...`
 
-Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge, soak, codec, claims and
-replay (from their own modules). See bench/README.md.
+Cases: pipeline, datamanager, coordinator, ceiling, and tui, bridge, soak, codec, claims,
+replay and history (from their own modules). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ PLUGGED = {
     "codec": "bench.codec",
     "claims": "bench.claims",
     "replay": "bench.replay",
+    "history": "bench.history",
 }
 PLUGGED_DURATION_S = {
     "tui": 30.0,
@@ -38,6 +39,7 @@ PLUGGED_DURATION_S = {
     "codec": 9.0,
     "claims": 120.0,
     "replay": 12.0,
+    "history": 3.0,  # each ingest round
 }
 
 
@@ -72,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         "TLS, then with TLS to both, and compare (CPU per 1,000 readings of each process)",
     )
     fill = parser.add_argument_group("datamanager and coordinator (pre-filled queues)")
-    fill.add_argument("--readings", type=int, help="readings to pre-fill")
+    fill.add_argument(
+        "--readings", type=int, help="readings to pre-fill (history: stored; default 10 M)"
+    )
     fill.add_argument("--frame-size", type=int, default=1000, help="readings per frame")
     fill.add_argument("--sources", type=int, default=4, help="source queues (coordinator)")
     fill.add_argument("--frames-per-batch", type=int, default=4, help="frames per persist message")
@@ -112,11 +116,13 @@ def case_runner(args: argparse.Namespace) -> Callable[[], Awaitable[dict[str, An
         return lambda: coordinator.run(co_fill)
     if args.case == "ceiling":
         return lambda: ceiling.run(args.duration or ceiling.PHASE_S)
-    return plugged(args.case, args.duration or PLUGGED_DURATION_S[args.case])
+    extra = {"readings": args.readings} if args.case == "history" and args.readings else {}
+    return plugged(args.case, args.duration or PLUGGED_DURATION_S[args.case], **extra)
 
 
-def plugged(case: str, duration: float) -> Callable[[], Awaitable[dict[str, Any]]]:
-    """A case another module provides (`async def run(duration) -> dict`), imported lazily."""
+def plugged(case: str, duration: float, **options: Any) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """A case another module provides (`async def run(duration) -> dict`, or with the
+    `options` it takes), imported lazily."""
 
     async def run() -> dict[str, Any]:
         try:
@@ -125,7 +131,7 @@ def plugged(case: str, duration: float) -> Callable[[], Awaitable[dict[str, Any]
             if error.name != PLUGGED[case]:
                 raise
             return {"case": case, "available": False, "note": "not available yet"}
-        result: dict[str, Any] = await module.run(duration)
+        result: dict[str, Any] = await module.run(duration=duration, **options)
         return {"case": case, **result}
 
     return run

@@ -89,7 +89,9 @@ async def copy_rows(plant: BenchPlant, duration: float) -> dict[str, Any]:
         rows = 0
         started = time.monotonic()
         while time.monotonic() - started < duration:
-            await _copy(connection, "scratch_copy", COPY_BATCH, 1, rows // SENSORS, start_us)
+            await copy_readings(
+                connection, "scratch_copy", COPY_BATCH, 1, rows // SENSORS, start_us
+            )
             rows += COPY_BATCH
         seconds = time.monotonic() - started
     finally:
@@ -103,8 +105,17 @@ async def keyed_rows(plant: BenchPlant, duration: float) -> dict[str, Any]:
         await setup.execute("CREATE TABLE scratch_keyed (LIKE sensor_reading INCLUDING INDEXES)")
     finally:
         await setup.close()
+    rows, seconds = await keyed_into(plant, "scratch_keyed", duration, now_us() - 3_600_000_000)
+    return {"keyed_rows_per_s": round(rows / seconds)}
+
+
+async def keyed_into(
+    plant: BenchPlant, table: str, duration: float, start_us: int
+) -> tuple[int, float]:
+    """Binary COPY into `table` for `duration` seconds on KEYED_WRITERS connections, in
+    transactions of KEYED_BATCH (as the datamanager's writers); the rows and the seconds.
+    Readings are taken from `start_us` on, a microsecond a tick."""
     counts = [0] * KEYED_WRITERS
-    start_us = now_us() - 3_600_000_000
     started = time.monotonic()
 
     async def write(number: int) -> None:
@@ -114,17 +125,16 @@ async def keyed_rows(plant: BenchPlant, duration: float) -> dict[str, Any]:
                 async with connection.transaction():
                     tick = counts[number] // SENSORS
                     first_id = 1 + number * SENSORS
-                    await _copy(connection, "scratch_keyed", KEYED_BATCH, first_id, tick, start_us)
+                    await copy_readings(connection, table, KEYED_BATCH, first_id, tick, start_us)
                 counts[number] += KEYED_BATCH
         finally:
             await connection.close()
 
     await asyncio.gather(*(write(n) for n in range(KEYED_WRITERS)))
-    seconds = time.monotonic() - started
-    return {"keyed_rows_per_s": round(sum(counts) / seconds)}
+    return sum(counts), time.monotonic() - started
 
 
-async def _copy(
+async def copy_readings(
     connection: asyncpg.Connection, table: str, count: int, first_id: int, tick: int, start_us: int
 ) -> None:
     """`count` readings of SENSORS sensors (ids from `first_id`), ticks from `tick` on."""

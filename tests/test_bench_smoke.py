@@ -57,3 +57,29 @@ def test_ceiling_bench_measures_each_limit(tmp_path: Path) -> None:
     document = orjson.loads(figures.read_bytes())
     for limit in ("amqp_hop_msgs_per_s", "copy_rows_per_s", "keyed_rows_per_s"):
         assert document[limit] > 0, limit
+
+
+HISTORY_KEYS = {
+    "window_p99_ms",
+    "bytes_per_reading_raw",
+    "bytes_per_reading_rolled",
+    "ingest_ratio_partitioned",
+    "retention_drop_s",
+    "export_rows_per_s",
+    "longest_commit_gap_s",
+}
+
+
+def test_history_bench_on_a_tiny_fill(tmp_path: Path) -> None:
+    figures = tmp_path / "history.json"
+    result = bench("history", "--readings", "5000", "--duration", "0.3", "--json", str(figures))
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = orjson.loads(figures.read_bytes())
+    assert document.keys() >= HISTORY_KEYS
+    assert set(document["window_p99_ms"]) == {
+        "1 min", "15 min", "1 h", "24 h", "7 d", "30 d", "1 y"
+    }  # fmt: skip
+    assert document["readings"] == 5000
+    assert document["export_complete"] is True
+    assert document["rollup_indexes_packed"] > 0
+    assert document["rollup_indexes_packed_second_round"] == 0

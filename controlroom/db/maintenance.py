@@ -1,4 +1,5 @@
-"""One maintenance round of a plant's history: partitions ahead, strays adopted, retention.
+"""One maintenance round of a plant's history: partitions ahead, strays adopted, rollups
+refreshed and their closed partitions packed, retention.
 
 Every step is idempotent (a second run finds nothing to do), so the datamanager runs it on a
 schedule, an operator by hand (`controlroom-worker db maintain`), and several datamanagers at
@@ -30,6 +31,7 @@ class MaintenanceReport:
     dropped: list[Partition] = field(default_factory=list)
     rolled_minutes: int = 0
     rolled_hours: int = 0
+    compacted: list[str] = field(default_factory=list)  # rollup indexes rebuilt packed
 
     def summary(self) -> str:
         if not self.ran:
@@ -37,7 +39,8 @@ class MaintenanceReport:
         return (
             f"maintenance: {len(self.made)} partitions made ahead, {self.moved} readings moved "
             f"out of the default partition, {self.rolled_minutes} minutes and {self.rolled_hours} "
-            f"hours rolled up, {len(self.dropped)} partitions dropped by retention"
+            f"hours rolled up, {len(self.compacted)} indexes of closed rollup partitions "
+            f"packed, {len(self.dropped)} partitions dropped by retention"
         )
 
 
@@ -81,6 +84,8 @@ async def maintain(
         for series in rolled_up:
             await partitions.adopt_strays(connection, series)
             report.made += await partitions.make_ahead(connection, series, moment)
+            # After the refresh: a closed partition is packed once its minutes are final.
+            report.compacted += await partitions.compact_closed(connection, series, moment)
         if retention:
             for series in (raw, *rolled_up):
                 report.dropped += await partitions.drop_expired(connection, series, moment)

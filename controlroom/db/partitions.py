@@ -9,7 +9,11 @@ Why each step takes the locks it does (ingest must never wait on maintenance):
 - dropping a partition does need ACCESS EXCLUSIVE on sensor_reading for a moment, so it runs
   with a short lock_timeout and tries again: a long reader (an export, an audit) makes the drop
   wait for the next round instead of making ingest wait behind the drop. Before it goes, each
-  sensor run's last seq in it is kept (reading_horizon), so the audit knows where a run resumes.
+  sensor run's last seq in it is kept (reading_horizon), so the audit knows where a run resumes;
+- a closed rollup partition's indexes are rebuilt once, packed full (`compact_closed`): rows
+  arrive in time order across sensors, so every insert lands in the middle of the primary key
+  (sensor_id, bucket) and its leaves split half full. REINDEX CONCURRENTLY takes no lock that
+  stops a reader or a writer; fillfactor 100 is both the packing and the mark that it is done.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ DEFAULT_PARTITION = "sensor_reading_default"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # partitions are aligned to it (UTC midnights)
 DROP_LOCK_TIMEOUT = "200ms"
 DROP_ATTEMPTS = 5
+# A partition is closed (nothing but a rare late reading still changes it) this long after its end.
+CLOSED_AFTER = timedelta(hours=1)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 _BOUND = re.compile(r"FOR VALUES FROM \((MINVALUE|'[^']*')\) TO \((MAXVALUE|'[^']*')\)")
@@ -249,3 +255,39 @@ async def _record_horizon(connection: asyncpg.Connection, partition: Partition) 
             SET last_seq = greatest(reading_horizon.last_seq, excluded.last_seq)"""
     )
     await advance_horizon(connection, partition.upper)
+
+
+_LOOSE_INDEXES = """
+SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS name
+FROM pg_index x
+JOIN pg_class ic ON ic.oid = x.indexrelid
+JOIN pg_class tc ON tc.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = ic.relnamespace
+JOIN pg_am am ON am.oid = ic.relam
+WHERE tc.relname = $1 AND n.nspname = current_schema() AND am.amname = 'btree'
+  AND NOT coalesce('fillfactor=100' = any(ic.reloptions), false)
+ORDER BY 1
+"""
+
+
+async def compact_closed(
+    connection: asyncpg.Connection, series: Series, now: datetime
+) -> list[str]:
+    """Rebuild, packed full, the btree indexes of partitions closed by `now` that were not
+    rebuilt yet; returns the indexes rebuilt. Outside a transaction (REINDEX CONCURRENTLY)."""
+    rebuilt = []
+    for partition in await partitions(connection, series.table):
+        if partition.upper > now - CLOSED_AFTER:
+            break
+        for row in await connection.fetch(_LOOSE_INDEXES, partition.name):
+            index = row["name"]
+            await connection.execute(f"ALTER INDEX {index} SET (fillfactor = 100)")
+            try:
+                await connection.execute(f"REINDEX INDEX CONCURRENTLY {index}")
+            except asyncpg.PostgresError:
+                # Not marked done: the next round tries again.
+                await connection.execute(f"ALTER INDEX {index} RESET (fillfactor)")
+                raise
+            rebuilt.append(index)
+            log.info("rebuilt index %s of closed partition %s packed full", index, partition.name)
+    return rebuilt
