@@ -15,10 +15,11 @@ In one run, in this order:
    `rollup_refresh_s`); the year before it gets 1-hour rollups written directly (its raw
    readings would be gone by retention), so the 7 d, 30 d and 1 y windows have a year to read.
 3. Windows: `sensor_history` (with `pick_resolution`) on QUERIES random sensors and window
-   ends per window of the TUI; p50/p99 ms each.
+   ends per window of the TUI; p50/p99 ms each (`window_p99_ms_unpacked` before step 4,
+   `window_p99_ms` after it).
 4. Rollup cost: bytes on disk of the 1-minute rollups per reading they stand for (at 1 Hz),
-   before and after `db maintain` packs the closed partition's index; a second round must find
-   nothing to do.
+   before and after `db maintain` packs the closed rollup partitions (rewritten in primary key
+   order); a second round must find nothing to do.
 5. Export: `controlroom-worker export` of about 1 million and 10 million (at most the fill)
    raw readings to CSV, and the smaller one to Parquet: rows/s, the process's peak RSS, the
    file's rows against the database's count (the Parquet file read back by pyarrow).
@@ -107,8 +108,10 @@ async def run(readings: int = DEFAULT_READINGS, duration: float = 3.0) -> dict[s
             ids = await _sensors(connection, sensors)
             result |= await _fill(plant, connection, ids, fill_start, span_s)
             queries = max(10, min(QUERIES, readings // 1000))
-            result |= await _windows(connection, ids, fill_start, fill_end, queries)
+            unpacked = await _windows(connection, ids, fill_start, fill_end, queries)
+            result |= {f"{key}_unpacked": value for key, value in unpacked.items()}
             result |= await _rollup_cost(connection)
+            result |= await _windows(connection, ids, fill_start, fill_end, queries)
             result |= await _exports(plant, connection, ids, fill_start, fill_end, span_s)
             result |= await _retention(plant, connection, min(duration, INGEST_AROUND_DROP_S))
         finally:
@@ -326,17 +329,20 @@ _ROLLED = "SELECT coalesce(sum(n), 0) FROM reading_1m"
 
 async def _rollup_cost(connection: asyncpg.Connection) -> dict[str, Any]:
     """Bytes of the 1-minute rollups per reading they stand for, before and after `db maintain`
-    packs the closed partition's index; the second round must find nothing to pack."""
+    packs the closed partitions; the second round must find nothing to pack."""
     rolled = await connection.fetchval(_ROLLED)
     before = await connection.fetchval(_SIZE, "reading_1m")
+    started = time.monotonic()
     first = await maintain(connection, retention=False)
+    pack_s = time.monotonic() - started
     after = await connection.fetchval(_SIZE, "reading_1m")
     second = await maintain(connection, retention=False)
     return {
         "bytes_per_reading_rolled_before_packing": round(before / rolled, 3),
         "bytes_per_reading_rolled": round(after / rolled, 3),
-        "rollup_indexes_packed": len(first.compacted),
-        "rollup_indexes_packed_second_round": len(second.compacted),
+        "rollup_partitions_packed": len(first.packed),
+        "rollup_pack_s": round(pack_s, 1),
+        "rollup_partitions_packed_second_round": len(second.packed),
     }
 
 

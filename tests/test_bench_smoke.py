@@ -81,5 +81,5 @@ def test_history_bench_on_a_tiny_fill(tmp_path: Path) -> None:
     }  # fmt: skip
     assert document["readings"] == 5000
     assert document["export_complete"] is True
-    assert document["rollup_indexes_packed"] > 0
-    assert document["rollup_indexes_packed_second_round"] == 0
+    assert document["rollup_partitions_packed"] > 0
+    assert document["rollup_partitions_packed_second_round"] == 0

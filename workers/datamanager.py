@@ -161,7 +161,7 @@ class DataManager:
                 try:
                     if what == "maintain":
                         report = await maintain(connection)
-                        if report.made or report.moved or report.dropped or report.compacted:
+                        if report.made or report.moved or report.dropped or report.packed:
                             log.info("%s", report.summary())
                     else:
                         await refresh(connection)

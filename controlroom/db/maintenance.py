@@ -31,7 +31,7 @@ class MaintenanceReport:
     dropped: list[Partition] = field(default_factory=list)
     rolled_minutes: int = 0
     rolled_hours: int = 0
-    compacted: list[str] = field(default_factory=list)  # rollup indexes rebuilt packed
+    packed: list[Partition] = field(default_factory=list)  # closed rollup partitions rewritten
 
     def summary(self) -> str:
         if not self.ran:
@@ -39,7 +39,7 @@ class MaintenanceReport:
         return (
             f"maintenance: {len(self.made)} partitions made ahead, {self.moved} readings moved "
             f"out of the default partition, {self.rolled_minutes} minutes and {self.rolled_hours} "
-            f"hours rolled up, {len(self.compacted)} indexes of closed rollup partitions "
+            f"hours rolled up, {len(self.packed)} closed rollup partitions "
             f"packed, {len(self.dropped)} partitions dropped by retention"
         )
 
@@ -85,7 +85,7 @@ async def maintain(
             await partitions.adopt_strays(connection, series)
             report.made += await partitions.make_ahead(connection, series, moment)
             # After the refresh: a closed partition is packed once its minutes are final.
-            report.compacted += await partitions.compact_closed(connection, series, moment)
+            report.packed += await partitions.pack_closed(connection, series, moment)
         if retention:
             for series in (raw, *rolled_up):
                 report.dropped += await partitions.drop_expired(connection, series, moment)

@@ -10,10 +10,12 @@ Why each step takes the locks it does (ingest must never wait on maintenance):
   with a short lock_timeout and tries again: a long reader (an export, an audit) makes the drop
   wait for the next round instead of making ingest wait behind the drop. Before it goes, each
   sensor run's last seq in it is kept (reading_horizon), so the audit knows where a run resumes;
-- a closed rollup partition's indexes are rebuilt once, packed full (`compact_closed`): rows
-  arrive in time order across sensors, so every insert lands in the middle of the primary key
-  (sensor_id, bucket) and its leaves split half full. REINDEX CONCURRENTLY takes no lock that
-  stops a reader or a writer; fillfactor 100 is both the packing and the mark that it is done.
+- a closed rollup partition is rewritten once in primary key order, packed full (`pack_closed`):
+  rows arrive in time order across sensors, so a sensor's year of hours sat on 8,760 heap
+  pages (a 1 y chart read them all) and every insert landed in the middle of the primary key
+  (sensor_id, bucket), whose leaves split half full. The copy is made while the old partition
+  is held in SHARE mode (readers go on, a late write waits, none is lost) and swapped in like a
+  drop: a short lock_timeout, tried again. The key's fillfactor 100 marks it done.
 """
 
 from __future__ import annotations
@@ -257,37 +259,113 @@ async def _record_horizon(connection: asyncpg.Connection, partition: Partition) 
     await advance_horizon(connection, partition.upper)
 
 
-_LOOSE_INDEXES = """
-SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS name
-FROM pg_index x
-JOIN pg_class ic ON ic.oid = x.indexrelid
-JOIN pg_class tc ON tc.oid = x.indrelid
-JOIN pg_namespace n ON n.oid = ic.relnamespace
-JOIN pg_am am ON am.oid = ic.relam
-WHERE tc.relname = $1 AND n.nspname = current_schema() AND am.amname = 'btree'
-  AND NOT coalesce('fillfactor=100' = any(ic.reloptions), false)
-ORDER BY 1
+_PACKED = """
+SELECT coalesce('fillfactor=100' = any(ic.reloptions), false)
+FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+WHERE x.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass
+  AND x.indisprimary
 """
 
+_INDEXES = """
+SELECT x.indisprimary AS primary_key, ic.relname AS name,
+       pg_get_indexdef(x.indexrelid) AS definition,
+       pg_get_constraintdef(c.oid) AS constraint_definition
+FROM pg_index x
+JOIN pg_class ic ON ic.oid = x.indexrelid
+LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.contype = 'p'
+WHERE x.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass
+"""
+_KEY = re.compile(r"PRIMARY KEY \((.*)\)")
 
-async def compact_closed(
+
+async def pack_closed(
     connection: asyncpg.Connection, series: Series, now: datetime
-) -> list[str]:
-    """Rebuild, packed full, the btree indexes of partitions closed by `now` that were not
-    rebuilt yet; returns the indexes rebuilt. Outside a transaction (REINDEX CONCURRENTLY)."""
-    rebuilt = []
+) -> list[Partition]:
+    """Rewrite once, in primary key order and packed full, each partition closed by `now`;
+    returns those rewritten."""
+    packed = []
     for partition in await partitions(connection, series.table):
         if partition.upper > now - CLOSED_AFTER:
             break
-        for row in await connection.fetch(_LOOSE_INDEXES, partition.name):
-            index = row["name"]
-            await connection.execute(f"ALTER INDEX {index} SET (fillfactor = 100)")
-            try:
-                await connection.execute(f"REINDEX INDEX CONCURRENTLY {index}")
-            except asyncpg.PostgresError:
-                # Not marked done: the next round tries again.
-                await connection.execute(f"ALTER INDEX {index} RESET (fillfactor)")
-                raise
-            rebuilt.append(index)
-            log.info("rebuilt index %s of closed partition %s packed full", index, partition.name)
-    return rebuilt
+        if partition.lower is None or await connection.fetchval(_PACKED, partition.name):
+            continue
+        if await _pack(connection, series, partition):
+            packed.append(partition)
+            log.info("packed closed partition %s in primary key order", partition.name)
+        else:
+            log.warning("could not swap in packed %s: readers held it; next round", partition.name)
+            break
+    return packed
+
+
+async def _pack(connection: asyncpg.Connection, series: Series, partition: Partition) -> bool:
+    """The copy is made while the old partition is held in SHARE mode (readers go on, a late
+    write waits, so none is lost), then swapped in under a short lock_timeout, as a drop is;
+    False if readers kept the table from it (nothing changed)."""
+    try:
+        async with connection.transaction():
+            await _copy_packed(connection, series, partition)
+    except _GaveWay:
+        return False
+    return True
+
+
+class _GaveWay(Exception):
+    """The swap waited for readers too often: undone, for the next round."""
+
+
+async def _copy_packed(
+    connection: asyncpg.Connection, series: Series, partition: Partition
+) -> None:
+    assert partition.lower is not None
+    name = partition.name
+    old, new = quote_ident(name), quote_ident(f"{name}_packing")
+    check = quote_ident(f"{name}_bound")
+    lower, upper = partition.lower.isoformat(), partition.upper.isoformat()
+    await connection.execute(f"LOCK TABLE {old} IN SHARE MODE")
+    indexes = await connection.fetch(_INDEXES, name)
+    key = next(r["constraint_definition"] for r in indexes if r["primary_key"])
+    columns = _KEY.fullmatch(key)
+    if columns is None:
+        raise RuntimeError(f"{name}: cannot read its primary key {key!r}")
+    await connection.execute(f"CREATE TABLE {new} (LIKE {series.table} INCLUDING DEFAULTS)")
+    await connection.execute(f"INSERT INTO {new} SELECT * FROM {old} ORDER BY {columns[1]}")
+    # Built after the rows, by sorting: leaves packed to the fillfactor, which marks it done.
+    pkey = quote_ident(f"{name}_packing_pkey")
+    await connection.execute(
+        f"ALTER TABLE {new} ADD CONSTRAINT {pkey} {key} WITH (fillfactor = 100)"
+    )
+    others = [r for r in indexes if not r["primary_key"]]
+    for row in others:
+        method = row["definition"].split(" USING ", 1)[1]
+        temporary = quote_ident(f"{row['name']}_packing")
+        await connection.execute(f"CREATE INDEX {temporary} ON {new} USING {method}")
+    await connection.execute(
+        f"ALTER TABLE {new} ADD CONSTRAINT {check} CHECK ({series.column} >= '{lower}' "
+        f"AND {series.column} < '{upper}')"
+    )
+    for attempt in range(DROP_ATTEMPTS):
+        try:
+            async with connection.transaction():  # a savepoint: the copy is kept
+                await connection.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
+                await connection.execute(f"ALTER TABLE {series.table} DETACH PARTITION {old}")
+                await connection.execute(
+                    f"ALTER TABLE {series.table} ATTACH PARTITION {new} "
+                    f"FOR VALUES FROM ('{lower}') TO ('{upper}')"
+                )
+            break
+        except asyncpg.LockNotAvailableError:
+            await asyncio.sleep(0.2 * (attempt + 1))
+    else:
+        raise _GaveWay
+    await connection.execute(f"DROP TABLE {old}")
+    await connection.execute(f"ALTER TABLE {new} DROP CONSTRAINT {check}")
+    await connection.execute(f"ALTER TABLE {new} RENAME TO {old}")
+    await connection.execute(
+        f"ALTER TABLE {old} RENAME CONSTRAINT {pkey} TO {quote_ident(f'{name}_pkey')}"
+    )
+    for row in others:
+        await connection.execute(
+            f"ALTER INDEX {quote_ident(row['name'] + '_packing')} "
+            f"RENAME TO {quote_ident(row['name'])}"
+        )

@@ -21,7 +21,7 @@ from controlroom.config import Settings
 from controlroom.db import connect, migrate
 from controlroom.db.maintenance import maintain
 from controlroom.db.migrations import drop_plant
-from controlroom.db.partitions import aligned
+from controlroom.db.partitions import aligned, partitions
 from controlroom.db.rollups import GRACE, HOUR, MINUTE, refresh, touched_minutes
 from controlroom.db.writer import BatchWriter
 from controlroom.plant.readings import Frame
@@ -250,3 +250,51 @@ def test_touched_minutes_are_the_minutes_of_the_readings() -> None:
     assert touched_minutes(np.array([], dtype=np.int64)) == []
     assert touched_minutes(np.array([5 * us + 1, 5 * us + 2, 6 * us], dtype=np.int64)) == [5, 6]
     assert touched_minutes(np.array([90 * us, 3 * us, 90 * us + 5], dtype=np.int64)) == [3, 90]
+
+
+_PKEY = """
+SELECT c.reloptions, pg_relation_size(c.oid) AS bytes
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relname = $1 || '_pkey'
+"""
+# The heap pages one sensor's rows are on.
+_PAGES = """
+SELECT count(DISTINCT (ctid::text::point)[0]) FROM reading_1m WHERE sensor_id = 7
+"""
+_CONTENT = """
+SELECT count(*), md5(string_agg(r::text, ',' ORDER BY sensor_id, bucket)) FROM reading_1m r
+"""
+
+
+async def test_maintenance_packs_a_closed_rollup_partition_once(db: asyncpg.Connection) -> None:
+    """Rows come in time order across sensors: one sensor's rows on a page each, the primary
+    key's leaves half full. Once the partition is closed, `db maintain` rewrites it in key
+    order, packed, the same rows, and only once."""
+    week = (await partitions(db, "reading_1m"))[0]
+    assert week.lower is not None
+    await db.execute(
+        """INSERT INTO reading_1m (sensor_id, n, bucket, low, high, total, first_value,
+                                   last_value)
+           SELECT s, 60, $1::timestamptz + m * interval '1 minute', 0, 1, m * s, 0, 1
+           FROM generate_series(0, 299) m CROSS JOIN generate_series(1, 300) s
+           ORDER BY m, s""",
+        week.lower,
+    )
+    content = await db.fetchrow(_CONTENT)
+    loose = await db.fetchrow(_PKEY, week.name)
+    assert loose["reloptions"] is None
+    assert await db.fetchval(_PAGES) == 300
+    # While the week is open nothing is packed.
+    still_open = await maintain(db, week.upper - timedelta(minutes=1), retention=False)
+    assert still_open.packed == []
+    report = await maintain(db, week.upper + 2 * HOUR, retention=False)
+    assert [p.name for p in report.packed] == [week.name]
+    assert "1 closed rollup partitions packed" in report.summary()
+    packed = await db.fetchrow(_PKEY, week.name)
+    assert packed["reloptions"] == ["fillfactor=100"]
+    assert packed["bytes"] < 0.8 * loose["bytes"]
+    assert await db.fetchval(_PAGES) <= 4
+    assert await db.fetchrow(_CONTENT) == content
+    assert (await partitions(db, "reading_1m"))[0] == week
+    again = await maintain(db, week.upper + 3 * HOUR, retention=False)
+    assert again.packed == []
