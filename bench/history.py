@@ -459,6 +459,13 @@ async def _retention(
     before and after)."""
     series = raw_series(await load_policy(connection))
     oldest = (await partitions(connection))[0]
+    rows = await connection.fetchval(f"SELECT count(*) FROM {quote_ident(oldest.name)}")
+    # What the drop used to wait for: every run's max(seq) by a scan of the partition.
+    began = time.monotonic()
+    await connection.fetch(
+        f"SELECT sensor_id, run_id, max(seq) FROM {quote_ident(oldest.name)} GROUP BY 1, 2"
+    )
+    scan_s = time.monotonic() - began
     commits: list[float] = []
     stop = asyncio.Event()
 
@@ -489,6 +496,8 @@ async def _retention(
     return {
         "retention_drop_s": round(ended - began, 3),
         "retention_dropped": oldest.name,
+        "retention_dropped_rows": rows,
+        "horizon_by_scan_s": round(scan_s, 3),
         "commits_during_ingest": len(commits),
         "longest_commit_gap_s": round(max(gaps, default=0.0), 3),
         "longest_commit_gap_during_drop_s": round(max(during, default=0.0), 3),

@@ -247,15 +247,26 @@ async def _drop(connection: asyncpg.Connection, series: Series, partition: Parti
     return False
 
 
+# Each sensor's last reading in the partition, one step down its primary key: a run that goes
+# on past the partition has its last reading there (a sensor's runs follow one another), and
+# a run that ended in it has nothing left for the audit to check. A scan for every run's
+# max(seq) took seconds on a day of 1,000 sensors, and the drop waited for it.
+_HORIZON = """
+INSERT INTO reading_horizon (sensor_id, run_id, last_seq)
+SELECT s.id, r.run_id, r.seq
+FROM sensor s
+CROSS JOIN LATERAL (
+    SELECT run_id, seq FROM {partition} p
+    WHERE p.sensor_id = s.id ORDER BY p.taken_on DESC LIMIT 1
+) r
+ON CONFLICT (sensor_id, run_id) DO UPDATE
+SET last_seq = greatest(reading_horizon.last_seq, excluded.last_seq)
+"""
+
+
 async def _record_horizon(connection: asyncpg.Connection, partition: Partition) -> None:
     """Before raw readings go: each sensor run's last seq in them, and the plant's horizon."""
-    name = quote_ident(partition.name)
-    await connection.execute(
-        f"""INSERT INTO reading_horizon (sensor_id, run_id, last_seq)
-            SELECT sensor_id, run_id, max(seq) FROM {name} GROUP BY 1, 2
-            ON CONFLICT (sensor_id, run_id) DO UPDATE
-            SET last_seq = greatest(reading_horizon.last_seq, excluded.last_seq)"""
-    )
+    await connection.execute(_HORIZON.format(partition=quote_ident(partition.name)))
     await advance_horizon(connection, partition.upper)
 
 
