@@ -21,7 +21,7 @@ when, how long), in TOML.
     faults = ["drift@115s:+4/s:20s"]
 
     [expect]                                # what it should make happen (the tests check it)
-    alarms = [{ sensor = "boiler_pressure_out", kind = "HIGH" }]   # raised in this order
+    alarms = [{ sensor = "boiler_pressure_out", kind = "HIGH", level = "H", priority = "high" }]
     alarms_at_least = 13
     chattering = ["condensor_temp_out"]
     stale = ["condensor_temp_out"]
@@ -82,6 +82,7 @@ class ExpectedAlarm:
     sensor: str
     kind: Condition
     priority: str | None = None
+    level: str | None = None  # LL, L, H, HH (alarm definitions, controlroom.plant.alarm_limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,8 +374,8 @@ class _Reader:
             shown = f"expect.alarms[{number}]"
             if not isinstance(entry, dict) or entry.get("sensor") not in names:
                 raise self.error("expect.alarms", shown, "must name a sensor of this scenario")
-            if set(entry) - {"sensor", "kind", "priority"}:
-                raise self.error("expect.alarms", shown, "takes sensor, kind and priority")
+            if set(entry) - {"sensor", "kind", "priority", "level"}:
+                raise self.error("expect.alarms", shown, "takes sensor, kind, level, priority")
             try:
                 kind = Condition(str(entry.get("kind")))
             except ValueError:
@@ -386,7 +387,10 @@ class _Reader:
                 raise self.error(
                     "expect.alarms", shown, "priority must be critical, high, medium or low"
                 )
-            alarms.append(ExpectedAlarm(entry["sensor"], kind, priority))
+            level = entry.get("level")
+            if level not in (None, "LL", "L", "H", "HH"):
+                raise self.error("expect.alarms", shown, "level must be LL, L, H or HH")
+            alarms.append(ExpectedAlarm(entry["sensor"], kind, priority, level))
         at_least = table.get("alarms_at_least", 0)
         if isinstance(at_least, bool) or not isinstance(at_least, int) or at_least < 0:
             raise self.error(

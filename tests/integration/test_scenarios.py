@@ -13,7 +13,7 @@ from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.db.alarm_figures import activations, figures
 from controlroom.db.audit import audit
-from controlroom.plant.alarm_figures import chattering
+from controlroom.plant.alarm_figures import Activation, chattering
 from controlroom.plant.sensors import Liveness
 from controlroom.simulation.scenario import Scenario, load
 from controlroom.wire.envelopes import StatusChange
@@ -22,7 +22,7 @@ from tests.support import EventTap, Worker, until, wait_for
 SPEED = "20"
 
 ALARMS = """
-SELECT s.name AS sensor, a.kind, a.raised_at, a.cleared_at
+SELECT s.name AS sensor, a.kind, a.level, a.priority, a.raised_at, a.cleared_at
 FROM alarm a JOIN sensor s ON s.id = a.sensor_id ORDER BY a.raised_at, s.name
 """
 
@@ -57,12 +57,16 @@ async def test_the_boiler_overpressure_raises_its_alarms_in_order(
 ) -> None:
     scenario = await play("boiler-overpressure", start_worker, db, str(tmp_path))
     rows = list(await db.fetch(ALARMS))
-    first: dict[str, asyncpg.Record] = {}
+    first: dict[tuple[str, str], asyncpg.Record] = {}  # each point's first activation
     for row in rows:
-        first.setdefault(row["sensor"], row)
-    expected = [(alarm.sensor, alarm.kind.value) for alarm in scenario.expect.alarms]
+        first.setdefault((row["sensor"], row["level"]), row)
+    expected = [
+        (alarm.sensor, alarm.kind.value, alarm.level, alarm.priority)
+        for alarm in scenario.expect.alarms
+    ]
     seen = sorted(first.values(), key=lambda row: row["raised_at"])
-    assert [(row["sensor"], row["kind"]) for row in seen] == expected, rows
+    assert [(r["sensor"], r["kind"], r["level"], r["priority"]) for r in seen] == expected, rows
+    assert len(rows) == len(expected), "each point once: no chatter on the way up or down"
     assert all(row["cleared_at"] is not None for row in rows), "every fault ends, and its alarm"
 
 
@@ -106,6 +110,12 @@ async def test_the_flood_makes_a_flood_and_a_chattering_point(
     window = rows[-1]["raised_at"] - rows[0]["raised_at"]
     assert window.total_seconds() < 600, "inside one 10-minute window"
     found = await activations(db, began)
-    chattered = {c.point.split()[0] for c in chattering(found, began)}
+    # Chattering is 3+ activations within a minute of the scenario's own time: played 20x
+    # faster, its times are stretched back before the rule is asked.
+    speed = float(SPEED)
+    as_played = [
+        Activation(a.point, began + int((a.raised_at - began) * speed), None) for a in found
+    ]
+    chattered = {c.point.split()[0] for c in chattering(as_played, began)}
     assert chattered == set(scenario.expect.chattering), found
     assert (await figures(db, now_us())).flood, "the header's rule calls it a flood"
