@@ -2,17 +2,20 @@
 
 CSV comes straight out of PostgreSQL (`COPY (SELECT ...) TO STDOUT`, formatted by the server
 in C, passed on chunk by chunk): the fastest path there is, and nothing is held but a chunk.
-Parquet is read through a server-side cursor in batches and written a row group at a time
-with pyarrow. Either way one sensor after another, each in time order along the primary key,
-so no sort and no growing state. Times are ISO 8601 in UTC with the zone (`Z`), as a
-spreadsheet reads them; a header row names the columns.
+Parquet is fetched the same chunks at a time and written a row group at a time with pyarrow.
+Rows come in time order (then by sensor), a stretch of time at a time (about CHUNK_ROWS
+rows by the sensors' periods, sorted in PostgreSQL's work memory): readings are stored in time
+order across sensors, so one sensor after another read every page of the window once per
+sensor (100 sensors: 160,000 rows/s, measured); in time order each page is read once. Times
+are ISO 8601 in UTC with the zone (`Z`), as a spreadsheet reads them; a header row names the
+columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,7 +24,10 @@ import asyncpg
 from controlroom.db.history import Resolution
 from controlroom.errors import ConfigError
 
-PARQUET_BATCH = 65_536
+PARQUET_BATCH = 65_536  # rows per row group, at least
+CHUNK_ROWS = 50_000  # rows per stretch of time (one query, sorted in memory)
+MIN_STRETCH = timedelta(seconds=1)
+MIN_PERIOD_S = 0.001
 _ISO = """to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 COLUMNS = {
@@ -32,17 +38,19 @@ COLUMNS = {
 
 
 def _select(resolution: Resolution, iso: bool) -> str:
-    """One sensor's rows in [since, until): $1 its name, $2 its id, $3 since, $4 until."""
+    """The sensors' rows in [since, until), in time order: $1 their ids, $2 since, $3 until."""
     if resolution is Resolution.RAW:
-        at = _ISO.format(col="taken_on") if iso else "taken_on"
-        return f"""SELECT $1::text, {at}, value FROM sensor_reading
-                   WHERE sensor_id = $2 AND taken_on >= $3 AND taken_on < $4
-                   ORDER BY taken_on"""
-    at = _ISO.format(col="bucket") if iso else "bucket"
-    return f"""SELECT $1::text, {at}, n, low, high, total / n, first_value, last_value
-               FROM {resolution.table}
-               WHERE sensor_id = $2 AND bucket >= $3 AND bucket < $4
-               ORDER BY bucket"""
+        at = _ISO.format(col="r.taken_on") if iso else "r.taken_on"
+        return f"""SELECT s.name, {at}, r.value
+                   FROM sensor_reading r JOIN sensor s ON s.id = r.sensor_id
+                   WHERE r.sensor_id = any($1::int[]) AND r.taken_on >= $2 AND r.taken_on < $3
+                   ORDER BY r.taken_on, r.sensor_id"""
+    at = _ISO.format(col="r.bucket") if iso else "r.bucket"
+    return f"""SELECT s.name, {at}, r.n, r.low, r.high, r.total / r.n, r.first_value,
+                      r.last_value
+               FROM {resolution.table} r JOIN sensor s ON s.id = r.sensor_id
+               WHERE r.sensor_id = any($1::int[]) AND r.bucket >= $2 AND r.bucket < $3
+               ORDER BY r.bucket, r.sensor_id"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,23 @@ class ExportPlan:
     until: datetime
     resolution: Resolution
     rows: int  # what the database holds for the window: the file must have as many
+    period: timedelta = timedelta(seconds=1)  # the shortest between two rows of a sensor
+
+    def stretches(self) -> list[tuple[datetime, datetime]]:
+        """[since, until) cut into stretches of about CHUNK_ROWS rows of all the sensors."""
+        step = max(MIN_STRETCH, self.period * CHUNK_ROWS / max(len(self.sensors), 1))
+        cuts = []
+        start = self.since
+        while start < self.until:
+            end = min(self.until, start + step)
+            cuts.append((start, end))
+            start = end
+        return cuts
+
+    def queries(self, iso: bool) -> list[tuple[str, Sequence[object]]]:
+        query = _select(self.resolution, iso)
+        ids = [sensor_id for _, sensor_id in self.sensors]
+        return [(query, (ids, start, end)) for start, end in self.stretches()]
 
 
 async def plan(
@@ -65,15 +90,15 @@ async def plan(
     if since >= until:
         raise ConfigError("--since must be before --until")
     found = {
-        row["name"]: row["id"]
+        row["name"]: (row["id"], row["period_s"])
         for row in await connection.fetch(
-            "SELECT name, id FROM sensor WHERE name = any($1::text[])", list(names)
+            "SELECT name, id, period_s FROM sensor WHERE name = any($1::text[])", list(names)
         )
     }
     unknown = [name for name in names if name not in found]
     if unknown:
         raise ConfigError(f"no sensor named {', '.join(map(repr, unknown))} in this plant")
-    sensors = [(name, found[name]) for name in dict.fromkeys(names)]
+    sensors = [(name, found[name][0]) for name in dict.fromkeys(names)]
     column = "taken_on" if resolution is Resolution.RAW else "bucket"
     rows = await connection.fetchval(
         f"""SELECT count(*) FROM {resolution.table}
@@ -82,7 +107,12 @@ async def plan(
         since,
         until,
     )
-    return ExportPlan(sensors, since, until, resolution, rows)
+    if resolution is Resolution.RAW:
+        fastest = min(found[name][1] for name, _ in sensors)
+        period = timedelta(seconds=max(fastest, MIN_PERIOD_S))
+    else:
+        period = resolution.width
+    return ExportPlan(sensors, since, until, resolution, rows, period)
 
 
 Progress = Callable[[int], None]  # rows written so far
@@ -92,9 +122,7 @@ async def export_csv(
     connection: asyncpg.Connection, job: ExportPlan, out: BinaryIO, progress: Progress
 ) -> int:
     """Write the CSV file; returns the rows written (the header not counted)."""
-    query = _select(job.resolution, iso=True)
-    queries = [(query, (name, sensor_id, job.since, job.until)) for name, sensor_id in job.sensors]
-    return await copy_csv(connection, COLUMNS[job.resolution], queries, out, progress)
+    return await copy_csv(connection, COLUMNS[job.resolution], job.queries(iso=True), out, progress)
 
 
 async def copy_csv(
@@ -141,22 +169,25 @@ async def export_parquet(
         types = [pa.string(), time_type, pa.int32(), *[pa.float64()] * 5]
     schema = pa.schema(list(zip(names, types, strict=True)))
     written = 0
-    query = _select(job.resolution, iso=False)
+    pending: list[asyncpg.Record] = []
+
+    def flush() -> None:
+        columns = list(zip(*pending, strict=True))
+        writer.write_table(
+            pa.table(
+                [pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], schema=schema
+            )
+        )
+        pending.clear()
+
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for name, sensor_id in job.sensors:
-            async with connection.transaction():
-                cursor = await connection.cursor(query, name, sensor_id, job.since, job.until)
-                while True:
-                    records = await cursor.fetch(PARQUET_BATCH)
-                    if not records:
-                        break
-                    columns = list(zip(*records, strict=True))
-                    writer.write_table(
-                        pa.table(
-                            [pa.array(c, type=t) for c, t in zip(columns, types, strict=True)],
-                            schema=schema,
-                        )
-                    )
-                    written += len(records)
-                    progress(written)
+        for query, args in job.queries(iso=False):
+            records = await connection.fetch(query, *args)
+            pending.extend(records)
+            written += len(records)
+            if len(pending) >= PARQUET_BATCH:
+                flush()
+            progress(written)
+        if pending:
+            flush()
     return written

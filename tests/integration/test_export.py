@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
+import itertools
 import os
 import subprocess
 import sys
@@ -17,6 +19,9 @@ import pytest
 
 from controlroom.clock import datetime_to_us
 from controlroom.config import Settings
+from controlroom.db import export as export_module
+from controlroom.db.export import export_csv, plan
+from controlroom.db.history import Resolution
 from controlroom.db.rollups import refresh
 from controlroom.db.writer import BatchWriter
 from controlroom.plant.readings import Frame
@@ -67,7 +72,10 @@ async def test_csv_has_a_header_iso_times_with_zone_and_every_row(
         rows = list(csv.reader(file))
     assert rows[0] == ["sensor", "taken_on", "value"]
     assert len(rows) == 1 + 2 * TICKS
-    assert rows[1][0] == "ex_a" and rows[-1][0] == "ex_b"
+    # In time order, then by sensor: a tick's readings side by side.
+    assert [row[0] for row in rows[1:5]] == ["ex_a", "ex_b", "ex_a", "ex_b"]
+    times = [datetime.fromisoformat(row[1]) for row in rows[1:]]
+    assert times == sorted(times)
     first = datetime.fromisoformat(rows[1][1])
     assert rows[1][1].endswith("Z") and "T" in rows[1][1]
     assert first == START + timedelta(milliseconds=7)
@@ -75,7 +83,7 @@ async def test_csv_has_a_header_iso_times_with_zone_and_every_row(
         "SELECT value FROM sensor_reading r JOIN sensor s ON s.id = r.sensor_id "
         "WHERE s.name = 'ex_a' ORDER BY taken_on"
     )
-    assert [float(row[2]) for row in rows[1 : 1 + TICKS]] == [r["value"] for r in stored]
+    assert [float(row[2]) for row in rows[1:] if row[0] == "ex_a"] == [r["value"] for r in stored]
     assert await asyncio.to_thread(os.listdir, tmp_path) == ["readings.csv"]
 
 
@@ -119,3 +127,20 @@ async def test_a_bad_export_is_one_line_and_leaves_no_file(
     (line,) = result.stderr.strip().splitlines()
     assert text in line
     assert await asyncio.to_thread(os.listdir, tmp_path) == []
+
+
+async def test_a_window_of_many_stretches_has_every_row_once_in_time_order(
+    db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await fill(db)
+    monkeypatch.setattr(export_module, "CHUNK_ROWS", 7)
+    since, until = START - timedelta(seconds=1), START + timedelta(minutes=2)
+    job = await plan(db, ["ex_b", "ex_a"], since, until, Resolution.RAW)
+    stretches = job.stretches()
+    assert len(stretches) > 10 and stretches[0][0] == since and stretches[-1][1] == until
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(stretches))
+    out = io.BytesIO()
+    assert await export_csv(db, job, out, lambda _: None) == job.rows == 2 * TICKS
+    rows = list(csv.reader(io.StringIO(out.getvalue().decode())))[1:]
+    keys = [(datetime.fromisoformat(at), name) for name, at, _ in rows]
+    assert keys == sorted(keys) and len(set(keys)) == 2 * TICKS
