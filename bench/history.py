@@ -155,12 +155,16 @@ async def _ingest_ratio(
     )
     totals = {"sensor_reading": [0, 0.0], "scratch_unpartitioned": [0, 0.0]}
     base_us = now_us() - 3_600_000_000
+    pairs = []
     for number in range(ROUNDS):
+        round_rates = []
         for table, total in totals.items():
             # Each round its own stretch of time: no key is written twice.
             rows, seconds = await keyed_into(plant, table, duration, base_us + number * 10**7)
             total[0] += rows
             total[1] += seconds
+            round_rates.append(rows / seconds)
+        pairs.append(round(round_rates[0] / round_rates[1], 3))
     await connection.execute("DROP TABLE scratch_unpartitioned")
     await connection.execute("TRUNCATE sensor_reading")
     rates = {table: rows / seconds for table, (rows, seconds) in totals.items()}
@@ -168,6 +172,7 @@ async def _ingest_ratio(
     return {
         "ingest_rows_per_s_partitioned": round(rates["sensor_reading"]),
         "ingest_rows_per_s_unpartitioned": round(rates["scratch_unpartitioned"]),
+        "ingest_round_ratios": pairs,
         "ingest_ratio_partitioned": round(
             rates["sensor_reading"] / rates["scratch_unpartitioned"], 3
         ),
