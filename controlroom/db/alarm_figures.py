@@ -17,7 +17,7 @@ from controlroom.plant.alarm_figures import (
 MAX_ACTIVATIONS = 100_000  # a day of a flood ten times the ISA-18.2 limit, and then some
 
 _ACTIVATIONS = f"""
-SELECT s.name || ' ' || CASE a.kind WHEN 'HIGH' THEN 'H' ELSE 'L' END AS point,
+SELECT s.name || ' ' || coalesce(a.level, CASE a.kind WHEN 'HIGH' THEN 'H' ELSE 'L' END) AS point,
        {_EPOCH_US.format(col="a.raised_at")} AS raised_at,
        {_EPOCH_US.format(col="a.cleared_at")} AS cleared_at
 FROM alarm a JOIN sensor s ON s.id = a.sensor_id

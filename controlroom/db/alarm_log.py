@@ -3,7 +3,7 @@
 One filter each (`AlarmFilter`, `ActionFilter`) becomes one WHERE clause, used both to show
 the rows and to export them as CSV (through the one CSV writer, `controlroom.db.export`), so
 the file holds exactly what the screen lists. An alarm's state in SQL is `state_of`'s rule
-(controlroom.plant.alarm_states), held to it by a test on random alarms.
+(controlroom.plant.alarm_states), held to it by a test on every state.
 """
 
 from __future__ import annotations
@@ -27,20 +27,29 @@ MAX_ROWS = 1000  # the newest this many that match: a screen, not a report
 
 _EPOCH_US = "floor(extract(epoch FROM {col}) * 1000000)::bigint"
 
-# `state_of` in SQL: an activation's state from what it records.
-ALARM_STATE_SQL = """CASE
-    WHEN a.cleared_at IS NULL AND a.acked_at IS NULL THEN 'active unacknowledged'
-    WHEN a.cleared_at IS NULL THEN 'active acknowledged'
-    WHEN a.acked_at IS NULL THEN 'returned to normal unacknowledged'
-    ELSE 'normal' END"""
-# Every alarm is of high priority until the stored limits carry priorities to the alarms.
-ALARM_PRIORITY_SQL = "'high'"
+# When an alarm's latest hold ended: a release, or a timed shelving's end (`Alarm.released_at`).
+_RELEASED = """(CASE WHEN a.hold_at IS NULL THEN NULL WHEN a.hold_kind IS NULL THEN a.hold_at
+    ELSE a.hold_until END)"""
+_IN_FORCE = "(a.hold_kind IS NOT NULL AND (a.hold_until IS NULL OR now() < a.hold_until))"
+_ACKED = f"(a.acked_at IS NOT NULL AND ({_RELEASED} IS NULL OR a.acked_at >= {_RELEASED}))"
+# `state_of(alarm, now)` in SQL: an activation's state from what it records (its hold held).
+ALARM_STATE_SQL = f"""CASE
+    WHEN {_IN_FORCE} AND NOT (a.hold_kind = 'shelved' AND a.hold_until IS NULL
+                             AND a.cleared_at IS NOT NULL) THEN a.hold_kind
+    WHEN {_IN_FORCE} THEN 'normal'
+    WHEN a.cleared_at IS NULL AND {_ACKED} THEN 'active acknowledged'
+    WHEN a.cleared_at IS NULL THEN 'active unacknowledged'
+    WHEN {_RELEASED} IS NOT NULL AND {_RELEASED} >= a.cleared_at THEN 'normal'
+    WHEN {_ACKED} THEN 'normal'
+    ELSE 'returned to normal unacknowledged' END"""
+ALARM_PRIORITY_SQL = "a.priority"
 
 
 @dataclass(frozen=True, slots=True)
 class AlarmFilter:
     """Which alarms: empty fields do not filter. `sensor` is part of a name, `text` is looked
-    for in the sensor, the kind, the state and who acknowledged (case does not matter)."""
+    for in the sensor, the level, the state, who acknowledged, the hold's reason and the
+    comments (case does not matter)."""
 
     sensor: str = ""
     priority: Priority | None = None
@@ -70,8 +79,14 @@ class AlarmFilter:
             clauses.append(f"a.raised_at < {arg(_at(self.until_us))}")
         if self.text:
             needle = arg(_like(self.text))
-            fields = ["s.name", "a.kind", f"({ALARM_STATE_SQL})", "coalesce(a.acked_by, '')"]
-            clauses.append("(" + " OR ".join(f"{f} ILIKE {needle}" for f in fields) + ")")
+            fields = ["s.name", "a.level", f"({ALARM_STATE_SQL})", "coalesce(a.acked_by, '')"]
+            fields += ["coalesce(a.hold_reason, '')"]
+            comments = (
+                "EXISTS (SELECT 1 FROM alarm_comment c WHERE c.alarm_id = a.id"
+                f" AND (c.text ILIKE {needle} OR c.by ILIKE {needle}))"
+            )
+            matches = [*(f"{f} ILIKE {needle}" for f in fields), comments]
+            clauses.append("(" + " OR ".join(matches) + ")")
         return (" AND ".join(clauses) or "true"), args
 
 
@@ -132,8 +147,8 @@ async def alarm_history(
 
 
 ALARM_CSV_COLUMNS = (
-    "raised_at", "sensor", "priority", "kind", "value", "limit", "peak", "state",
-    "cleared_at", "acked_at", "acked_by",
+    "raised_at", "sensor", "level", "priority", "value", "limit", "peak", "state",
+    "cleared_at", "acked_at", "acked_by", "hold_by", "hold_reason", "comments",
 )  # fmt: skip
 
 
@@ -142,9 +157,11 @@ async def export_alarms(
 ) -> int:
     """The alarms `alarm_history` lists, as CSV; returns the rows written."""
     where, args = chosen.where()
-    query = f"""SELECT {iso_time("a.raised_at")}, s.name, {ALARM_PRIORITY_SQL}, a.kind, a.value,
+    query = f"""SELECT {iso_time("a.raised_at")}, s.name, a.level, {ALARM_PRIORITY_SQL}, a.value,
        a.limit_value, a.peak, {ALARM_STATE_SQL}, {iso_time("a.cleared_at")},
-       {iso_time("a.acked_at")}, a.acked_by
+       {iso_time("a.acked_at")}, a.acked_by, a.hold_by, a.hold_reason,
+       (SELECT string_agg(c.by || ': ' || c.text, ' | ' ORDER BY c.at)
+        FROM alarm_comment c WHERE c.alarm_id = a.id)
 FROM alarm a JOIN sensor s ON s.id = a.sensor_id
 WHERE {where}
 ORDER BY a.raised_at DESC, a.id

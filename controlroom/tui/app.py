@@ -30,22 +30,29 @@ from controlroom.broker.feed import BrokerState, ViewerFeed
 from controlroom.commandline import EXIT_INTERRUPTED
 from controlroom.config import Settings
 from controlroom.db.alarm_figures import figures
+from controlroom.db.alarm_limits import alarm_limits
 from controlroom.db.history import History
-from controlroom.errors import DatabaseUnavailable, NotConnected
-from controlroom.plant.alarms import Alarm
+from controlroom.errors import ConfigError, DatabaseUnavailable, NotConnected
+from controlroom.plant.alarm_limits import LEVELS, Level, default_limits
+from controlroom.plant.alarm_states import state_of
+from controlroom.plant.alarms import Alarm, Hold, HoldKind
 from controlroom.plant.sensors import Liveness
 from controlroom.processes import ProcessGroup
 from controlroom.simulation.sensor import SimulatedSensor
 from controlroom.tui.alarms.alarm_panel import AlarmPanel
 from controlroom.tui.alarms.bell import BELL_REPEAT_S, Bell
 from controlroom.tui.alarms.kpi_screen import KpiScreen
+from controlroom.tui.alarms.shelved_screen import ShelvedScreen
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
 from controlroom.tui.dialogs.help import HelpScreen
+from controlroom.tui.dialogs.shelve import ShelveChoice, ShelveDialog
+from controlroom.tui.dialogs.text_dialog import TextDialog
 from controlroom.tui.footer.plant_footer import PlantFooter
 from controlroom.tui.header.status_header import StatusHeader
 from controlroom.tui.history.action_log import ActionLogScreen
 from controlroom.tui.history.alarm_history import AlarmHistoryScreen
+from controlroom.tui.limits.limits_form import LimitsForm
 from controlroom.tui.messages import (
     AckRequested,
     BrokerChanged,
@@ -64,6 +71,12 @@ from controlroom.tui.spawn.spawn_form import ScenarioChoice, SpawnForm
 from controlroom.wire.codec import Message
 
 log = logging.getLogger(__name__)
+
+
+def describe_alarm(alarm: Alarm) -> str:
+    """`H alarm on boiler_temp_out`: how a notice or a dialog names an alarm."""
+    return f"{alarm.alarm_level.value} alarm on {alarm.sensor}"
+
 
 REDRAW_S = 0.1  # at most 10 redraws a second
 HEADER_S = 1.0
@@ -90,6 +103,13 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "replay",
         "alarm_history",
         "action_log",
+        "ack_comment",
+        "ack_all",
+        "comment",
+        "shelve",
+        "unshelve",
+        "shelved",
+        "edit_limits",
     }
 )
 
@@ -109,6 +129,13 @@ class ControlRoom(App[None]):
         Binding("x", "stop", "Stop"),
         Binding("enter", "detail", "Detail"),
         Binding("a", "ack", "Ack"),
+        Binding("A", "ack_comment", "Ack with comment", show=False),
+        Binding("ctrl+a", "ack_all", "Ack all shown", show=False),
+        Binding("c", "comment", "Comment", show=False),
+        Binding("s", "shelve", "Shelve"),
+        Binding("u", "unshelve", "Unshelve", show=False),
+        Binding("S", "shelved", "Shelved", show=False),
+        Binding("e", "edit_limits", "Limits", show=False),
         Binding("b", "silence", "Silence"),
         Binding("h", "alarm_history", "History"),
         Binding("l", "action_log", "Log", show=False),
@@ -221,7 +248,7 @@ class ControlRoom(App[None]):
                 self.alarm_panel.show(listed)
                 self.table.alarms = self.model.alarm_of_sensors()
                 self.table.refresh()
-                if self.alarm_bell.update(listed):
+                if self.alarm_bell.update(listed, self.now_us()):
                     self._ring()
                 self._show_bell()
 
@@ -370,6 +397,17 @@ class ControlRoom(App[None]):
         yield SystemCommand("Start a sensor", "Open the spawn form", self.action_spawn)
         yield SystemCommand("Stop the selected sensor", "Remote stop", self.action_stop)
         yield SystemCommand("Acknowledge alarm", "The selected alarm", self.action_ack)
+        yield SystemCommand(
+            "Acknowledge with a comment", "The selected alarm", self.action_ack_comment
+        )
+        yield SystemCommand("Acknowledge all shown", "Asks first", self.action_ack_all)
+        yield SystemCommand("Comment on the alarm", "The selected alarm", self.action_comment)
+        yield SystemCommand(
+            "Shelve the alarm", "For a time, or until it clears", self.action_shelve
+        )
+        yield SystemCommand("Unshelve the alarm", "The selected alarm", self.action_unshelve)
+        yield SystemCommand("Shelved alarms", "The shelved list", self.action_shelved)
+        yield SystemCommand("Edit alarm limits", "The selected sensor's", self.action_edit_limits)
         yield SystemCommand("Silence the bell", "Until a new alarm", self.action_silence)
         yield SystemCommand("Pause / resume", "Freeze the live view", self.action_pause)
         yield SystemCommand("Filter sensors", "By name", self.action_filter)
@@ -544,14 +582,204 @@ class ControlRoom(App[None]):
             return
         self.run_worker(self._ack(alarm), group="actions")
 
-    async def _ack(self, alarm: Alarm) -> None:
+    async def _ack(self, alarm: Alarm, comment: str = "") -> None:
         try:
-            await self.feed.acknowledge(alarm.id, self.operator)
-        except NotConnected as error:
+            await self.feed.acknowledge(alarm.id, self.operator, comment)
+        except (NotConnected, ConfigError) as error:
             self.notify(f"cannot acknowledge: {error}", severity="error")
             return
-        self.notify(f"acknowledged the {alarm.kind.value} alarm on {alarm.sensor}")
+        self.notify(f"acknowledged the {describe_alarm(alarm)}")
         self.post_message(AckRequested(alarm.id, alarm.sensor, self.operator))
+
+    # --- alarm management: comments, acknowledging all, shelving, limits -------------------
+
+    def _target(self, doing: str) -> Alarm | None:
+        """The alarm an action is for: the panel's selection, else the selected sensor's
+        (waiting for acknowledgement first, else active); None after saying why."""
+        alarm = self.selected_alarm()
+        if alarm is None and not self.alarm_panel.has_focus and self.table.selected is not None:
+            alarm = self.model.alarm_of_sensors().get(self.table.selected.name)
+        if alarm is None:
+            self.notify(f"no alarm to {doing} here (tab to the alarm panel)", severity="warning")
+        return alarm
+
+    def action_ack_comment(self) -> None:
+        alarm = self._target("acknowledge")
+        if alarm is None:
+            return
+        if not state_of(alarm, self.now_us()).needs_ack:
+            self.notify(f"already acknowledged by {alarm.acked_by or 'someone'}")
+            return
+
+        def answered(comment: str | None) -> None:
+            if comment is not None:
+                self.run_worker(self._ack(alarm, comment), group="actions")
+
+        self.push_screen(
+            TextDialog(
+                f"Acknowledge the {describe_alarm(alarm)}, with a comment (optional):",
+                "Acknowledge",
+                required=False,
+                placeholder="what you saw or did",
+            ),
+            answered,
+        )
+
+    def action_comment(self) -> None:
+        alarm = self._target("comment on")
+        if alarm is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text:
+                self.run_worker(self._comment(alarm, text), group="actions")
+
+        self.push_screen(
+            TextDialog(
+                f"Comment on the {describe_alarm(alarm)}:",
+                "Comment",
+                required=True,
+                placeholder="kept with the alarm, for every operator",
+            ),
+            answered,
+        )
+
+    async def _comment(self, alarm: Alarm, text: str) -> None:
+        try:
+            await self.feed.comment(alarm.id, self.operator, text)
+        except (NotConnected, ConfigError) as error:
+            self.notify(f"cannot comment: {error}", severity="error")
+            return
+        self.notify(f"commented on the {describe_alarm(alarm)}")
+
+    def shown_unacked(self) -> list[Alarm]:
+        """The alarms on screen waiting for acknowledgement (the panel, narrowed by the
+        sensor filter when one is set)."""
+        now = self.now_us()
+        needle = self.filter_text.casefold()
+        return [
+            alarm
+            for alarm in self.alarm_panel.alarms
+            if state_of(alarm, now).needs_ack and needle in alarm.sensor.casefold()
+        ]
+
+    def action_ack_all(self) -> None:
+        alarms = self.shown_unacked()
+        if not alarms:
+            self.notify("no alarm shown waits for an acknowledgement")
+            return
+        sensors = sorted({alarm.sensor for alarm in alarms})
+        named = ", ".join(sensors[:5]) + (
+            f" and {len(sensors) - 5} more" if len(sensors) > 5 else ""
+        )
+
+        def answered(answer: str | None) -> None:
+            if answer == "ack":
+                self.run_worker(self._ack_all(alarms), group="actions")
+
+        self.push_screen(
+            ChoiceDialog(
+                f"Acknowledge all {len(alarms)} alarm(s) shown that wait for it ({named})?",
+                [("y", "Acknowledge all", "ack"), ("n", "Cancel", "cancel")],
+            ),
+            answered,
+        )
+
+    async def _ack_all(self, alarms: list[Alarm]) -> None:
+        try:
+            sent = await self.feed.acknowledge_all([a.id for a in alarms], self.operator)
+        except (NotConnected, ConfigError) as error:
+            self.notify(f"cannot acknowledge: {error}", severity="error")
+            return
+        self.notify(f"acknowledged {sent} alarm(s)")
+
+    def action_shelve(self) -> None:
+        alarm = self._target("shelve")
+        if alarm is None:
+            return
+
+        def answered(choice: ShelveChoice | None) -> None:
+            if choice is not None:
+                self.run_worker(self._shelve(alarm, choice), group="actions")
+
+        self.push_screen(
+            ShelveDialog(f"the {describe_alarm(alarm)}", self.settings.max_shelve_s), answered
+        )
+
+    async def _shelve(self, alarm: Alarm, choice: ShelveChoice) -> None:
+        level = alarm.alarm_level
+        try:
+            await self.feed.shelve(alarm.sensor, level, self.operator, choice.reason, choice.for_s)
+        except (NotConnected, ConfigError) as error:
+            self.notify(f"cannot shelve: {error}", severity="error")
+            return
+        until = "until it clears" if choice.for_s is None else f"for {choice.for_s / 60:g} min"
+        self.notify(f"shelved the {describe_alarm(alarm)} {until}")
+
+    def action_unshelve(self) -> None:
+        alarm = self._target("unshelve")
+        if alarm is None:
+            return
+        hold = self.model.picture.holds.get(alarm.point)
+        if hold is None or hold.kind is not HoldKind.SHELVED or not hold.in_force(self.now_us()):
+            self.notify(f"the {describe_alarm(alarm)} is not shelved", severity="warning")
+            return
+        self.unshelve(hold)
+
+    def unshelve(self, hold: Hold) -> None:
+        self.run_worker(self._unshelve(hold), group="actions")
+
+    async def _unshelve(self, hold: Hold) -> None:
+        try:
+            await self.feed.release(hold.sensor, hold.level, self.operator, "unshelved")
+        except (NotConnected, ConfigError) as error:
+            self.notify(f"cannot unshelve: {error}", severity="error")
+            return
+        self.notify(f"unshelved the {hold.level.value} alarm of {hold.sensor}")
+
+    def action_shelved(self) -> None:
+        self.push_screen(ShelvedScreen(self.model.picture, self.now_us, self.unshelve))
+
+    def action_edit_limits(self) -> None:
+        row = self.table.selected
+        if self.alarm_panel.has_focus and self.alarm_panel.selected is not None:
+            name = self.alarm_panel.selected.sensor
+        elif row is not None:
+            name = row.name
+        else:
+            self.notify("no sensor selected", severity="warning")
+            return
+        self.run_worker(self._edit_limits(name), group="limits", exclusive=True)
+
+    async def _edit_limits(self, sensor: str) -> None:
+        """The form, filled with the sensor's definitions as stored (or, none stored, its safe
+        range's), then the change through the feed."""
+        view = self.model.sensors.get(sensor)
+        info = view.info if view is not None else None
+        limits = None
+        changed = self.model.picture.limits.get(sensor)  # heard live: newer than the database
+        if changed is not None:
+            limits = changed.limits
+        elif self.history is not None:
+            try:
+                stored = await self.history.run(alarm_limits)
+            except (DatabaseUnavailable, ConfigError) as error:
+                self.notify(f"stored limits unavailable: {error}", severity="warning")
+            else:
+                limits = stored.get(sensor)
+        if limits is None:
+            low, high = (info.safe_min, info.safe_max) if info is not None else (None, None)
+            limits = default_limits(sensor, low, high)
+        form = LimitsForm(sensor, info.unit if info else "", limits, (*LEVELS, Level.ROC))
+        edit = await self.push_screen_wait(form)
+        if edit is None:
+            return
+        try:
+            await self.feed.change_limits(sensor, edit.limits, self.operator, edit.reason)
+        except (NotConnected, ConfigError) as error:
+            self.notify(f"cannot change the limits: {error}", severity="error")
+            return
+        self.notify(f"sent the new alarm limits of {sensor} to every coordinator")
 
     def action_quit_room(self) -> None:
         running = [

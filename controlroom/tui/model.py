@@ -179,8 +179,12 @@ class PlantModel:
         return None
 
     def take_changes(self) -> tuple[bool, bool, bool]:
-        """(sensors, values, alarms) changed since the last call; resets the flags."""
+        """(sensors, values, alarms) changed since the last call; resets the flags. New values
+        are read into the rows here (the picture reads its frames only when asked), so the
+        redraw that follows shows them."""
         changes = (self.sensors_changed, self.values_changed, self.alarms_changed)
+        if self.values_changed:
+            _ = self.sensors
         self.sensors_changed = self.values_changed = self.alarms_changed = False
         return changes
 

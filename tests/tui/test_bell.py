@@ -121,11 +121,18 @@ def test_the_bell_reaches_the_terminal_and_stops_after_the_acknowledgement(
         wait_until(lambda: b"turbine_temp_out" in terminal.output, timeout=30, what="every row")
         wait_until(lambda: bells(bytes(terminal.output)) >= 2, timeout=30, what="the bell, twice")
         assert "♪ BELL".encode() in terminal.output
-        # The table's rows by name: boiler x2, condensor x2, then hot_probe; `a` acknowledges
-        # the selected sensor's alarm.
-        terminal.type("\x1b[B" * 4 + "a")
-        wait_until(lambda: b"acked by bell-test" in terminal.output, timeout=30, what="the ack")
-        acked_at = terminal.output.find(b"acked by bell-test")
+        # The sensor is beyond H (high) and HH (critical): both ring until both are
+        # acknowledged, all at once (ctrl+a, confirmed with y).
+        terminal.type("\x01")
+        wait_until(lambda: b"Acknowledge all" in terminal.output, timeout=30, what="the question")
+        asked = len(terminal.output)
+        terminal.type("y")
+        wait_until(
+            lambda: b"0 not acknowledged" in terminal.output[asked:],
+            timeout=30,
+            what="both acknowledged",
+        )
+        acked_at = terminal.output.find(b"0 not acknowledged", asked)
         shown = clock_s(bytes(terminal.output))
         assert shown is not None
         # Two repeat periods later by the app's own clock (the header), not one bell more.

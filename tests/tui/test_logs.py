@@ -42,8 +42,9 @@ async def store(db: asyncpg.Connection, now: int) -> None:
     ]
     for key, sensor, raised, cleared, acked, by in rows:
         await db.execute(
-            "INSERT INTO alarm (id, sensor_id, kind, raised_at, value, limit_value, peak,"
-            " cleared_at, acked_at, acked_by) VALUES ($1, $2, 'HIGH', $3, 1, 0, 1, $4, $5, $6)",
+            "INSERT INTO alarm (id, sensor_id, kind, level, raised_at, value, limit_value, peak,"
+            " cleared_at, acked_at, acked_by)"
+            " VALUES ($1, $2, 'HIGH', 'H', $3, 1, 0, 1, $4, $5, $6)",
             key, sensor, at(raised), cleared and at(cleared), acked and at(acked), by,
         )  # fmt: skip
     for seconds, operator, action, sensor, detail in (
@@ -57,18 +58,45 @@ async def store(db: asyncpg.Connection, now: int) -> None:
         )  # fmt: skip
 
 
+async def store_holds(db: asyncpg.Connection, now: int) -> None:
+    """Alarms whose point is held, or was: shelved for a time (in force, and run out),
+    one-shot (active, and cleared), suppressed, out of service, released after an ack."""
+    boiler = await db.fetchval("SELECT id FROM sensor WHERE name = 'boiler_temp_out'")
+    at = us_to_datetime
+    hour = 3600 * S
+    rows = [  # id, cleared, acked, hold kind, hold at, hold until
+        ("shelved", None, None, "shelved", now - hour, now + hour),
+        ("ran-out", None, None, "shelved", now - 2 * hour, now - hour),
+        ("one-shot", None, None, "shelved", now - hour, None),
+        ("one-shot-over", now - 10 * S, None, "shelved", now - hour, None),
+        ("suppressed", None, None, "suppressed by design", now - hour, None),
+        ("out", now - 10 * S, now - 5 * S, "out of service", now - hour, None),
+        ("released", None, now - 2 * hour, None, now - hour, None),
+        ("released-cleared", now - 90 * 60 * S, None, None, now - hour, None),
+    ]
+    for key, cleared, acked, kind, hold_at, ends in rows:
+        await db.execute(
+            "INSERT INTO alarm (id, sensor_id, kind, level, raised_at, value, limit_value, peak,"
+            " cleared_at, acked_at, acked_by, hold_kind, hold_at, hold_by, hold_reason,"
+            " hold_until) VALUES ($1, $2, 'HIGH', 'H', $3, 1, 0, 1, $4, $5, $6, $7, $8,"
+            " 'ann', 'test', $9)",
+            key, boiler, at(now - 3 * hour), cleared and at(cleared), acked and at(acked),
+            acked and "ann", kind, at(hold_at), ends and at(ends),
+        )  # fmt: skip
+
+
 async def test_the_state_in_sql_is_state_of(settings: Settings, db: asyncpg.Connection) -> None:
     """The one state rule, said twice (Python and SQL): held together on every state."""
-    await store(db, now_us())
-    for alarm in await alarm_history(db, AlarmFilter()):
+    now = now_us()
+    await store(db, now)
+    await store_holds(db, now)
+    found = await alarm_history(db, AlarmFilter())
+    for alarm in found:
         in_sql = await db.fetchval(
             f"SELECT {ALARM_STATE_SQL} FROM alarm a WHERE a.id = $1", alarm.id
         )
-        assert in_sql == state_of(alarm).value
-    states = {state_of(a) for a in await alarm_history(db, AlarmFilter())}
-    assert states == {
-        AlarmState.UNACKED, AlarmState.ACKED, AlarmState.RETURNED_UNACKED, AlarmState.NORMAL
-    }  # fmt: skip
+        assert in_sql == state_of(alarm, now_us()).value, alarm.id
+    assert {state_of(a, now) for a in found} == set(AlarmState)
 
 
 async def shown(app: ControlRoom) -> list[str]:
@@ -120,6 +148,7 @@ async def test_the_alarm_history_filters_and_saves_what_it_lists(
             AlarmState.UNACKED, AlarmState.ACKED, AlarmState.RETURNED_UNACKED, AlarmState.NORMAL
         )]  # fmt: skip
         assert rows[1]["acked_by"] == "ann" and rows[1]["priority"] == "high"
+        assert rows[1]["level"] == "H"
         assert rows[0]["raised_at"].endswith("Z")
 
         await set_field(pilot, app, "sensor", "turbine")
@@ -133,7 +162,7 @@ async def test_the_alarm_history_filters_and_saves_what_it_lists(
         await set_field(pilot, app, "sensor", "")
         await set_field(pilot, app, "text", "BOB")  # who acknowledged, case aside
         assert await shown(app) == ["normal"]
-        await set_field(pilot, app, "priority", "critical")  # safe-range alarms are high
+        await set_field(pilot, app, "priority", "critical")  # these are high
         assert await shown(app) == []
         await set_field(pilot, app, "since", "yesterday")
         screen = app.screen

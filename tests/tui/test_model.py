@@ -90,6 +90,18 @@ def test_stored_readings_go_before_live_ones() -> None:
     assert model.sensors["s1"].values(10) == [1.0, 2.0, 5.0]
 
 
+def test_a_redraw_shows_the_latest_value_of_each_row() -> None:
+    """The rows the table holds are the views themselves: taking the changes (what the redraw
+    does first) reads new frames into them. Without it the value column stayed blank."""
+    model = PlantModel()
+    model.apply(described("a", "b"))
+    rows = model.ordered()
+    model.take_changes()
+    model.apply(Frame("gw", "run1", ["a", "b"], [1, 1], [T0, T0], [1.5, 2.5]))
+    assert model.take_changes() == (False, True, False)
+    assert [row.value for row in rows] == [1.5, 2.5]
+
+
 def test_change_flags_are_taken_once() -> None:
     model = PlantModel()
     model.take_changes()

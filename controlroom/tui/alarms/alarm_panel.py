@@ -97,9 +97,13 @@ class AlarmPanel(LineList):
                 if alarm.id == selected.id:
                     self.cursor = index
                     break
-        unacked = sum(1 for alarm in alarms if alarm.acked_at is None)
-        active = sum(1 for alarm in alarms if alarm.active)
-        self.border_title = f"Alarms: {active} active, {unacked} not acknowledged"
+        now = now_us()
+        states = [state_of(alarm, now) for alarm in alarms]
+        active = sum(s in (AlarmState.UNACKED, AlarmState.ACKED) for s in states)
+        unacked = sum(s.needs_ack for s in states)
+        held = sum(s.held for s in states)
+        title = f"Alarms: {active} active, {unacked} not acknowledged"
+        self.border_title = title + (f", {held} shelved or held" if held else "")
         self.set_class(not alarms, "-quiet")
         self.rows_changed()
 

@@ -18,9 +18,10 @@ BELL_REPEAT_S = 3.0
 RINGING_PRIORITIES = frozenset({Priority.CRITICAL, Priority.HIGH})
 
 
-def calls(alarm: Alarm) -> bool:
-    """An alarm of high or critical priority waiting for its acknowledgement."""
-    return state_of(alarm).needs_ack and priority_of(alarm) in RINGING_PRIORITIES
+def calls(alarm: Alarm, now_us: int | None = None) -> bool:
+    """An alarm of high or critical priority waiting for its acknowledgement (a shelved one
+    does not: it is kept from the operator on purpose)."""
+    return state_of(alarm, now_us).needs_ack and priority_of(alarm) in RINGING_PRIORITIES
 
 
 class Bell:
@@ -32,9 +33,9 @@ class Bell:
         self._heard: set[str] = set()  # the alarms calling at the last update
         self._silenced: set[str] = set()
 
-    def update(self, alarms: Iterable[Alarm]) -> bool:
+    def update(self, alarms: Iterable[Alarm], now_us: int | None = None) -> bool:
         """Take the open alarms; True if one calls that has not rung yet (ring at once)."""
-        waiting = [alarm for alarm in alarms if calls(alarm)]
+        waiting = [alarm for alarm in alarms if calls(alarm, now_us)]
         self._silenced &= {alarm.id for alarm in waiting}  # acknowledged ones are forgotten
         calling = [alarm for alarm in waiting if alarm.id not in self._silenced]
         ids = {alarm.id for alarm in calling}

@@ -20,6 +20,16 @@ HELP = """\
   x               stop the selected sensor, wherever it runs
   a               acknowledge the selected alarm, or the
                   selected sensor's alarm
+  A               acknowledge with a comment
+  ctrl+a          acknowledge all the alarms shown (asks first)
+  c               comment on the alarm (every operator sees it)
+  s               shelve the alarm: for a time (up to the plant's
+                  maximum) or one-shot, with a reason
+  u               unshelve the alarm
+  S               the shelved list (u there unshelves)
+  e               edit the sensor's alarm limits (checked as
+                  typed, a reason required, sent to every
+                  coordinator)
   b               silence the bell (a newer alarm rings again)
   h               alarm history: filter by sensor, priority, state,
                   time, text; s saves the rows as CSV

@@ -58,7 +58,7 @@ class ShelveDialog(ModalScreen[ShelveChoice | None]):
         margin-top: 1;
     }
     ShelveDialog .error { color: $error; }
-    ShelveDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ShelveDialog #buttons { height: auto; align-horizontal: right; margin-top: 1; }
     ShelveDialog Button { margin-left: 1; }
     """
 
@@ -96,7 +96,7 @@ class ShelveDialog(ModalScreen[ShelveChoice | None]):
                 yield Label("reason")
                 yield Input(placeholder="why (required)", id="reason", compact=True)
                 yield Static(check_reason("") or "", id="reason-problem", classes="error")
-            with Horizontal():
+            with Horizontal(id="buttons"):
                 yield Button("Shelve (ctrl+s)", id="shelve", variant="warning")
                 yield Button("Cancel (esc)", id="cancel")
 
