@@ -62,7 +62,6 @@ asyncio.run(main())
 PY
 worker coordinator
 worker datamanager
-# Safe 0..5: H at 5 (high) and HH at 5.5 (critical) from the safe range; held at 10..11 both.
 worker sensor --name furnace_temp --unit C --min 10 --max 11 --step 0.1 --freq 2 \
     --safe-min 0 --safe-max 5
 worker sensor --name drum_level --unit m --min 6 --max 6.3 --step 0.05 --freq 2 \
@@ -70,7 +69,7 @@ worker sensor --name drum_level --unit m --min 6 --max 6.3 --step 0.05 --freq 2 
 worker sensor --name stack_o2 --unit % --min 3 --max 3.2 --step 0.05 --freq 2 \
     --safe-min 0 --safe-max 10
 sleep 3
-"$py" - <<'PY'   # drum_level H at 5, medium; stack_o2 H at 2, low: through the feed, as the form does
+"$py" - <<'PY'   # limits of every priority, through the feed, as the limits form sends them
 import asyncio
 
 from controlroom.broker.feed import ViewerFeed
@@ -82,6 +81,11 @@ async def main() -> None:
     feed = ViewerFeed(Settings.from_env(), "docs", lambda message: None)
     await feed.start()
     try:
+        await feed.change_limits(
+            "furnace_temp",
+            [AlarmLimit("furnace_temp", Level.H, 5.0, Priority.HIGH, 0.1),
+             AlarmLimit("furnace_temp", Level.HH, 8.0, Priority.CRITICAL, 0.1)],
+            "ann", "docs: a high and a critical alarm")
         await feed.change_limits(
             "drum_level", [AlarmLimit("drum_level", Level.H, 5.0, Priority.MEDIUM, 0.1)],
             "ann", "docs: a medium alarm")
@@ -111,6 +115,9 @@ shot shelve-dialog
 keys C-s; wait_for "shelved" 10; sleep 1
 keys S; wait_for "Shelved alarms" 10; sleep 1
 shot shelved-list
+keys Escape; sleep 0.6
+keys e; wait_for "Alarm limits of" 10; sleep 1
+shot limits-form
 keys Escape; sleep 0.6
 
 keys h; wait_for "Alarm history" 10; sleep 1.5

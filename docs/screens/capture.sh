@@ -88,7 +88,7 @@ keys "/"; sleep 0.3; keys -l "pressure"; sleep 0.5
 shot filter
 keys Escape; sleep 0.6                   # a lone ESC needs a moment to be told from alt+key
 
-keys "?"; wait_for "Detail screen" 5; sleep 0.3
+keys "?"; wait_for "Main screen" 5; sleep 0.3
 shot help
 keys Escape; sleep 0.6                   # a lone ESC needs a moment to be told from alt+key
 

@@ -90,7 +90,7 @@ class AlarmHistoryScreen(LogScreen[Alarm]):
         words, style = alarm_status(alarm)
         priority, priority_style = priority_look(alarm)
         plain = FINISHED if style is FINISHED else None
-        rest = [fit(alarm.sensor, self.sensor_width(width)), fit(alarm.kind.value, 4)]
+        rest = [fit(alarm.sensor, self.sensor_width(width)), fit(alarm.alarm_level.value, 4)]
         rest += [fit(format_number(alarm.peak), NUMBER, right=True)]
         rest += [fit(stamp(alarm.cleared_at), STAMP), ""]
         return [
