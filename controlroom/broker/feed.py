@@ -167,25 +167,20 @@ class ViewerFeed:
         longest = self._settings.max_shelve_s
         if for_s is not None and not 0 < for_s <= longest:
             raise ConfigError(f"an alarm can be shelved for up to {longest / 3600:g} h")
-        at = now_us()
-        until = None if for_s is None else at + round(for_s * 1_000_000)
-        await self._hold(HoldRequest(sensor, level, HoldKind.SHELVED, operator, at, reason, until))
+        await self._hold(sensor, level, HoldKind.SHELVED, operator, reason, for_s)
 
     async def suppress(self, sensor: str, level: Level, operator: str, reason: str) -> None:
         """Suppressed by design (the plant's state makes the alarm meaningless)."""
-        await self._hold(
-            HoldRequest(sensor, level, HoldKind.SUPPRESSED, operator, now_us(), reason)
-        )
+        await self._hold(sensor, level, HoldKind.SUPPRESSED, operator, reason)
 
     async def remove_from_service(
         self, sensor: str, level: Level, operator: str, reason: str
     ) -> None:
-        kind = HoldKind.OUT_OF_SERVICE
-        await self._hold(HoldRequest(sensor, level, kind, operator, now_us(), reason))
+        await self._hold(sensor, level, HoldKind.OUT_OF_SERVICE, operator, reason)
 
     async def release(self, sensor: str, level: Level, operator: str, reason: str = "") -> None:
         """Unshelve, unsuppress or return to service: whatever holds the point ends."""
-        await self._hold(HoldRequest(sensor, level, None, operator, now_us(), reason))
+        await self._hold(sensor, level, None, operator, reason)
 
     async def change_limits(
         self, sensor: str, limits: list[AlarmLimit], operator: str, reason: str
@@ -197,10 +192,22 @@ class ViewerFeed:
         request = LimitsRequest(sensor, limits, operator, now_us(), reason)
         await self._publish_request(encode(request))
 
-    async def _hold(self, request: HoldRequest) -> None:
-        if request.kind is not None and not request.reason.strip():
-            raise ConfigError(f"a reason is needed to put an alarm {request.kind.value}")
-        await self._publish_request(encode(request))
+    async def _hold(
+        self,
+        sensor: str,
+        level: Level,
+        kind: HoldKind | None,
+        operator: str,
+        reason: str,
+        for_s: float | None = None,
+    ) -> None:
+        if kind is not None and not reason.strip():
+            raise ConfigError(f"a reason is needed to put an alarm {kind.value}")
+        at = now_us()
+        until = None if for_s is None else at + round(for_s * 1_000_000)
+        await self._publish_request(
+            encode(HoldRequest(sensor, level, kind, operator, at, reason, until))
+        )
 
     async def stop_sensor(self, sensor: str, operator: str) -> None:
         channel = self._ready_channel()

@@ -112,3 +112,54 @@ def test_a_shelving_longer_than_allowed_is_refused() -> None:
     fine = HoldRequest("boiler", Level.H, HoldKind.SHELVED, "ann", now, "why", now + 60 * S)
     plant.handle(HoldRequested(fine))
     assert plant.alarms.holds[POINT].until == now + 60 * S
+
+
+def _defined(*limits: AlarmLimit) -> EventAggregator:
+    plant = EventAggregator()
+    now = now_us()
+    plant.handle(LimitsObserved(LimitsChange("boiler", list(limits), "test", now)))
+    plant.handle(SourceAnnounced(Announce("gw", "run1", [SensorInfo("boiler", period_s=1.0)])))
+    return plant
+
+
+def test_a_rate_of_change_limit_alarms_on_a_fast_move_either_way() -> None:
+    plant = _defined(AlarmLimit("boiler", Level.ROC, 2.0, Priority.MEDIUM, deadband=0.5))
+    start = now_us() - 60 * S
+    values = [10.0, 11.0, 15.0, 16.0, 17.0, 10.0]  # +1/s, +4/s, +1/s, +1/s, -7/s
+    for seq, value in enumerate(values, 1):
+        at = start + seq * S
+        plant.frame_received(Frame("gw", "run1", ["boiler"], [seq], [at], [value]))
+    alarms = list({a.id: a for a in plant.persister.take().alarms}.values())  # one per alarm
+    assert [(a.kind.value, a.priority, a.active) for a in alarms] == [
+        ("HIGH", Priority.MEDIUM, False),  # +4/s, cleared at +1/s (inside 2 - 0.5)
+        ("LOW", Priority.MEDIUM, True),  # -7/s
+    ]
+    assert alarms[0].peak == 4.0 and alarms[1].peak == -7.0 and alarms[1].limit == -2.0
+
+
+def test_silence_is_an_alarm_of_its_own_for_a_sensor_whose_definitions_say_so() -> None:
+    silent = AlarmLimit("boiler", Level.SILENT, 0.0, Priority.LOW)
+    plant = _defined(AlarmLimit("boiler", Level.H, 20.0, Priority.HIGH), silent)
+    start = now_us()
+    plant.frame_received(Frame("gw", "run1", ["boiler"], [1], [start], [15.0]))
+    plant.handle(ClockTicked(start + 4 * S))  # three periods without a reading: STALE
+    plant.handle(ClockTicked(start + 4 * S + 300_000))
+    (alarm,) = plant.alarms.book.values()
+    assert alarm.alarm_level is Level.SILENT and alarm.priority is Priority.LOW
+    assert plant.registry.picture.sensors["boiler"].condition.value == "NORMAL"
+    plant.frame_received(Frame("gw", "run1", ["boiler"], [2], [start + 5 * S], [15.0]))
+    assert not alarm.active, "cleared when the sensor is heard again"
+    without = _defined(AlarmLimit("boiler", Level.H, 20.0, Priority.HIGH))
+    without.frame_received(Frame("gw", "run1", ["boiler"], [1], [start], [15.0]))
+    without.handle(ClockTicked(start + 4 * S))
+    without.handle(ClockTicked(start + 4 * S + 300_000))
+    assert without.alarms.book == {}, "no SILENT definition: silence is liveness alone"
+
+
+def test_a_limit_removed_clears_its_active_alarm() -> None:
+    plant = _defined(AlarmLimit("boiler", Level.H, 20.0, Priority.HIGH))
+    now = now_us()
+    plant.frame_received(Frame("gw", "run1", ["boiler"], [1], [now], [25.0]))
+    (alarm,) = plant.alarms.book.values()
+    plant.handle(LimitsObserved(LimitsChange("boiler", [], "ann", now + 1, "sensor retired")))
+    assert not alarm.active and plant.alarms.limits_of("boiler") == ()

@@ -1,9 +1,9 @@
 """`controlroom-worker coordinator`: discovers sources, turns readings into events.
 
 Handlers on an in-process event aggregator: persistence (to the datamanager), viewer events,
-safe-range alarms, liveness and twin runs (one sensor read by two sources at once). Several
-coordinators may run at once: each source's queue has a single active consumer, so each reading
-is handled once and in order.
+alarms (each sensor's stored definitions, holds, acknowledgements), liveness and twin runs (one
+sensor read by two sources at once). Several coordinators may run at once: each source's queue
+has a single active consumer, so each reading is handled once and in order.
 """
 
 from __future__ import annotations
