@@ -264,3 +264,31 @@ def test_liveness_judges_each_sensor_of_a_gateway_that_ticks() -> None:
     frame = arrived(decoder, Frame("gw", "run1", only_a, [6], [start], [1.0]))
     bus.handle(FrameReceived(frame, frame))  # cached: a is known LIVE, no event
     assert statuses[-1] == ("a", Liveness.LIVE) and len(statuses) == 5
+
+
+def test_alarm_fast_path_catches_up_a_wide_source_by_the_sensors_changed() -> None:
+    """A wide source with a few sensors entering and leaving alarm each tick: its bounds are
+    brought up to date by the places of the sensors that changed (not made afresh), and the
+    changes are those of the rule; merged ticks and a layout change now and then too."""
+    rng = random.Random(23)
+    names = [f"w{n:02d}" for n in range(64)]
+    ranges: Ranges = dict.fromkeys(names, (10.0, 20.0))
+    stored = {"w00": [AlarmLimit("w00", Level.H, 20.0, Priority.HIGH, 1.0, on_delay_s=0.002)]}
+    bus, changes, rule = _monitored(ranges, stored)
+    decoder = Decoder()
+    layout, at = names, now_us() - 60_000_000
+    for seq in range(1, 800):
+        if rng.random() < 0.01:
+            layout = rng.sample(names, 60)
+        ticks = 1 if rng.random() < 0.8 else 3
+        frame_names = layout * ticks
+        values = [rng.uniform(5.0, 25.0) if rng.random() < 0.03 else 15.0 for _ in frame_names]
+        times = [at + (index // len(layout)) * 1000 for index in range(len(frame_names))]
+        for name, value, moment in zip(frame_names, values, times, strict=True):
+            rule.read(name, value, moment)
+        at = times[-1] + 1000
+        count = len(frame_names)
+        frame = arrived(decoder, Frame("gw", "run1", frame_names, [seq] * count, times, values))
+        bus.handle(FrameReceived(frame, frame))
+    assert len(rule.changes) > 500
+    assert changes == rule.changes

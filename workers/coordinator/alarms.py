@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress, count
 from operator import gt, le, or_
@@ -138,7 +139,23 @@ class _Bounds:
     layout: Layout  # one tick's
     lows: list[float]
     highs: list[float]
-    version: int
+    version: int  # the monitor's version these bounds are up to date with
+    # Names the layout holds more than once (a backlog merged without its tick known): a
+    # reading of one may change what the next one must be judged by, within the tick, so
+    # each is always judged by the rule.
+    repeated: frozenset[str] = frozenset()
+    positions: dict[str, list[int]] | None = None  # each name's places, once first needed
+
+    def places(self, name: str) -> list[int]:
+        if self.positions is None:
+            self.positions = {}
+            for index, each in enumerate(self.layout.names):
+                self.positions.setdefault(each, []).append(index)
+        return self.positions.get(name, [])
+
+
+# A change log longer than this is dropped: every source's bounds are made afresh instead.
+CHANGES_KEPT = 100_000
 
 
 class AlarmMonitor:
@@ -150,7 +167,11 @@ class AlarmMonitor:
         self._sensors: dict[str, _Sensor] = {}
         self._busy: set[str] = set()
         self._bounds: dict[str, _Bounds] = {}  # by source
-        # Bumped whenever a sensor's quiet bounds or busyness change: every _Bounds is stale.
+        # The sensors whose bounds changed (quiet bounds, busyness), in order, from version
+        # _changes_from on: a source's bounds catch up by the names changed since theirs, so
+        # a sensor that enters or leaves alarm costs its own places, not its source's width.
+        self._changes: list[str] = []
+        self._changes_from = 0
         self._version = 0
         self._active: dict[Point, Alarm] = {}  # by point: its active alarm
         self.book: dict[str, Alarm] = {}  # by id: open alarms
@@ -238,6 +259,14 @@ class AlarmMonitor:
                 self._clear(point, at)  # its limit is gone: nothing can clear it otherwise
                 sensor.points.pop(point[1], None)
         self._restate(name, sensor)
+        self._changed(name)
+
+    def _changed(self, name: str) -> None:
+        """A sensor's bounds changed: every source's bounds that hold it are stale."""
+        if len(self._changes) >= CHANGES_KEPT:
+            self._changes.clear()
+            self._changes_from = self._version + 1
+        self._changes.append(name)
         self._version += 1
 
     def _sensor(self, name: str) -> _Sensor:
@@ -253,7 +282,7 @@ class AlarmMonitor:
                 self._busy.add(name)
             else:
                 self._busy.discard(name)
-            self._version += 1
+            self._changed(name)
 
     # --- readings --------------------------------------------------------------------------
 
@@ -273,7 +302,7 @@ class AlarmMonitor:
         values = fresh.values
         for start in range(0, len(fresh), width):
             if bounds.version != self._version:
-                bounds = self._bounds[fresh.source] = self._bounds_of(bounds.layout)
+                bounds = self._catch_up(fresh.source, bounds)
             tick = values[start : start + width] if ticks > 1 else values
             lows, highs = bounds.lows, bounds.highs
             if all(map(le, lows, tick)) and all(map(le, tick, highs)):
@@ -281,8 +310,38 @@ class AlarmMonitor:
             outside = map(or_, map(gt, lows, tick), map(gt, tick, highs))
             self._evaluate(fresh, list(compress(count(start), outside)))
 
+    def _catch_up(self, source: str, bounds: _Bounds) -> _Bounds:
+        """The source's bounds brought up to date: the places of the sensors changed since,
+        or all of them made afresh when that is most of them (or the log was dropped)."""
+        behind = self._version - bounds.version
+        if bounds.version < self._changes_from or behind > len(bounds.layout) // 4:
+            fresh = self._bounds[source] = self._bounds_of(bounds.layout)
+            return fresh
+        lows, highs = bounds.lows, bounds.highs
+        for name in set(self._changes[bounds.version - self._changes_from :]):
+            if name in bounds.repeated:
+                continue
+            low, high = self._bound(name)
+            for index in bounds.places(name):
+                lows[index], highs[index] = low, high
+        bounds.version = self._version
+        return bounds
+
+    def _bound(self, name: str) -> tuple[float, float]:
+        if name in self._busy:
+            return math.inf, -math.inf
+        sensor = self._sensors.get(name)
+        if sensor is None:
+            return -math.inf, math.inf
+        return sensor.low, sensor.high
+
     def _bounds_of(self, layout: Layout) -> _Bounds:
         sensors, busy = self._sensors, self._busy
+        repeated: frozenset[str] = frozenset()
+        if len(set(layout.names)) != len(layout.names):
+            counts = Counter(layout.names)
+            repeated = frozenset(name for name, times in counts.items() if times > 1)
+            busy = busy | repeated
         lows, highs = [], []
         for name in layout.names:
             sensor = sensors.get(name)
@@ -295,7 +354,7 @@ class AlarmMonitor:
             else:
                 lows.append(sensor.low)
                 highs.append(sensor.high)
-        return _Bounds(layout, lows, highs, self._version)
+        return _Bounds(layout, lows, highs, self._version, repeated)
 
     def _evaluate(self, frame: Frame, indexes: range | list[int]) -> None:
         """The limit rule for the readings at `indexes`, in order: for each, the points that
