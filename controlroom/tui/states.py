@@ -62,6 +62,16 @@ PRIORITY_QUIET: dict[Priority, Style] = {
 }
 
 
+# The same colours on a chart (plotext's names): an alarm's start marked in its priority's.
+PRIORITY_CHART: dict[Priority, str] = {
+    Priority.CRITICAL: "red",
+    Priority.HIGH: "orange",
+    Priority.MEDIUM: "yellow",
+    Priority.LOW: "magenta",
+}
+LIMIT_CHART = "gray+"  # safe limits and an alarm's end: lines to read by, not to alarm
+
+
 def priority_of(alarm: Alarm | None) -> Priority:
     """An alarm's priority as the picture has it; a safe-range alarm's is high."""
     found = getattr(alarm, "priority", None)

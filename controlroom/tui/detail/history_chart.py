@@ -17,7 +17,7 @@ from enum import StrEnum
 from textual_plotext import PlotextPlot
 
 from controlroom.plant.alarms import Alarm
-from controlroom.tui.states import format_range
+from controlroom.tui.states import LIMIT_CHART, PRIORITY_CHART, format_range, priority_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +153,16 @@ class HistoryChart(PlotextPlot):
         if xs:
             plt.plot(xs, data.means, color="cyan", marker="braille")
         if data.safe_min is not None:
-            plt.hline(data.safe_min, color="green")
+            plt.hline(data.safe_min, color=LIMIT_CHART)
         if data.safe_max is not None:
-            plt.hline(data.safe_max, color="green")
+            plt.hline(data.safe_max, color=LIMIT_CHART)
         start = data.now_us - window.seconds * 1_000_000
         for alarm in data.alarms:
-            colour = "red" if alarm.kind.value == "HIGH" else "blue"
+            colour = PRIORITY_CHART[priority_of(alarm)]
             if alarm.raised_at >= start:
                 plt.vline(x(alarm.raised_at), color=colour)
             if alarm.cleared_at is not None and alarm.cleared_at >= start:
-                plt.vline(x(alarm.cleared_at), color="green")
+                plt.vline(x(alarm.cleared_at), color=LIMIT_CHART)
         self.refresh()
 
     def _draw_overlaid(self, data: ChartData, x: Callable[[int], float]) -> None:
@@ -173,8 +173,8 @@ class HistoryChart(PlotextPlot):
         plt.title(f"{names} · {data.scale.value}")
         if data.scale is Scale.NORMALISED:
             plt.ylabel("fraction of the safe range")
-            plt.hline(0.0, color="green")
-            plt.hline(1.0, color="green")
+            plt.hline(0.0, color=LIMIT_CHART)
+            plt.hline(1.0, color=LIMIT_CHART)
         for (series, values, legend), colour in zip(
             overlay_lines(main, data.overlays, data.scale), COLOURS, strict=False
         ):
@@ -189,8 +189,8 @@ class HistoryChart(PlotextPlot):
         if data.scale is Scale.OWN:
             for limit in (data.safe_min, data.safe_max):
                 if limit is not None:
-                    plt.hline(limit, color="green")
+                    plt.hline(limit, color=LIMIT_CHART)
         start = data.now_us - data.window.seconds * 1_000_000
         for alarm in data.alarms:
             if alarm.raised_at >= start:
-                plt.vline(x(alarm.raised_at), color="red" if alarm.kind.value == "HIGH" else "blue")
+                plt.vline(x(alarm.raised_at), color=PRIORITY_CHART[priority_of(alarm)])
