@@ -17,6 +17,7 @@ from controlroom.commandline import (
     LOG_LEVELS,
     Parser,
     add_bridge_flags,
+    add_roles_flags,
     check_bridge_port,
     configure_logging,
     report,
@@ -27,9 +28,11 @@ from controlroom.config import (
     add_bell_argument,
     add_history_argument,
     bell_enabled,
+    warn_about_argv_passwords,
 )
 from controlroom.errors import ConfigError, ControlroomError
 from controlroom.plant.replay import SPEEDS
+from controlroom.provision import secrets_dir
 from controlroom.up import up
 
 PROG = "controlroom"
@@ -53,7 +56,10 @@ def build_parser() -> Parser:
         "sensors) and stop it on quit",
     )
     parser.add_argument(
-        "--operator", metavar="NAME", help="name stored with acknowledgements (default: login name)"
+        "--operator",
+        metavar="NAME",
+        help="a display name for this control room (default: the machine's login name); who "
+        "acted is recorded as the broker login, which the broker vouches for",
     )
     parser.add_argument(
         "--log-dir",
@@ -63,6 +69,7 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
     add_bridge_flags(parser, prefix="up: ")
+    add_roles_flags(parser)
     parser.add_argument(
         "--browser-url",
         metavar="URL",
@@ -125,12 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ControlroomError as error:
         return report(PROG, error)
     configure_logging(args.log_level, PROG, log_dir / "controlroom.log")
+    warn_about_argv_passwords(args)
 
-    def run_ui(browser_url: str | None) -> int:
+    def run_ui(browser_url: str | None, as_settings: Settings = settings) -> int:
         from controlroom.tui import ControlRoom  # Textual loads only when the UI runs
 
         ControlRoom(
-            settings,
+            as_settings,
             operator=args.operator,
             log_dir=log_dir,
             stats_path=args.stats_file,
@@ -143,8 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     if args.command == "up":
+        secrets = None if args.no_roles else secrets_dir(args.secrets_dir, settings.plant)
         return up(
-            settings, log_dir, run_ui, bridge_port=None if args.no_bridge else args.bridge_port
+            settings,
+            log_dir,
+            run_ui,
+            bridge_port=None if args.no_bridge else args.bridge_port,
+            secrets=secrets,
         )
     return run_ui(None)
 

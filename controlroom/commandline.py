@@ -72,3 +72,18 @@ def report(prog: str, error: ControlroomError) -> int:
     """A user's mistake (or a service away at start): one line on stderr, exit status 2."""
     sys.stderr.write(f"{prog}: error: {error}\n")
     return EXIT_USAGE
+
+
+def add_roles_flags(parser: argparse.ArgumentParser) -> None:
+    """How a plant's processes log in: `plant` and `controlroom up` share these."""
+    parser.add_argument(
+        "--secrets-dir",
+        metavar="DIR",
+        help="the roles' URL files (`broker init` writes them; made when missing); default "
+        "/etc/controlroom/PLANT for root, else ~/.config/controlroom/PLANT",
+    )
+    parser.add_argument(
+        "--no-roles",
+        action="store_true",
+        help="run every process with the given URLs (guest) instead of a login per role",
+    )

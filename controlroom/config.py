@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -37,6 +39,13 @@ ENV_DATABASE_URL = "CONTROLROOM_DATABASE_URL"
 ENV_PLANT = "CONTROLROOM_PLANT"
 ENV_QUEUE_TYPE = "CONTROLROOM_QUEUE_TYPE"
 ENV_HISTORY_URL = "CONTROLROOM_HISTORY_URL"
+ENV_AMQP_URL_FILE = "CONTROLROOM_AMQP_URL_FILE"
+ENV_DATABASE_URL_FILE = "CONTROLROOM_DATABASE_URL_FILE"
+
+# The guest login's password is RabbitMQ's well-known default, no secret: no warning for it.
+WELL_KNOWN_PASSWORDS = frozenset({"guest"})
+
+log = logging.getLogger(__name__)
 ENV_AMQP_CA_FILE = "CONTROLROOM_AMQP_CA_FILE"
 ENV_AMQP_CERT_FILE = "CONTROLROOM_AMQP_CERT_FILE"
 ENV_AMQP_KEY_FILE = "CONTROLROOM_AMQP_KEY_FILE"
@@ -73,6 +82,10 @@ class Settings:
     amqp_tls: TlsFiles = NO_TLS_FILES
     # The coordinator refuses a longer shelving, the viewer feed checks before it asks.
     max_shelve_s: float = DEFAULT_MAX_SHELVE_S
+    # Where the URLs were read from, if from files: a child process is given the file, never
+    # the password (`as_env`).
+    amqp_url_file: str | None = None
+    database_url_file: str | None = None
 
     def __post_init__(self) -> None:
         check_plant_name(self.plant)
@@ -105,6 +118,17 @@ class Settings:
         return self.amqp_urls[0]
 
     @property
+    def amqp_user(self) -> str:
+        """The broker login (of the first address; every address of a plant has the same)."""
+        return urlsplit(self.amqp_url).username or "guest"
+
+    @property
+    def uses_roles(self) -> bool:
+        """The broker login is one of this plant's roles (`broker init` names them
+        `<plant>.<role>`), so the plant's shared topology is made and may not be declared."""
+        return self.amqp_user.startswith(f"{self.plant}.")
+
+    @property
     def clustered(self) -> bool:
         """Several broker addresses were given: the plant runs on a RabbitMQ cluster."""
         return len(self.amqp_urls) > 1
@@ -123,9 +147,19 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        amqp_file = env.get(ENV_AMQP_URL_FILE) or None
+        database_file = env.get(ENV_DATABASE_URL_FILE) or None
         return cls(
-            amqp_urls=split_amqp_urls([env.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL]),
-            database_url=env.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL,
+            amqp_urls=split_amqp_urls(
+                [read_url_file(amqp_file, "broker")]
+                if amqp_file
+                else [env.get(ENV_AMQP_URL) or DEFAULT_AMQP_URL]
+            ),
+            database_url=(
+                read_url_file(database_file, "database")
+                if database_file
+                else env.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL
+            ),
             plant=env.get(ENV_PLANT) or DEFAULT_PLANT,
             queue_type=env.get(ENV_QUEUE_TYPE) or None,
             history_url=env.get(ENV_HISTORY_URL) or None,
@@ -135,6 +169,8 @@ class Settings:
                 env.get(ENV_AMQP_KEY_FILE) or None,
             ),
             max_shelve_s=_max_shelve(env.get(ENV_MAX_SHELVE)),
+            amqp_url_file=amqp_file,
+            database_url_file=database_file,
         )
 
     @classmethod
@@ -143,9 +179,25 @@ class Settings:
     ) -> Settings:
         """Settings from the environment, overridden by the flags of `add_arguments`."""
         base = cls.from_env(environ)
+        amqp_file = getattr(args, "amqp_url_file", None)
+        database_file = getattr(args, "database_url_file", None)
+        amqp_urls: Sequence[str] = base.amqp_urls
+        if amqp_file:
+            amqp_urls = [read_url_file(amqp_file, "broker")]
+        elif getattr(args, "amqp_url", None):
+            amqp_urls, amqp_file = args.amqp_url, None
+        else:
+            amqp_file = base.amqp_url_file
+        database_url = base.database_url
+        if database_file:
+            database_url = read_url_file(database_file, "database")
+        elif getattr(args, "database_url", None):
+            database_url, database_file = args.database_url, None
+        else:
+            database_file = base.database_url_file
         return cls(
-            amqp_urls=split_amqp_urls(getattr(args, "amqp_url", None) or base.amqp_urls),
-            database_url=getattr(args, "database_url", None) or base.database_url,
+            amqp_urls=split_amqp_urls(amqp_urls),
+            database_url=database_url,
             plant=getattr(args, "plant", None) or base.plant,
             queue_type=getattr(args, "queue_type", None) or base.queue_type,
             history_url=getattr(args, "history_url", None) or base.history_url,
@@ -155,6 +207,8 @@ class Settings:
                 getattr(args, "amqp_key_file", None) or base.amqp_tls.key_file,
             ),
             max_shelve_s=base.max_shelve_s,
+            amqp_url_file=amqp_file,
+            database_url_file=database_file,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -164,6 +218,12 @@ class Settings:
             ENV_DATABASE_URL: self.database_url,
             ENV_PLANT: self.plant,
         }
+        if self.amqp_url_file:  # the file, not its password (it wins over the URL)
+            env[ENV_AMQP_URL_FILE] = self.amqp_url_file
+            env[ENV_AMQP_URL] = DEFAULT_AMQP_URL
+        if self.database_url_file:
+            env[ENV_DATABASE_URL_FILE] = self.database_url_file
+            env[ENV_DATABASE_URL] = DEFAULT_DATABASE_URL
         if self.queue_type:
             env[ENV_QUEUE_TYPE] = self.queue_type
         if self.history_url:
@@ -230,6 +290,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"the client certificate's key (env {ENV_AMQP_KEY_FILE}; default in --amqp-cert-file)",
     )
     group.add_argument(
+        "--amqp-url-file",
+        metavar="PATH",
+        help=f"a file (mode 0600) holding the RabbitMQ URL(s), as `broker init` writes them: "
+        f"keeps the password out of argv (env {ENV_AMQP_URL_FILE}; wins over --amqp-url)",
+    )
+    group.add_argument(
+        "--database-url-file",
+        metavar="PATH",
+        help=f"a file (mode 0600) holding the PostgreSQL URL (env {ENV_DATABASE_URL_FILE}; "
+        "wins over --database-url)",
+    )
+    group.add_argument(
         "--plant",
         metavar="NAME",
         help=f"plant namespace: queue prefix and database schema (env {ENV_PLANT}, "
@@ -276,6 +348,60 @@ def bell_enabled(args: argparse.Namespace, environ: Mapping[str, str] | None = N
     if value not in _SWITCH:
         raise ConfigError(f"{ENV_BELL}={value!r}: use on or off")
     return _SWITCH[value]
+
+
+def read_url_file(path: str, what: str) -> str:
+    """The URL a file holds; one line (ConfigError) if it is missing, unreadable, empty or
+    readable by anyone but its owner."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as error:
+        raise ConfigError(f"cannot read the {what} URL file {path}: {error.strerror}") from None
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o077:
+            raise ConfigError(
+                f"the {what} URL file {path} is open to others (mode {mode:04o}): it holds a "
+                f"password; make it 0600 (chmod 600 {path})"
+            )
+        with os.fdopen(fd, encoding="utf-8", closefd=False) as file:
+            text = file.read()
+    except UnicodeDecodeError:
+        raise ConfigError(f"the {what} URL file {path} is not text") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read the {what} URL file {path}: {error.strerror}") from None
+    finally:
+        os.close(fd)
+    urls = ",".join(line.strip() for line in text.splitlines() if line.strip())
+    if not urls:
+        raise ConfigError(f"the {what} URL file {path} is empty")
+    return urls
+
+
+def warn_about_argv_passwords(args: argparse.Namespace) -> None:
+    """One warning line per URL flag that carries a password (never the password itself):
+    every user of the machine can read a process's argv."""
+    flags = {
+        "--amqp-url": split_amqp_urls(getattr(args, "amqp_url", None) or []),
+        "--database-url": [getattr(args, "database_url", None) or ""],
+        "--history-url": [getattr(args, "history_url", None) or ""],
+    }
+    for flag, urls in flags.items():
+        if any(_password(url) not in (None, *WELL_KNOWN_PASSWORDS) for url in urls if url):
+            option = f"{flag}-file" if flag != "--history-url" else "a URL without a password"
+            log.warning(
+                "%s holds a password, which every user of this machine can read in the process "
+                "list; use %s instead",
+                flag,
+                option,
+            )
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def split_amqp_urls(values: Sequence[str]) -> tuple[str, ...]:

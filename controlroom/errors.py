@@ -40,6 +40,27 @@ class NotConnected(Unavailable):
     """The broker is away just now; the action can be tried again once it is back."""
 
 
+class ActionRefused(ControlroomError):
+    """The broker refused an operator's action: this login may not do it (a viewer's ack,
+    a stop without the right), or the identity on it is not the login's."""
+
+
+class AccessRefused(ControlroomError):
+    """The broker or the database refused this login something its role may not do."""
+
+
+def access_refused(error: BaseException) -> AccessRefused | None:
+    """The refusal an error is (or a task group's errors all are), as one line; None if it
+    is none. A refusal at start is a mistake of set-up (the wrong role's file, a plant without
+    `broker init`): one line and exit 2, like any."""
+    if isinstance(error, BaseExceptionGroup):
+        found = [access_refused(inner) for inner in error.exceptions]
+        return found[0] if found and all(found) else None
+    if type(error).__name__ in ("ChannelAccessRefused", "InsufficientPrivilegeError"):
+        return AccessRefused(f"refused: {describe(error)}")
+    return None
+
+
 class NameTaken(ControlroomError):
     """A sensor's (or a source's) name is claimed by another process that is running."""
 

@@ -175,10 +175,12 @@ class ProcessGroup:
         self.processes: list[WorkerProcess] = []
         self._reported: set[int] = set()
 
-    def start(self, label: str, args: Sequence[str]) -> WorkerProcess:
+    def start(
+        self, label: str, args: Sequence[str], settings: Settings | None = None
+    ) -> WorkerProcess:
         """Start `controlroom-worker ARGS...`."""
         log_path = self.log_dir / f"{safe_file_name(label)}.log"
-        process = WorkerProcess(args, self._settings, log_path, label=label)
+        process = WorkerProcess(args, settings or self._settings, log_path, label=label)
         self.processes.append(process)
         log.info("started %s: %s; log %s", process, " ".join(args), log_path)
         return process

@@ -10,12 +10,19 @@ reference sensors' names are held: a second operator, or `./scripts/up` left run
 another terminal) `up` starts nothing: it says so in one line and opens the UI on that plant.
 A second copy would double the reference sensors (refused now by their names' claims) and
 race the first for everything else.
+
+With roles (the default): when a role's URL files are missing, `up` runs `broker init` first
+(LOG_DIR/broker-init.log), with an operator login for the control room, named after the user
+of the machine (`operator_for_user`); the plant's children each run under their role, the
+database is initialised as owner, and the control room acts as that operator.
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -29,8 +36,10 @@ from controlroom.broker.connection import connect
 from controlroom.broker.topology import Topology
 from controlroom.commandline import EXIT_USAGE
 from controlroom.config import DEFAULT_BRIDGE_PORT, Settings
-from controlroom.errors import ControlroomError
-from controlroom.processes import ProcessGroup
+from controlroom.errors import ConfigError, ControlroomError
+from controlroom.processes import ProcessGroup, WorkerProcess
+from controlroom.provision import role_settings
+from controlroom.roles import FIXED_ROLES, OWNER, SecretsDir, operator
 from controlroom.simulation.presets import REFERENCE_PLANT, preset_source
 
 log = logging.getLogger(__name__)
@@ -39,17 +48,33 @@ PROG = "controlroom up"
 DB_INIT_TIMEOUT_S = 60.0
 
 
+def operator_for_user() -> str:
+    """The operator login `up` makes for the control room: the machine's user name, if it is
+    a usable one, else `operator`."""
+    name = re.sub(r"[^a-z0-9_]", "_", getpass.getuser().lower())[:20]
+    try:
+        return operator("plant", name).name
+    except ConfigError:
+        return "operator"
+
+
 def up(
     settings: Settings,
     log_dir: Path,
-    run_ui: Callable[[str | None], int],
+    run_ui: Callable[[str | None, Settings], int],
     *,
     bridge_port: int | None = DEFAULT_BRIDGE_PORT,
+    secrets: SecretsDir | None = None,
 ) -> int:
-    """Start the plant, run `run_ui(browser_url)`, stop the plant; the UI's exit status.
+    """Start the plant, run `run_ui(browser_url, settings)`, stop the plant; the UI's exit
+    status. With `secrets` the plant runs with roles and the UI as an operator.
 
-    On a plant that is running already, only `run_ui(None)`."""
+    On a plant that is running already, only `run_ui(None, settings)`."""
     running = asyncio.run(running_plant(settings))
+    ui_settings = settings
+    if secrets is not None:
+        name = operator_for_user()
+        ui_settings = role_settings(settings, secrets, name) if secrets.has(name) else settings
     if running is not None:
         line = (
             f"plant {settings.plant!r} is running already ({running}): opening the control "
@@ -57,20 +82,24 @@ def up(
         )
         log.info("%s", line)
         print(f"{PROG}: {line}", file=sys.stderr)
-        return run_ui(None)
+        return run_ui(None, ui_settings)
     plant = ProcessGroup(settings, log_dir)
-    init = plant.start("db-init", ["db", "init"])
-    try:
-        status = init.process.wait(DB_INIT_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        init.kill()
-        status = -1
-    if status != 0:
-        sys.stderr.write(
-            f"{PROG}: error: database set-up failed: {init.last_log_line()} (log {init.log_path})\n"
-        )
+    owner = settings
+    if secrets is not None:
+        name = operator_for_user()
+        if not all(secrets.has(role) for role in (*FIXED_ROLES, name)):
+            args = ["broker", "init", "--secrets-dir", str(secrets.path), "--operator", name]
+            if not _finished(plant.start("broker-init", args), "role set-up"):
+                return EXIT_USAGE
+        owner = role_settings(settings, secrets, OWNER)
+        ui_settings = role_settings(settings, secrets, name)
+    if not _finished(plant.start("db-init", ["db", "init"], owner), "database set-up"):
         return EXIT_USAGE
     plant_args = ["plant", "--exit-with-parent", "--log-dir", str(log_dir / "plant")]
+    if secrets is None:
+        plant_args.append("--no-roles")
+    else:
+        plant_args += ["--secrets-dir", str(secrets.path)]
     if bridge_port is None:
         plant_args.append("--no-bridge")
     else:
@@ -78,7 +107,8 @@ def up(
     child = plant.start("plant", plant_args)
     print(f"{PROG}: plant started (pid {child.pid}); log {child.log_path}", file=sys.stderr)
     try:
-        return run_ui(None if bridge_port is None else f"http://127.0.0.1:{bridge_port}/")
+        browser = None if bridge_port is None else f"http://127.0.0.1:{bridge_port}/"
+        return run_ui(browser, ui_settings)
     finally:
         print(f"{PROG}: stopping the plant…", file=sys.stderr)
         plant.stop_all()
@@ -87,6 +117,20 @@ def up(
                 f"{PROG}: the plant ended with status {child.returncode}; log {child.log_path}",
                 file=sys.stderr,
             )
+
+
+def _finished(step: WorkerProcess, what: str) -> bool:
+    """Whether a set-up step ended well; one line (its last) if not."""
+    try:
+        status = step.process.wait(DB_INIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        step.kill()
+        status = -1
+    if status != 0:
+        sys.stderr.write(
+            f"{PROG}: error: {what} failed: {step.last_log_line()} (log {step.log_path})\n"
+        )
+    return status == 0
 
 
 async def running_plant(settings: Settings) -> str | None:

@@ -16,7 +16,15 @@ from hypothesis import settings as hypothesis_settings
 from controlroom.config import Settings
 from controlroom.db import connect, ensure_database, migrate
 from controlroom.db.migrations import drop_plant
-from tests.support import TEST_PLANT_PREFIX, Worker, delete_plant_topology, list_queues
+from controlroom.provision import Plan, init_roles, remove_roles
+from controlroom.roles import SecretsDir
+from tests.support import (
+    TEST_PLANT_PREFIX,
+    PlantRoles,
+    Worker,
+    delete_plant_topology,
+    list_queues,
+)
 
 TEST_DATABASE_URL = os.environ.get(
     "CONTROLROOM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/controlroom_test"
@@ -100,12 +108,52 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., W
     """Start `controlroom-worker ARGS...` in this test's plant; stopped at teardown."""
     workers: list[Worker] = []
 
-    def start(*args: str, log_name: str | None = None) -> Worker:
+    def start(*args: str, log_name: str | None = None, env: dict[str, str] | None = None) -> Worker:
         name = log_name or f"{args[0]}-{len(workers)}"
-        worker = Worker(args, settings, tmp_path / f"{name}.log", label=name)
+        worker = Worker(args, settings, tmp_path / f"{name}.log", label=name, env=env)
         workers.append(worker)
         return worker
 
     yield start
     for worker in reversed(workers):
         worker.stop()
+
+
+# Operators every roles fixture makes besides the fixed roles.
+TEST_OPERATORS = ("ann", "bob")
+
+
+@pytest.fixture
+async def roles(settings: Settings, tmp_path: Path) -> AsyncIterator[PlantRoles]:
+    """This test's plant with its roles made by `broker init` (users are global to the broker,
+    so they are named after the plant, and removed at teardown)."""
+    secrets = SecretsDir(tmp_path / "secrets")
+    try:
+        await init_roles(settings, Plan(secrets, add_operators=TEST_OPERATORS))
+        yield PlantRoles(settings, secrets)
+    finally:
+        await remove_roles(settings, secrets)
+
+
+@pytest.fixture(scope="module")
+def shared_roles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlantRoles]:
+    """One plant with its roles for a whole module (making roles costs seconds: rabbitmqctl
+    runs an Erlang node per call), for tests that only read it or that clean up after them."""
+    plant = new_plant_settings()
+    secrets = SecretsDir(tmp_path_factory.mktemp("secrets"))
+
+    async def make() -> None:
+        await ensure_database(plant)
+        await migrate(plant)
+        await init_roles(plant, Plan(secrets, add_operators=TEST_OPERATORS))
+
+    async def remove() -> None:
+        await remove_roles(plant, secrets)
+        await drop_plant(plant)
+        await delete_plant_topology(plant)
+
+    try:
+        asyncio.run(make())
+        yield PlantRoles(plant, secrets)
+    finally:
+        asyncio.run(remove())

@@ -12,13 +12,16 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import aio_pika
 
 from controlroom.broker.topology import Topology
-from controlroom.config import Settings
+from controlroom.config import ENV_AMQP_URL_FILE, ENV_DATABASE_URL_FILE, Settings
 from controlroom.processes import WorkerProcess
+from controlroom.provision import role_settings
+from controlroom.roles import SecretsDir
 from controlroom.wire.codec import Decoder
 from controlroom.wire.envelopes import SourceStates, StatusChanges
 
@@ -91,6 +94,25 @@ def list_queues(prefix: str) -> list[str]:
         check=False,
     )
     return [line.strip() for line in result.stdout.splitlines() if line.startswith(prefix)]
+
+
+@dataclass(frozen=True, slots=True)
+class PlantRoles:
+    """A test plant whose roles `broker init` made (fixtures `roles`, `shared_roles`)."""
+
+    settings: Settings  # the administrator's (guest, the superuser)
+    secrets: SecretsDir
+
+    def of(self, role: str) -> Settings:
+        """The settings a process of this role runs with: its URL files."""
+        return role_settings(self.settings, self.secrets, role)
+
+    def env(self, role: str) -> dict[str, str]:
+        """The environment that gives a worker this role."""
+        return {
+            ENV_AMQP_URL_FILE: str(self.secrets.amqp_file(role)),
+            ENV_DATABASE_URL_FILE: str(self.secrets.database_file(role)),
+        }
 
 
 class EventTap:

@@ -22,6 +22,8 @@ import asyncpg
 import pytest
 
 from controlroom.config import Settings, mask_url
+from controlroom.provision import remove_roles
+from controlroom.roles import FIXED_ROLES, SecretsDir
 from devsupport.net import free_port
 from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL
 from tests.support import wait_for
@@ -61,15 +63,25 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-def start_plant(log_dir: Path, sink: IO[bytes], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_plant(
+    log_dir: Path, sink: IO[bytes], env: dict[str, str], *args: str
+) -> subprocess.Popen[bytes]:
     """The plant supervisor at DEBUG, its children's logs in log_dir."""
-    command = ["--log-level", "DEBUG", "plant", "--log-dir", str(log_dir)]
+    command = ["--log-level", "DEBUG", "plant", "--log-dir", str(log_dir), *args]
     return subprocess.Popen(
         [sys.executable, "-m", "workers.cli", *command, "--bridge-port", str(free_port())],
         stdout=sink,
         stderr=subprocess.STDOUT,
         env=os.environ | env,
     )
+
+
+def process_list() -> list[str]:
+    """Every process's command line, as any user of the machine can read it (`ps`)."""
+    result = subprocess.run(
+        ["ps", "-eo", "args", "--no-headers"], capture_output=True, text=True, check=True
+    )
+    return result.stdout.splitlines()
 
 
 def test_mask_url_hides_only_the_password() -> None:
@@ -96,10 +108,13 @@ async def test_no_password_in_logs_or_errors(
     outputs: dict[str, str] = {}
 
     # Normal work: a whole plant, at DEBUG, until readings are stored; then the audit.
+    # It runs with roles (the default): it makes them first, as `broker init` would.
     log_dir = tmp_path / "plant"
     plant_log = tmp_path / "plant.log"
+    roles = SecretsDir(tmp_path / "secrets")
+    argv: list[str] = []
     with plant_log.open("wb") as sink:
-        plant = start_plant(log_dir, sink, secret_env)
+        plant = start_plant(log_dir, sink, secret_env, "--secrets-dir", str(roles.path))
         try:
             connection = await asyncpg.connect(TEST_DATABASE_URL)
             try:
@@ -114,12 +129,17 @@ async def test_no_password_in_logs_or_errors(
                         return 0
                     return count
 
-                await wait_for(stored, timeout=45, what="the plant to store readings")
+                await wait_for(stored, timeout=60, what="the plant to store readings")
+                argv = process_list()
             finally:
                 await connection.close()
         finally:
             plant.send_signal(signal.SIGTERM)
             await asyncio.to_thread(plant.wait, 60)
+            role_passwords = {
+                role: roles.password(role) or "" for role in FIXED_ROLES if roles.has(role)
+            }
+            await remove_roles(settings, roles)
     outputs["plant"] = plant_log.read_text(errors="replace")
     for path in sorted(log_dir.glob("*.log")):
         outputs[path.name] = path.read_text(errors="replace")
@@ -165,8 +185,23 @@ async def test_no_password_in_logs_or_errors(
         assert "***" in result.stderr or "malformed" in result.stderr, f"{name}: {result.stderr}"
         outputs[name] = result.stdout + result.stderr
 
+    # A URL with a password on the command line: one warning, without the password.
+    argv_flag = await asyncio.to_thread(
+        run_cli, "sensor", "--name", "s9", "--amqp-url", f"amqp://{user}:{password}@127.0.0.1:1/",
+        env=secret_env,
+    )  # fmt: skip
+    warnings = [line for line in argv_flag.stderr.splitlines() if "holds a password" in line]
+    assert len(warnings) == 1 and "--amqp-url-file" in warnings[0], argv_flag.stderr
+    outputs["argv warning"] = argv_flag.stdout + argv_flag.stderr
+
     assert len(outputs) >= 5 + len(errors), sorted(outputs)
+    assert sorted(role_passwords) == sorted(FIXED_ROLES) and all(role_passwords.values())
+    assert any("workers.cli" in line for line in argv), "the plant's workers were listed"
+    for role, role_password in role_passwords.items():
+        assert not any(role_password in line for line in argv), f"{role}'s password in ps"
     for name, text in outputs.items():
         assert password not in text, f"the broker password leaked in {name}"
         assert db_password not in text, f"the database password leaked in {name}"
+        for role, role_password in role_passwords.items():
+            assert role_password not in text, f"{role}'s password leaked in {name}"
     assert any(f"{user}:***@" in text for text in outputs.values()), "URLs are shown, masked"

@@ -1,4 +1,5 @@
-"""`controlroom-worker broker migrate-queues --to quorum|classic`: a plant's durable queues
+"""`controlroom-worker broker init`: the plant's roles, their rights and their URL files
+(controlroom.provision); `broker migrate-queues --to quorum|classic`: a plant's durable queues
 moved to another queue type, with their messages (controlroom.broker.migration says how)."""
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from controlroom.broker.connection import connect
 from controlroom.broker.migration import migrate_queues
 from controlroom.config import QUEUE_TYPES, Settings
 from controlroom.db import connect as connect_database
+from controlroom.provision import Plan, init_roles, secrets_dir
 
 HELP = (
-    "broker administration: `broker migrate-queues --to quorum` moves a stopped plant's durable "
-    "queues to another type without losing a message"
+    "broker administration: `broker init` makes the plant's roles (logins, rights, URL files); "
+    "`broker migrate-queues --to quorum` moves a stopped plant's durable queues to another type "
+    "without losing a message"
 )
 
 log = logging.getLogger(__name__)
@@ -21,6 +24,39 @@ log = logging.getLogger(__name__)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    init = actions.add_parser(
+        "init",
+        help="make the plant's roles (sensor, coordinator, datamanager, viewer, owner and each "
+        "operator) on the broker (rabbitmqctl, on the broker's host) and in the database, and "
+        "write each role's URLs to DIR/ROLE.url and DIR/ROLE.db.url (mode 0600); run as the "
+        "broker's and the database's administrator; safe to run again (passwords are kept)",
+    )
+    init.add_argument(
+        "--secrets-dir",
+        metavar="DIR",
+        help="where the URL files go (default /etc/controlroom/PLANT for root, else "
+        "$XDG_CONFIG_HOME or ~/.config, then controlroom/PLANT)",
+    )
+    init.add_argument(
+        "--operator", action="append", default=[], metavar="NAME", help="add an operator login"
+    )
+    init.add_argument(
+        "--remove-operator",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="remove an operator's login and files",
+    )
+    init.add_argument(
+        "--rotate",
+        action="append",
+        default=[],
+        metavar="ROLE",
+        help="give this role (or operator) a new password (repeatable); restart its processes",
+    )
+    init.add_argument(
+        "--rabbitmq-node", metavar="NODE", help="the node rabbitmqctl talks to (its default)"
+    )
     migrating = actions.add_parser(
         "migrate-queues",
         help="make the plant's readings, persist and dead queues of another type, keeping "
@@ -47,6 +83,8 @@ async def known_sources(settings: Settings) -> list[str]:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "init":
+        return await _init(args, settings)
     sources = sorted({*await known_sources(settings), *args.source})
     connection = await connect(settings, "migrate-queues")
     async with connection:
@@ -58,4 +96,18 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             f"note: these settings declare {settings.durable_queue_type} queues; start the "
             f"plant with --queue-type {args.to} (or CONTROLROOM_QUEUE_TYPE={args.to})"
         )
+    return 0
+
+
+async def _init(args: argparse.Namespace, settings: Settings) -> int:
+    plan = Plan(
+        secrets_dir(args.secrets_dir, settings.plant),
+        tuple(args.operator),
+        tuple(args.remove_operator),
+        frozenset(args.rotate),
+        args.rabbitmq_node,
+    )
+    outcome = await init_roles(settings, plan)
+    for line in outcome.lines(plan.secrets):
+        print(line)
     return 0

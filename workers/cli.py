@@ -23,8 +23,8 @@ from controlroom.commandline import (
     configure_logging,
     report,
 )
-from controlroom.config import Settings, add_arguments
-from controlroom.errors import ControlroomError
+from controlroom.config import Settings, add_arguments, warn_about_argv_passwords
+from controlroom.errors import ControlroomError, access_refused
 
 PROG = "controlroom-worker"
 
@@ -90,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ControlroomError as error:
         return report(prog, error)
     configure_logging(args.log_level, command)
+    warn_about_argv_passwords(args)
     try:
         metrics.serve(args)
     except ControlroomError as error:
@@ -100,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(prog, error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except Exception as error:
+        refused = access_refused(error)
+        if refused is None:
+            raise
+        return report(prog, refused)
     return status
 
 

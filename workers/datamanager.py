@@ -25,6 +25,7 @@ from controlroom.config import Settings
 from controlroom.db import connect as connect_database
 from controlroom.db.connection import CONNECTION_ERRORS
 from controlroom.db.maintenance import maintain
+from controlroom.db.roles import owns_schema
 from controlroom.db.rollups import refresh
 from controlroom.db.writer import BatchWriter
 from controlroom.errors import ConfigError, DatabaseUnavailable, InvalidMessage, describe
@@ -159,6 +160,14 @@ class DataManager:
             try:
                 connection = await connect_database(self.settings)
                 try:
+                    if what == "maintain" and not await owns_schema(
+                        connection, self.settings.plant
+                    ):
+                        log.info(
+                            "history maintenance is not this role's: partitions are the owner's "
+                            "(run `controlroom-worker db maintain` as owner; `controlroom up` does)"
+                        )
+                        return
                     if what == "maintain":
                         report = await maintain(connection)
                         if report.made or report.moved or report.dropped or report.packed:

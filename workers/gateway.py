@@ -449,10 +449,12 @@ class Gateway:
             await message.reject(requeue=False)
             return
         await message.ack()
+        # Who asked: the login the broker vouches for (user_id), not the body's display name.
+        actor = message.user_id or "a sender without a user_id"
         if isinstance(command, Discover):
             self._notices.put_nowait(None)
         elif command.sensor in self.active:
-            log.info("stop requested for %s by %s", command.sensor, command.by or "someone")
+            log.info("stop requested for %s by %s", command.sensor, actor)
             del self.active[command.sensor]
             for cohort in self.cohorts:
                 if command.sensor in cohort.layout.names:

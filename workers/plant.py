@@ -4,6 +4,12 @@ Starts the coordinator, the datamanager, the browser bridge and the reference pl
 restarts any that dies on its own (with backoff), and on Ctrl-C or SIGTERM stops them in an
 order that loses nothing: sensors first (they flush and say goodbye), then the coordinator,
 then the datamanager once it has stored what is on its way.
+
+Each child runs under its role (docs/security.md): its URL files from the plant's secrets
+directory, given through the environment (never a password in argv). When the fixed roles'
+files are missing, the plant makes them first (`broker init`, which needs rabbitmqctl on this
+host and the settings' administrator logins). `--no-roles` runs every child with the settings'
+own URLs (guest), as before roles existed.
 """
 
 from __future__ import annotations
@@ -16,11 +22,19 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controlroom.commandline import add_bridge_flags, check_bridge_port
+from controlroom.commandline import add_bridge_flags, add_roles_flags, check_bridge_port
 from controlroom.config import Settings
 from controlroom.db import ensure_database, migrate
 from controlroom.errors import ConfigError
 from controlroom.processes import STOP_TIMEOUT_S, WorkerProcess
+from controlroom.provision import ensure_roles, role_settings, secrets_dir
+from controlroom.roles import (
+    COORDINATOR,
+    DATAMANAGER,
+    SENSOR,
+    VIEWER,
+    SecretsDir,
+)
 from workers.lifecycle import Backoff, stop_on_signals, wait_or_stop
 
 HELP = "run a whole plant (coordinator, datamanager, bridge, reference sensors); Ctrl-C stops it"
@@ -59,6 +73,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-dir", type=Path, help="write each child's log to DIR/NAME.log instead of stderr"
     )
+    add_roles_flags(parser)
     parser.add_argument(
         "--exit-with-parent",
         action="store_true",
@@ -74,6 +89,7 @@ class Child:
     name: str
     args: list[str]
     stage: int  # stopped in increasing order
+    role: str = ""  # its login, when the plant runs with roles
     process: WorkerProcess | None = None
     restarts: int = 0
     backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, most=30.0))
@@ -82,7 +98,7 @@ class Child:
 def plan(args: argparse.Namespace) -> list[Child]:
     children: list[Child] = []
     if not args.no_sensors:
-        children.append(Child("sensors", ["sensors", "--preset", "plant"], stage=0))
+        children.append(Child("sensors", ["sensors", "--preset", "plant"], 0, SENSOR))
     if not args.no_bridge and importlib.util.find_spec("workers.bridge") is not None:
         children.append(
             Child(
@@ -101,20 +117,28 @@ def plan(args: argparse.Namespace) -> list[Child]:
                     *(["--insecure-no-auth"] if args.bridge_insecure_no_auth else []),
                 ],
                 stage=1,
+                role=VIEWER,
             )
         )
     for n in range(args.coordinators):
-        children.append(Child(f"coordinator-{n + 1}", ["coordinator"], stage=1))
+        children.append(Child(f"coordinator-{n + 1}", ["coordinator"], 1, COORDINATOR))
     for n in range(args.datamanagers):
-        children.append(Child(f"datamanager-{n + 1}", ["datamanager"], stage=2))
+        children.append(Child(f"datamanager-{n + 1}", ["datamanager"], 2, DATAMANAGER))
     return children
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, children: list[Child], log_dir: Path | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        children: list[Child],
+        log_dir: Path | None,
+        secrets: SecretsDir | None = None,
+    ) -> None:
         self.settings = settings
         self.children = children
         self.log_dir = log_dir
+        self.secrets = secrets  # None: every child with `settings` (no roles)
 
     async def run(self, stopping: asyncio.Event) -> int:
         async with asyncio.TaskGroup() as tasks:
@@ -146,7 +170,10 @@ class Supervisor:
 
     def _spawn(self, child: Child) -> WorkerProcess:
         log_path = None if self.log_dir is None else self.log_dir / f"{child.name}.log"
-        return WorkerProcess(child.args, self.settings, log_path, label=child.name)
+        settings = self.settings
+        if self.secrets is not None and child.role:
+            settings = role_settings(self.settings, self.secrets, child.role)
+        return WorkerProcess(child.args, settings, log_path, label=child.name)
 
     async def _stop(self, child: Child) -> None:
         process = child.process
@@ -162,9 +189,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     check_bridge_port(args.bridge_port)
     if not args.no_bridge and not (args.bridge_users_file or args.bridge_insecure_no_auth):
         _check_bridge_login(args.bridge_host)
-    await ensure_database(settings)
-    await migrate(settings)
-    supervisor = Supervisor(settings, plan(args), args.log_dir)
+    secrets = None if args.no_roles else secrets_dir(args.secrets_dir, settings.plant)
+    if secrets is None:
+        await ensure_database(settings)
+        await migrate(settings)
+    else:
+        await ensure_roles(settings, secrets)  # and migrated as owner
+    supervisor = Supervisor(settings, plan(args), args.log_dir, secrets)
     with stop_on_signals() as stopping:
         if not args.exit_with_parent:
             return await supervisor.run(stopping)

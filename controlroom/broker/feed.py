@@ -17,12 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractQueue, AbstractRobustChannel, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
 
 from controlroom.broker.connection import connect
 from controlroom.broker.publishing import json_message
@@ -30,6 +36,7 @@ from controlroom.broker.topology import Topology
 from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.errors import (
+    ActionRefused,
     BrokerUnreachable,
     ConfigError,
     InvalidMessage,
@@ -55,6 +62,7 @@ log = logging.getLogger(__name__)
 RETRY_S = 2.0
 CHECK_S = 5.0
 SNAPSHOT_INTERVAL_S = 2.0
+ACTION_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,7 @@ class ViewerFeed:
         self._decoder = Decoder()
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
+        self._actions: AbstractChannel | None = None  # operator actions, with confirms
         self._queue: AbstractQueue | None = None
         self._consuming_on: aiormq.abc.AbstractChannel | None = None
         self._resubscribe = asyncio.Event()
@@ -132,15 +141,18 @@ class ViewerFeed:
         self._snapshot_wanted.set()
 
     # --- operator actions ------------------------------------------------------------------
+    # Each carries the login as `user_id`, which the broker checks against the connection's
+    # user (a mismatch is refused): who acted is what the broker vouches for, whatever the
+    # body says. `operator` is a display name only; the coordinator records the login.
 
-    # Each is a request the coordinators' requests queue takes (one coordinator applies it and
-    # tells the others); a mistake an operator can make is one ConfigError line, before anything
-    # is sent. What took effect is in the action log and comes back as events.
+    # Each is a request the coordinators' requests queue takes, through the actions exchange
+    # that only operators may publish to (one coordinator applies it and tells the others); a
+    # mistake an operator can make is one ConfigError line, before anything is sent. What took
+    # effect is in the action log and comes back as events.
 
-    async def acknowledge(self, alarm_id: str, operator: str, comment: str = "") -> None:
-        await self._publish_request(
-            encode(AckRequest(alarm_id=alarm_id, by=operator, at=now_us(), comment=comment))
-        )
+    async def acknowledge(self, alarm_id: str, operator: str = "", comment: str = "") -> None:
+        request = AckRequest(alarm_id, operator or self.login, now_us(), comment=comment)
+        await self._act(self._topology.actions, "", encode(request), "acknowledgement")
 
     async def acknowledge_all(
         self, alarm_ids: Iterable[str], operator: str, comment: str = ""
@@ -155,9 +167,8 @@ class ViewerFeed:
     async def comment(self, alarm_id: str, operator: str, text: str) -> None:
         if not text.strip():
             raise ConfigError("a comment needs some text")
-        await self._publish_request(
-            encode(CommentRequest(alarm_id=alarm_id, by=operator, at=now_us(), text=text))
-        )
+        request = CommentRequest(alarm_id, operator or self.login, now_us(), text=text)
+        await self._act(self._topology.actions, "", encode(request), "comment")
 
     async def shelve(
         self, sensor: str, level: Level, operator: str, reason: str, for_s: float | None
@@ -189,8 +200,8 @@ class ViewerFeed:
         if not reason.strip():
             raise ConfigError("a change of alarm limits needs a reason")
         check_limits(limits)
-        request = LimitsRequest(sensor, limits, operator, now_us(), reason)
-        await self._publish_request(encode(request))
+        request = LimitsRequest(sensor, limits, operator or self.login, now_us(), reason)
+        await self._act(self._topology.actions, "", encode(request), "change of alarm limits")
 
     async def _hold(
         self,
@@ -205,17 +216,42 @@ class ViewerFeed:
             raise ConfigError(f"a reason is needed to put an alarm {kind.value}")
         at = now_us()
         until = None if for_s is None else at + round(for_s * 1_000_000)
-        await self._publish_request(
-            encode(HoldRequest(sensor, level, kind, operator, at, reason, until))
-        )
+        request = HoldRequest(sensor, level, kind, operator or self.login, at, reason, until)
+        what = f"{kind.value} request" if kind is not None else "release"
+        await self._act(self._topology.actions, "", encode(request), what)
 
-    async def stop_sensor(self, sensor: str, operator: str) -> None:
-        channel = self._ready_channel()
-        exchange = await self._topology.control(channel)
-        await exchange.publish(
-            json_message(encode(Stop(sensor=sensor, by=operator)), persistent=False),
-            routing_key=sensor,
-        )
+    async def stop_sensor(self, sensor: str, operator: str = "") -> None:
+        body = encode(Stop(sensor=sensor, by=operator or self.login))
+        await self._act(self._topology.control, sensor, body, f"stop of {sensor}")
+
+    @property
+    def login(self) -> str:
+        """The broker login this feed acts as (the `user_id` on its actions)."""
+        return self._settings.amqp_user
+
+    async def _act(
+        self,
+        exchange_of: Callable[[AbstractChannel], Awaitable[AbstractExchange]],
+        routing_key: str,
+        body: bytes,
+        what: str,
+    ) -> None:
+        """Publish an action with a confirm on a channel of its own: a refusal closes that
+        channel only (live events go on), and the next action opens another."""
+        connection = self._ready_connection()
+        if self._actions is None or self._actions.is_closed:
+            self._actions = await connection.channel()
+        exchange = await exchange_of(self._actions)
+        message = json_message(body, persistent=False, user_id=self.login)
+        try:
+            await exchange.publish(message, routing_key=routing_key, timeout=ACTION_TIMEOUT_S)
+        except aiormq.exceptions.ChannelClosed as error:
+            self._actions = None
+            reason = describe(error)
+            log.warning("the broker refused the %s by %s: %s", what, self.login, reason)
+            raise ActionRefused(
+                f"the broker refused the {what} by {self.login}: {reason}"
+            ) from None
 
     # --- inside ----------------------------------------------------------------------------
 
@@ -289,6 +325,11 @@ class ViewerFeed:
             json_message(body, persistent=False, **properties),
             routing_key=self._topology.requests_queue,
         )
+
+    def _ready_connection(self) -> AbstractRobustConnection:
+        if not self.connected or self._connection is None:
+            raise NotConnected(f"not connected to the broker at {self._settings.amqp_display}")
+        return self._connection
 
     def _ready_channel(self) -> AbstractRobustChannel:
         if not self.connected or self._channel is None:

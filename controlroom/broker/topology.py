@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +68,18 @@ MIGRATE_COMMAND = "controlroom-worker broker migrate-queues --to"
 class Topology:
     plant: str
     queue_type: str = "classic"  # of the durable queues: readings, persist, dead
+    # Made by `broker init` (a role's login, `<plant>.<role>`): the shared exchanges and the
+    # persist, requests and dead queues are there, and a role may not declare them (configure
+    # on a name is the right to delete it), so a process only declares its own queues.
+    premade: bool = False
 
     @classmethod
     def of(cls, settings: Settings) -> Topology:
-        return cls(settings.plant, settings.durable_queue_type)
+        return cls(settings.plant, settings.durable_queue_type, settings.uses_roles)
+
+    def made(self) -> Topology:
+        """This topology as the one who makes the shared part declares it (`broker init`)."""
+        return Topology(self.plant, self.queue_type, premade=False)
 
     # --- names -----------------------------------------------------------------------------
 
@@ -113,6 +122,12 @@ class Topology:
         return self.name("requests")
 
     @property
+    def actions_exchange(self) -> str:
+        """Operators' actions (acks), to the requests queue: only operators may publish here,
+        and the coordinator takes an ack only from here (`delivery.exchange`)."""
+        return self.name("actions")
+
+    @property
     def replies_exchange(self) -> str:
         """Answers to requests, routed by the asker's queue name (its `reply_to`)."""
         return self.name("replies")
@@ -151,6 +166,7 @@ class Topology:
             self.persist_exchange,
             self.requests_exchange,
             self.replies_exchange,
+            self.actions_exchange,
         )
 
     async def delete(self, channel: AbstractChannel, readings_queues: Sequence[str] = ()) -> None:
@@ -163,6 +179,12 @@ class Topology:
     def readings_queue(self, source: str) -> str:
         return self.name(f"readings.{readings_key(source)}")
 
+    def own_queue(self) -> str:
+        """A name for a process's own exclusive queue (viewer, presence, commands): under the
+        plant's prefix, so a role's right to make its own queues is a regex over the plant's
+        names (`<plant>.own.*`), and exclusive, so no other connection can use it."""
+        return self.name(f"own.{uuid.uuid4().hex}")
+
     def claim_queue(self, name: str) -> str:
         """The queue whose holder owns a sensor's or a source's name (`broker.claims`)."""
         return self.name(f"claim.{queue_token(name)}")
@@ -170,35 +192,25 @@ class Topology:
     # --- declarations ----------------------------------------------------------------------
 
     async def sensors(self, channel: AbstractChannel) -> AbstractExchange:
-        return await channel.declare_exchange(
-            self.sensors_exchange, ExchangeType.FANOUT, durable=True
-        )
+        return await self._exchange(channel, self.sensors_exchange, ExchangeType.FANOUT)
 
     async def discovery(self, channel: AbstractChannel) -> AbstractExchange:
-        return await channel.declare_exchange(
-            self.discovery_exchange, ExchangeType.FANOUT, durable=True
-        )
+        return await self._exchange(channel, self.discovery_exchange, ExchangeType.FANOUT)
 
     async def control(self, channel: AbstractChannel) -> AbstractExchange:
-        return await channel.declare_exchange(
-            self.control_exchange, ExchangeType.DIRECT, durable=True
-        )
+        return await self._exchange(channel, self.control_exchange, ExchangeType.DIRECT)
 
     async def coordinators(self, channel: AbstractChannel) -> AbstractExchange:
         """Coordinators' presence (fanout: each hears every other)."""
-        return await channel.declare_exchange(
-            self.coordinators_exchange, ExchangeType.FANOUT, durable=True
-        )
+        return await self._exchange(channel, self.coordinators_exchange, ExchangeType.FANOUT)
 
     async def events(self, channel: AbstractChannel) -> AbstractExchange:
-        return await channel.declare_exchange(
-            self.events_exchange, ExchangeType.TOPIC, durable=True
-        )
+        return await self._exchange(channel, self.events_exchange, ExchangeType.TOPIC)
 
     async def dead(self, channel: AbstractChannel) -> AbstractQueue:
-        exchange = await channel.declare_exchange(
-            self.dead_exchange, ExchangeType.FANOUT, durable=True
-        )
+        exchange = await self._exchange(channel, self.dead_exchange, ExchangeType.FANOUT)
+        if self.premade:
+            return await channel.get_queue(self.dead_queue, ensure=False)
         queue = await self._durable(
             channel,
             self.dead_queue,
@@ -209,9 +221,7 @@ class Topology:
 
     async def readings_entry(self, channel: AbstractChannel) -> AbstractExchange:
         """Where sources publish frames (key `readings_key(source)`)."""
-        return await channel.declare_exchange(
-            self.readings_exchange, ExchangeType.DIRECT, durable=True
-        )
+        return await self._exchange(channel, self.readings_exchange, ExchangeType.DIRECT)
 
     async def readings(self, channel: AbstractChannel, source: str) -> AbstractQueue:
         """A source's durable queue, bound to the readings exchange by the source's key; one
@@ -233,11 +243,11 @@ class Topology:
 
     async def persist_entry(self, channel: AbstractChannel) -> AbstractExchange:
         """Where coordinators publish persist batches (any key)."""
-        return await channel.declare_exchange(
-            self.persist_exchange, ExchangeType.FANOUT, durable=True
-        )
+        return await self._exchange(channel, self.persist_exchange, ExchangeType.FANOUT)
 
     async def persist(self, channel: AbstractChannel) -> AbstractQueue:
+        if self.premade:
+            return await channel.get_queue(self.persist_queue, ensure=False)
         await self.dead(channel)
         queue = await self._durable(channel, self.persist_queue, self.persist_arguments())
         await queue.bind(await self.persist_entry(channel))
@@ -245,18 +255,17 @@ class Topology:
 
     async def requests_entry(self, channel: AbstractChannel) -> AbstractExchange:
         """Where viewers publish requests (any key)."""
-        return await channel.declare_exchange(
-            self.requests_exchange, ExchangeType.FANOUT, durable=True
-        )
+        return await self._exchange(channel, self.requests_exchange, ExchangeType.FANOUT)
 
     async def replies(self, channel: AbstractChannel) -> AbstractExchange:
         """Where the coordinator answers a request: key = the asker's `reply_to` queue."""
-        return await channel.declare_exchange(
-            self.replies_exchange, ExchangeType.DIRECT, durable=True
-        )
+        return await self._exchange(channel, self.replies_exchange, ExchangeType.DIRECT)
 
     async def requests(self, channel: AbstractChannel) -> AbstractQueue:
-        """Viewers' requests; one the coordinator refuses is dead-lettered, as everywhere."""
+        """Viewers' requests and operators' actions; one the coordinator refuses is
+        dead-lettered, as everywhere."""
+        if self.premade:
+            return await channel.get_queue(self.requests_queue, ensure=False)
         await self.dead(channel)
         queue = await channel.declare_queue(
             self.requests_queue,
@@ -269,13 +278,31 @@ class Topology:
             },
         )
         await queue.bind(await self.requests_entry(channel))
+        await queue.bind(await self.actions(channel))
         return queue
+
+    async def actions(self, channel: AbstractChannel) -> AbstractExchange:
+        """Where operators publish acknowledgements (any key), to the requests queue."""
+        return await self._exchange(channel, self.actions_exchange, ExchangeType.FANOUT)
+
+    async def make_shared(self, channel: AbstractChannel) -> None:
+        """Declare what every role finds made (`premade`): each exchange, and the dead,
+        persist and requests queues with their bindings. Run by `broker init` as owner."""
+        made = self.made()
+        await made.dead(channel)
+        await made.persist(channel)
+        await made.requests(channel)
+        for declare in (
+            made.sensors, made.discovery, made.control, made.coordinators, made.events,
+            made.readings_entry, made.replies,
+        ):  # fmt: skip
+            await declare(channel)
 
     async def viewer(self, channel: AbstractChannel, *patterns: str) -> AbstractQueue:
         """A viewer's own queue on the events exchange; it vanishes with the viewer."""
         exchange = await self.events(channel)
         queue = await channel.declare_queue(
-            None,
+            self.own_queue(),
             exclusive=True,
             auto_delete=True,
             arguments={"x-max-length": VIEWER_MAX_LENGTH, "x-overflow": "drop-head"},
@@ -292,7 +319,7 @@ class Topology:
         """A coordinator's own queue of the others' presence (consumed without acks)."""
         exchange = await self.coordinators(channel)
         queue = await channel.declare_queue(
-            None,
+            self.own_queue(),
             exclusive=True,
             auto_delete=True,
             arguments={"x-max-length": VIEWER_MAX_LENGTH, "x-overflow": "drop-head"},
@@ -304,11 +331,19 @@ class Topology:
         """A process's own queue (commands, announcements); bad messages go to dead."""
         await self.dead(channel)
         return await channel.declare_queue(
-            None,
+            self.own_queue(),
             exclusive=True,
             auto_delete=True,
             arguments={"x-dead-letter-exchange": self.dead_exchange},
         )
+
+    async def _exchange(
+        self, channel: AbstractChannel, name: str, kind: ExchangeType
+    ) -> AbstractExchange:
+        """A durable exchange: declared, or (premade) taken as it is, with no round trip."""
+        if self.premade:
+            return await channel.get_exchange(name, ensure=False)
+        return await channel.declare_exchange(name, kind, durable=True)
 
     def _bounded(self, max_bytes: int) -> dict[str, Any]:
         bounded: dict[str, Any] = {

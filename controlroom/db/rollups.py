@@ -44,12 +44,9 @@ SELECT timestamptz '2000-01-01 00:00+00' + m * interval '1 minute' FROM unnest($
 """
 
 # A BRIN index only narrows a scan over the ranges it has summarized; new rows are in ranges
-# it has not, which a scan reads whole. So each refresh summarizes what came since the last.
-_SUMMARIZE = """
-SELECT coalesce(sum(brin_summarize_new_values(i.inhrelid::regclass)), 0)
-FROM pg_inherits i
-WHERE i.inhparent IN (to_regclass('sensor_reading_taken_on'), to_regclass('reading_1m_bucket'))
-"""
+# it has not, which a scan reads whole. So each refresh summarizes what came since the last,
+# through the owner's function (sql/030): only an index's owner may summarize it.
+_SUMMARIZE = "SELECT summarize_new_ranges()"
 
 _TAKE = """
 SELECT DISTINCT minute FROM rollup_dirty WHERE minute + interval '1 minute' <= $1

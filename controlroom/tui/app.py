@@ -32,7 +32,7 @@ from controlroom.config import Settings
 from controlroom.db.alarm_figures import figures
 from controlroom.db.alarm_limits import alarm_limits
 from controlroom.db.history import History
-from controlroom.errors import ConfigError, DatabaseUnavailable, NotConnected
+from controlroom.errors import ActionRefused, ConfigError, DatabaseUnavailable, NotConnected
 from controlroom.plant.alarm_limits import LEVELS, Level, default_limits
 from controlroom.plant.alarm_states import state_of
 from controlroom.plant.alarms import Alarm, Hold, HoldKind
@@ -559,7 +559,7 @@ class ControlRoom(App[None]):
     async def _stop(self, name: str) -> None:
         try:
             await self.feed.stop_sensor(name, self.operator)
-        except NotConnected as error:
+        except (NotConnected, ActionRefused) as error:
             self.notify(f"cannot stop {name}: {error}", severity="error")
             return
         self.notify(f"asked {name} to stop")
@@ -585,7 +585,7 @@ class ControlRoom(App[None]):
     async def _ack(self, alarm: Alarm, comment: str = "") -> None:
         try:
             await self.feed.acknowledge(alarm.id, self.operator, comment)
-        except (NotConnected, ConfigError) as error:
+        except (NotConnected, ConfigError, ActionRefused) as error:
             self.notify(f"cannot acknowledge: {error}", severity="error")
             return
         self.notify(f"acknowledged the {describe_alarm(alarm)}")
@@ -647,7 +647,7 @@ class ControlRoom(App[None]):
     async def _comment(self, alarm: Alarm, text: str) -> None:
         try:
             await self.feed.comment(alarm.id, self.operator, text)
-        except (NotConnected, ConfigError) as error:
+        except (NotConnected, ConfigError, ActionRefused) as error:
             self.notify(f"cannot comment: {error}", severity="error")
             return
         self.notify(f"commented on the {describe_alarm(alarm)}")
@@ -688,7 +688,7 @@ class ControlRoom(App[None]):
     async def _ack_all(self, alarms: list[Alarm]) -> None:
         try:
             sent = await self.feed.acknowledge_all([a.id for a in alarms], self.operator)
-        except (NotConnected, ConfigError) as error:
+        except (NotConnected, ConfigError, ActionRefused) as error:
             self.notify(f"cannot acknowledge: {error}", severity="error")
             return
         self.notify(f"acknowledged {sent} alarm(s)")
@@ -710,7 +710,7 @@ class ControlRoom(App[None]):
         level = alarm.alarm_level
         try:
             await self.feed.shelve(alarm.sensor, level, self.operator, choice.reason, choice.for_s)
-        except (NotConnected, ConfigError) as error:
+        except (NotConnected, ConfigError, ActionRefused) as error:
             self.notify(f"cannot shelve: {error}", severity="error")
             return
         until = "until it clears" if choice.for_s is None else f"for {choice.for_s / 60:g} min"
@@ -732,7 +732,7 @@ class ControlRoom(App[None]):
     async def _unshelve(self, hold: Hold) -> None:
         try:
             await self.feed.release(hold.sensor, hold.level, self.operator, "unshelved")
-        except (NotConnected, ConfigError) as error:
+        except (NotConnected, ConfigError, ActionRefused) as error:
             self.notify(f"cannot unshelve: {error}", severity="error")
             return
         self.notify(f"unshelved the {hold.level.value} alarm of {hold.sensor}")
@@ -776,7 +776,7 @@ class ControlRoom(App[None]):
             return
         try:
             await self.feed.change_limits(sensor, edit.limits, self.operator, edit.reason)
-        except (NotConnected, ConfigError) as error:
+        except (NotConnected, ConfigError, ActionRefused) as error:
             self.notify(f"cannot change the limits: {error}", severity="error")
             return
         self.notify(f"sent the new alarm limits of {sensor} to every coordinator")

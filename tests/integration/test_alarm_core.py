@@ -26,7 +26,8 @@ from tests.support import Worker, until, wait_for
 
 HOT = ["--min", "10", "--max", "11", "--step", "0.5", "--freq", "20"]
 BACK = ["--min", "0", "--max", "1", "--step", "0.5", "--freq", "20"]
-OPERATOR = "ann"
+OPERATOR = "ann"  # a display name; who acted is the broker login (user_id)
+ACTOR = "guest"
 
 ALARMS = """
 SELECT a.id, a.level, a.priority, a.cleared_at IS NULL AS active, a.acked_by, a.hold_kind,
@@ -102,7 +103,7 @@ async def test_a_limit_change_is_in_force_in_two_running_coordinators_within_a_s
     async with viewing(settings) as viewer:
         sent = time.monotonic()
         await viewer.feed.change_limits("hot", high_at(5.0), OPERATOR, "tighter for the test")
-        applied = "definitions of hot in force: H 5 (by ann: tighter for the test)"
+        applied = f"definitions of hot in force: H 5 (by {ACTOR}: tighter for the test)"
         await until(
             lambda: applied in first.log_text() and applied in second.log_text(),
             "both coordinators to apply the change",
@@ -118,7 +119,7 @@ async def test_a_limit_change_is_in_force_in_two_running_coordinators_within_a_s
         ),
         what="the change in the action log",
     )
-    assert logged["operator"] == OPERATOR and logged["sensor"] == "hot"
+    assert logged["operator"] == ACTOR and logged["sensor"] == "hot"
     assert '"reason": "tighter for the test"' in logged["detail"]
     stored = await db.fetch(
         "SELECT level, value FROM alarm_limit l JOIN sensor s ON s.id = l.sensor_id"
@@ -176,7 +177,7 @@ async def test_a_shelving_ends_by_itself_while_the_coordinator_that_shelved_it_i
     ended = await db.fetchval("SELECT count(*) FROM action_log WHERE action = 'shelving ended'")
     assert ended == 1
     hold = await db.fetchrow("SELECT kind, by FROM alarm_hold")
-    assert hold["kind"] is None and hold["by"] == OPERATOR
+    assert hold["kind"] is None and hold["by"] == ACTOR
 
 
 async def test_an_on_delay_suppresses_a_short_excursion(
@@ -243,7 +244,7 @@ async def test_shelving_comments_and_acks_outlive_every_process_and_a_new_viewer
         assert alarm is not None and alarm.id == raised["id"], "shown at once, from the snapshot"
         assert state_of(alarm, now_us()) is AlarmState.SHELVED
         assert alarm.hold is not None and alarm.hold.kind is HoldKind.SHELVED
-        assert alarm.hold.reason == "valve closing" and alarm.acked_by == OPERATOR
+        assert alarm.hold.reason == "valve closing" and alarm.acked_by == ACTOR
         assert [c.text for c in alarm.comments] == ["operator on the way", "seen, valve closing"]
         assert ("hot", Level.H) in viewer.picture.holds
     assert [row["id"] for row in await alarms(db)] == [raised["id"]], "still one alarm"

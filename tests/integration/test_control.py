@@ -21,7 +21,8 @@ async def send_stop(settings: Settings, sensor: str) -> None:
         channel = await connection.channel()
         control = await Topology.of(settings).control(channel)
         await control.publish(
-            json_message(encode(Stop(sensor, "test")), persistent=False), routing_key=sensor
+            json_message(encode(Stop(sensor, "test")), persistent=False, user_id="guest"),
+            routing_key=sensor,
         )
 
 
@@ -46,7 +47,7 @@ async def test_remote_stop_ends_a_sensor_with_a_goodbye(
             return states()[-1:] == [Liveness.OFFLINE]
 
         await wait_for(offline, what="OFFLINE after the remote stop")
-    assert "stop requested for pump by test" in sensor.log_text()
+    assert "stop requested for pump by guest" in sensor.log_text()  # the login: user_id
 
 
 async def test_stopping_one_sensor_of_a_gateway_leaves_the_others_running(

@@ -50,7 +50,7 @@ def run_audit(settings: Settings) -> subprocess.CompletedProcess[str]:
 async def test_plant_persists_every_reference_sensor_and_audits_clean(
     settings: Settings, db: asyncpg.Connection, start_worker: Callable[..., Worker]
 ) -> None:
-    plant = start_worker("plant", "--no-bridge")
+    plant = start_worker("plant", "--no-bridge", "--no-roles")
 
     async def all_six_stored() -> bool:
         counts = await stored_per_sensor(db)

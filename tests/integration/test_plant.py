@@ -41,7 +41,7 @@ def alive(process: psutil.Process) -> bool:
 async def test_a_child_that_dies_is_restarted_and_all_stop_with_the_plant(
     settings: Settings, start_worker: Callable[..., Worker]
 ) -> None:
-    plant = start_worker("plant", "--no-bridge", "--no-sensors")
+    plant = start_worker("plant", "--no-bridge", "--no-sensors", "--no-roles")
     first = await until(lambda: child_pid(plant, "coordinator"), "the coordinator child")
     os.kill(first, signal.SIGKILL)
     second = await until(
@@ -63,7 +63,7 @@ def test_plant_stops_when_its_parent_dies(settings: Settings, tmp_path: Path) ->
         [
             "bash",
             "-c",
-            f'"{sys.executable}" -m workers.cli plant --no-bridge --no-sensors '
+            f'"{sys.executable}" -m workers.cli plant --no-bridge --no-sensors --no-roles '
             f'--exit-with-parent > "{log}" 2>&1 & echo $!; wait',
         ],
         stdout=subprocess.PIPE,

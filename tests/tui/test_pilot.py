@@ -42,7 +42,8 @@ from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import AlarmEvent, SourceState, TwinWarning
 from tests.support import Worker, until, wait_for
 
-OPERATOR = "pilot-test"
+OPERATOR = "pilot-test"  # a display name only
+ACTOR = "guest"  # who acted: the broker login, as the broker vouches for it (user_id)
 SIZE = (110, 32)
 # A sensor beyond its safe range from its first reading: it raises a HIGH alarm at once.
 HOT_PROBE = (
@@ -170,14 +171,14 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored_and_seen_by_othe
             )
 
         row = await wait_for(stored, what="the acknowledgement in PostgreSQL")
-        assert row is not None and row["acked_by"] == OPERATOR
+        assert row is not None and row["acked_by"] == ACTOR
         logged = await db.fetchval(
-            "SELECT count(*) FROM action_log WHERE operator = $1 AND action = 'ack'", OPERATOR
+            "SELECT count(*) FROM action_log WHERE operator = $1 AND action = 'ack'", ACTOR
         )
         assert logged == 1
         # Every control room hears alarm.acked: this one too.
         await until(
-            lambda: app.model.alarms[alarm.id].acked_by == OPERATOR,
+            lambda: app.model.alarms[alarm.id].acked_by == ACTOR,
             "alarm.acked back on the events exchange",
         )
 
@@ -189,9 +190,9 @@ async def test_an_alarm_shows_and_its_acknowledgement_is_stored_and_seen_by_othe
                 return ""
             return app.alarm_panel.render_line(shown.index(alarm.id) + 1).text
 
-        await until(lambda: "acked by pilot-test" in acked_row(), "the panel to show the ack")
+        await until(lambda: f"acked by {ACTOR}" in acked_row(), "the panel to show the ack")
         await until(
-            lambda: any(a.id == alarm.id and a.acked_by == OPERATOR for a in heard),
+            lambda: any(a.id == alarm.id and a.acked_by == ACTOR for a in heard),
             "the acknowledgement at the other viewer",
         )
         other_task.cancel()

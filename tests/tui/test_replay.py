@@ -22,7 +22,7 @@ from controlroom.tui.messages import AckRequested
 from controlroom.tui.model import PlantModel
 from controlroom.tui.replay.replay_screen import ReplayScreen
 from tests.support import Worker, until, wait_for
-from tests.tui.test_pilot import HOT_PROBE, OPERATOR, SIZE, row_state, select
+from tests.tui.test_pilot import ACTOR, HOT_PROBE, OPERATOR, SIZE, row_state, select
 
 SENSOR = HOT_PROBE[2]
 
@@ -67,7 +67,7 @@ async def test_a_recorded_incident_replays_as_it_was_live(
             "the acknowledgement live",
         )
         alarm = acked[0]
-        assert alarm.acked_at is not None and alarm.acked_by == OPERATOR
+        assert alarm.acked_at is not None and alarm.acked_by == ACTOR
 
         async def first_stored() -> int | None:
             first: int | None = await db.fetchval(
@@ -118,7 +118,7 @@ async def test_a_recorded_incident_replays_as_it_was_live(
         assert alarm.acked_at is not None
         await player.step((alarm.acked_at - player.clock.position_us) / 1e6)
         [then] = alarms_of(replayed, SENSOR)
-        assert (then.acked_at, then.acked_by) == (alarm.acked_at, OPERATOR)
+        assert (then.acked_at, then.acked_by) == (alarm.acked_at, ACTOR)
 
         # No key acts on the plant from here; `l` is live again.
         acks_before = sum(isinstance(m, AckRequested) for m in said)

@@ -54,7 +54,16 @@ class Terminal:
 def start_up(settings: Settings, terminal: Terminal, log_dir: Path) -> subprocess.Popen[bytes]:
     env = os.environ | settings.as_env() | {"TERM": "xterm-256color"}
     return subprocess.Popen(
-        [sys.executable, "-m", "controlroom.cli", "up", "--no-bridge", "--log-dir", str(log_dir)],
+        [
+            sys.executable,
+            "-m",
+            "controlroom.cli",
+            "up",
+            "--no-bridge",
+            "--no-roles",
+            "--log-dir",
+            str(log_dir),
+        ],
         stdin=terminal.slave,
         stdout=terminal.slave,
         stderr=terminal.slave,

@@ -24,7 +24,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar
 
+import msgspec
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -43,6 +45,7 @@ from controlroom.config import Settings
 from controlroom.errors import InvalidMessage, QueueMismatch, describe
 from controlroom.plant.readings import Frame
 from controlroom.processes import DRAIN_TIMEOUT_S
+from controlroom.roles import actor_of
 from controlroom.waiting import within
 from controlroom.wire.codec import Decoder, Message, encode
 from controlroom.wire.envelopes import (
@@ -116,6 +119,10 @@ class Pending:
     readings: int
     confirm: asyncio.Task[Exception | None]
     messages: list[AbstractIncomingMessage]
+
+
+# What an operator asks for; each names its actor in `by`.
+OperatorRequest = TypeVar("OperatorRequest", AckRequest, CommentRequest, HoldRequest, LimitsRequest)
 
 
 class Coordinator:
@@ -453,18 +460,38 @@ class Coordinator:
         elif kind is Inbound.REQUESTS and isinstance(decoded, SnapshotRequest):
             replies.append((message, self.aggregator.registry.snapshot()))
         elif kind is Inbound.REQUESTS and isinstance(decoded, AckRequest):
-            self.aggregator.handle(AckRequested(decoded))
+            self.aggregator.handle(AckRequested(self._vouched(message, decoded)))
         elif kind is Inbound.REQUESTS and isinstance(decoded, CommentRequest):
-            self.aggregator.handle(CommentRequested(decoded))
+            self.aggregator.handle(CommentRequested(self._vouched(message, decoded)))
         elif kind is Inbound.REQUESTS and isinstance(decoded, HoldRequest):
-            self.aggregator.handle(HoldRequested(decoded))
+            self.aggregator.handle(HoldRequested(self._vouched(message, decoded)))
         elif kind is Inbound.REQUESTS and isinstance(decoded, LimitsRequest):
-            self.aggregator.handle(LimitsRequested(decoded))
+            self.aggregator.handle(LimitsRequested(self._vouched(message, decoded)))
         elif kind is Inbound.ALARMS and isinstance(decoded, AlarmEvent | HoldEvent | LimitsChange):
             if message.app_id != self.instance:
                 self.aggregator.handle(_observed(decoded))
         else:
             raise InvalidMessage(f"{type(decoded).__name__} does not belong on {kind.value}")
+
+    def _vouched(
+        self, message: AbstractIncomingMessage, request: OperatorRequest
+    ) -> OperatorRequest:
+        """The request with the operator the broker vouches for as its actor: the `user_id`
+        the broker checked against the sender's login, never the name the body gives (a
+        display name anyone can type). Only from the actions exchange, which only operators
+        may publish to; anything else is refused (dead-lettered, one line)."""
+        what = type(request).__name__
+        if message.exchange != self.topology.actions_exchange:
+            raise InvalidMessage(
+                f"a {what} must come through {self.topology.actions_exchange}, "
+                f"not {message.exchange or 'the default exchange'}"
+            )
+        actor = actor_of(message.user_id, self.settings.plant)
+        if actor is None:
+            raise InvalidMessage(
+                f"a {what} from login {message.user_id or '(none)'} names no operator"
+            )
+        return msgspec.structs.replace(request, by=actor)
 
     async def _publish_events(
         self,

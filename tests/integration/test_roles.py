@@ -1,0 +1,195 @@
+"""Least privilege, enforced by RabbitMQ and PostgreSQL themselves: every role against every
+action (the allowed ones work, the others are refused by the broker or the database), and
+workers under a role that may not do their job exit 2 with one line.
+
+One plant with every role for the module (`shared_roles`): making roles runs rabbitmqctl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aio_pika
+import aiormq
+import asyncpg
+import pytest
+
+from controlroom.broker.topology import Topology
+from controlroom.db import connect as connect_database
+from controlroom.roles import COORDINATOR, DATAMANAGER, OWNER, SENSOR, VIEWER
+from tests.support import PlantRoles
+
+ANN = "ann"  # an operator (tests/conftest.py TEST_OPERATORS)
+ROLES = (SENSOR, COORDINATOR, DATAMANAGER, VIEWER, ANN, OWNER)
+
+BrokerAction = Callable[[aio_pika.abc.AbstractChannel, Topology], Awaitable[object]]
+
+
+async def _publish(
+    channel: aio_pika.abc.AbstractChannel, exchange: str, key: str = "", **properties: str
+) -> None:
+    target = await channel.get_exchange(exchange, ensure=False) if exchange else None
+    message = aio_pika.Message(b'{"type": "nothing"}', **properties)  # type: ignore[arg-type]
+    await (target or channel.default_exchange).publish(message, routing_key=key, timeout=10)
+
+
+async def _consume_once(channel: aio_pika.abc.AbstractChannel, queue: str) -> None:
+    found = await channel.get_queue(queue, ensure=False)
+    message = await found.get(no_ack=False, fail=False, timeout=10)
+    if message is not None:
+        await message.nack(requeue=True)
+
+
+@dataclass(frozen=True)
+class Case:
+    action: str
+    allowed: frozenset[str]  # the roles that may
+    run: BrokerAction
+
+
+BROKER_CASES = (
+    Case(
+        "publish a frame", frozenset({SENSOR, OWNER}),
+        lambda ch, t: _publish(ch, t.readings_exchange, "s1"),
+    ),
+    Case(
+        "publish into persist", frozenset({COORDINATOR, OWNER}),
+        lambda ch, t: _publish(ch, t.persist_exchange),
+    ),
+    Case(
+        "publish into persist by the default exchange", frozenset(),
+        lambda ch, t: _publish(ch, "", t.persist_queue),
+    ),
+    Case(
+        "publish an event", frozenset({COORDINATOR, OWNER}),
+        lambda ch, t: _publish(ch, t.events_exchange, "alarm.acked"),
+    ),
+    Case(
+        "announce a sensor", frozenset({SENSOR, OWNER}),
+        lambda ch, t: _publish(ch, t.sensors_exchange),
+    ),
+    Case(
+        "send a stop", frozenset({ANN, OWNER}),
+        lambda ch, t: _publish(ch, t.control_exchange, "s1"),
+    ),
+    Case(
+        "send an acknowledgement", frozenset({ANN, OWNER}),
+        lambda ch, t: _publish(ch, t.actions_exchange),
+    ),
+    Case(
+        "ask for a snapshot", frozenset({VIEWER, ANN, OWNER}),
+        lambda ch, t: _publish(ch, t.requests_exchange),
+    ),
+    Case(
+        "take persist batches", frozenset({DATAMANAGER, OWNER}),
+        lambda ch, t: _consume_once(ch, t.persist_queue),
+    ),
+    Case(
+        "take requests", frozenset({COORDINATOR, OWNER}),
+        lambda ch, t: _consume_once(ch, t.requests_queue),
+    ),
+    Case(
+        "take dead letters", frozenset({OWNER}),
+        lambda ch, t: _consume_once(ch, t.dead_queue),
+    ),
+    Case(
+        "declare a queue outside its own", frozenset({OWNER}),
+        lambda ch, t: ch.declare_queue(t.name("stray"), auto_delete=True),
+    ),
+    Case(
+        "delete the persist queue", frozenset(),  # owner may, but the module's plant needs it
+        lambda ch, t: ch.queue_delete(t.persist_queue, if_empty=True, if_unused=True),
+    ),
+    Case(
+        "delete the events exchange", frozenset(),
+        lambda ch, t: ch.exchange_delete(t.events_exchange, if_unused=True),
+    ),
+)  # fmt: skip
+
+# Deleting needs configure; the owner has it but the shared plant must keep its topology.
+_NOT_TRIED_AS = {("delete the persist queue", OWNER), ("delete the events exchange", OWNER)}
+
+
+@pytest.mark.parametrize(
+    ("role", "case"),
+    [
+        pytest.param(role, case, id=f"{role}-{case.action.replace(' ', '_')}")
+        for case in BROKER_CASES
+        for role in ROLES
+        if (case.action, role) not in _NOT_TRIED_AS
+    ],
+)
+async def test_broker_enforces_each_role(shared_roles: PlantRoles, role: str, case: Case) -> None:
+    settings = shared_roles.of(role)
+    topology = Topology(settings.plant)
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        if role in case.allowed:
+            await case.run(channel, topology)
+        else:
+            with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+                await case.run(channel, topology)
+        # Whatever happened, the connection lives on: a refusal closes one channel only.
+        assert not connection.is_closed
+        await (await connection.channel()).close()
+    finally:
+        await connection.close()
+
+
+@dataclass(frozen=True)
+class DatabaseCase:
+    action: str
+    allowed: frozenset[str]
+    sql: str
+
+
+READ_ALL = frozenset({VIEWER, ANN, DATAMANAGER, OWNER})
+DATABASE_CASES = (
+    DatabaseCase("read alarms", READ_ALL | {COORDINATOR}, "SELECT count(*) FROM alarm"),
+    DatabaseCase("read readings", READ_ALL, "SELECT count(*) FROM sensor_reading"),
+    DatabaseCase(
+        "store a reading", frozenset({DATAMANAGER, OWNER}),
+        "INSERT INTO sensor_reading (sensor_id, taken_on, value, run_id, seq) "
+        "SELECT id, now(), 1, 0, 1 FROM sensor LIMIT 0",
+    ),
+    DatabaseCase(
+        "log an action", frozenset({DATAMANAGER, OWNER}),
+        "INSERT INTO action_log (at, operator, action) SELECT now(), 'x', 'y' WHERE false",
+    ),
+    DatabaseCase(
+        "change the history policy", frozenset({OWNER}),
+        "UPDATE history_policy SET raw_retention = raw_retention WHERE false",
+    ),
+    DatabaseCase(
+        "alter the schema", frozenset({OWNER}),
+        "ALTER TABLE alarm ADD COLUMN IF NOT EXISTS note text; ALTER TABLE alarm DROP COLUMN note",
+    ),
+    DatabaseCase(
+        "make a table", frozenset({OWNER}), "CREATE TABLE stray (x int); DROP TABLE stray"
+    ),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("role", "case"),
+    [
+        pytest.param(role, case, id=f"{role}-{case.action.replace(' ', '_')}")
+        for case in DATABASE_CASES
+        for role in ROLES
+    ],
+)
+async def test_database_enforces_each_role(
+    shared_roles: PlantRoles, role: str, case: DatabaseCase
+) -> None:
+    connection = await connect_database(shared_roles.of(role))
+    try:
+        async with connection.transaction():
+            if role in case.allowed:
+                await connection.execute(case.sql)
+            else:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await connection.execute(case.sql)
+    finally:
+        await connection.close()
