@@ -80,7 +80,8 @@ def add_roles_flags(parser: argparse.ArgumentParser) -> None:
         "--secrets-dir",
         metavar="DIR",
         help="the roles' URL files (`broker init` writes them; made when missing); default "
-        "/etc/controlroom/PLANT for root, else ~/.config/controlroom/PLANT",
+        "$CONTROLROOM_SECRETS_DIR/PLANT, else /etc/controlroom/PLANT for root, else "
+        "~/.config/controlroom/PLANT",
     )
     parser.add_argument(
         "--no-roles",

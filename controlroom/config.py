@@ -41,6 +41,8 @@ ENV_QUEUE_TYPE = "CONTROLROOM_QUEUE_TYPE"
 ENV_HISTORY_URL = "CONTROLROOM_HISTORY_URL"
 ENV_AMQP_URL_FILE = "CONTROLROOM_AMQP_URL_FILE"
 ENV_DATABASE_URL_FILE = "CONTROLROOM_DATABASE_URL_FILE"
+# Where the plants' secrets directories are (one per plant), when --secrets-dir is not given.
+ENV_SECRETS_DIR = "CONTROLROOM_SECRETS_DIR"
 
 # The guest login's password is RabbitMQ's well-known default, no secret: no warning for it.
 WELL_KNOWN_PASSWORDS = frozenset({"guest"})

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from controlroom.config import ENV_SECRETS_DIR
 from controlroom.errors import ConfigError
 
 SENSOR = "sensor"
@@ -84,7 +85,11 @@ def new_password() -> str:
 
 def default_secrets_dir(plant: str) -> Path:
     """Where `broker init` writes and `controlroom up` reads a plant's URL files: under
-    /etc/controlroom for root (services), else the user's own config directory."""
+    $CONTROLROOM_SECRETS_DIR if set, else /etc/controlroom for root (services), else the
+    user's own config directory."""
+    chosen = os.environ.get(ENV_SECRETS_DIR)
+    if chosen:
+        return Path(chosen) / plant
     if os.geteuid() == 0:
         return Path("/etc/controlroom") / plant
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")

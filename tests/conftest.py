@@ -53,6 +53,13 @@ def new_plant_settings() -> Settings:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _secrets_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A plant started with roles and no --secrets-dir writes under the session's temporary
+    directory, never into /etc or the user's configuration (children inherit it)."""
+    os.environ["CONTROLROOM_SECRETS_DIR"] = str(tmp_path_factory.mktemp("secrets"))
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _test_database() -> None:
     """The test database exists before any case runs (a fresh machine has none)."""
     asyncio.run(ensure_database(Settings((TEST_AMQP_URL,), TEST_DATABASE_URL, "t_setup")))

@@ -34,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     init.add_argument(
         "--secrets-dir",
         metavar="DIR",
-        help="where the URL files go (default /etc/controlroom/PLANT for root, else "
+        help="where the URL files go (default $CONTROLROOM_SECRETS_DIR/PLANT, else "
+        "/etc/controlroom/PLANT for root, else "
         "$XDG_CONFIG_HOME or ~/.config, then controlroom/PLANT)",
     )
     init.add_argument(

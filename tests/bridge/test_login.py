@@ -119,7 +119,9 @@ async def test_off_loopback_without_a_login_it_refuses_to_start(
 async def test_the_supervisor_says_so_once_instead_of_restarting_a_refused_bridge(
     start_worker: Callable[..., Worker],
 ) -> None:
-    plant = start_worker("plant", "--bridge-host", "0.0.0.0", "--no-sensors", log_name="plant")
+    plant = start_worker(
+        "plant", "--bridge-host", "0.0.0.0", "--no-sensors", "--no-roles", log_name="plant"
+    )
     assert await plant.wait(20) == 2
     lines = plant.log_text().strip().splitlines()
     assert len(lines) == 1 and "give --bridge-users-file FILE" in lines[0], lines

@@ -24,7 +24,8 @@ from controlroom.tui.dialogs.text_dialog import TextDialog
 from controlroom.tui.limits.limits_form import LimitsForm
 from tests.support import Worker, until, wait_for
 
-OPERATOR = "alarm-test"
+OPERATOR = "alarm-test"  # a display name only
+ACTOR = "guest"  # who acted, as recorded: the broker login (user_id)
 SIZE = (120, 34)
 
 
@@ -62,7 +63,7 @@ async def panel_on(pilot: Pilot[None], app: ControlRoom, sensor: str) -> Alarm:
 async def logged(db: asyncpg.Connection, action: str) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await db.fetch(
         "SELECT sensor, detail FROM action_log WHERE operator = $1 AND action = $2 ORDER BY at",
-        OPERATOR,
+        ACTOR,
         action,
     )
     return rows
@@ -85,12 +86,12 @@ async def test_acknowledge_with_a_comment_and_comment_and_acknowledge_all(
                     " AND by = $3",
                     alarm_id,
                     text,
-                    OPERATOR,
+                    ACTOR,
                 )
             )
 
         await wait_for(lambda: comment_stored(high.id, "valve checked"), what="the ack's comment")
-        await until(lambda: app.model.alarms[high.id].acked_by == OPERATOR, "the ack seen")
+        await until(lambda: app.model.alarms[high.id].acked_by == ACTOR, "the ack seen")
 
         critical = await panel_on(pilot, app, "hot_b")
         await pilot.press("c")
@@ -138,7 +139,7 @@ async def test_shelve_the_shelved_list_and_unshelve(
             what="the hold in PostgreSQL",
         )
         assert (stored["kind"], stored["by"], stored["reason"]) == (
-            "shelved", OPERATOR, "burner test"
+            "shelved", ACTOR, "burner test"
         )  # fmt: skip
         assert stored["span"].total_seconds() == 1800
         assert (
