@@ -49,14 +49,18 @@ async def test_actions_need_the_broker() -> None:
 
 
 def recording() -> tuple[ViewerFeed, list[Message]]:
-    """A feed whose requests are decoded and kept instead of published."""
+    """A feed whose requests and actions are decoded and kept instead of published."""
     live = ViewerFeed(Settings(plant="unit", max_shelve_s=3600.0), "viewer", lambda m: None)
     sent: list[Message] = []
 
     async def publish(body: bytes, reply_to: str | None = None) -> None:
         sent.append(Decoder().decode(body))
 
+    async def act(exchange_of: object, routing_key: str, body: bytes, what: str) -> None:
+        sent.append(Decoder().decode(body))  # an operator's action (through `actions`)
+
     live._publish_request = publish  # type: ignore[method-assign]
+    live._act = act  # type: ignore[method-assign]
     return live, sent
 
 
