@@ -261,6 +261,16 @@ WHERE n.nspname = current_schema() AND c.relname = $1 || '_pkey'
 _PAGES = """
 SELECT count(DISTINCT (ctid::text::point)[0]) FROM reading_1m WHERE sensor_id = 7
 """
+# The partition's indexes, each attached to the parent's.
+_INDEXES = """
+SELECT ic.relname, pc.relname AS parent
+FROM pg_index x
+JOIN pg_class ic ON ic.oid = x.indexrelid
+LEFT JOIN pg_inherits i ON i.inhrelid = x.indexrelid
+LEFT JOIN pg_class pc ON pc.oid = i.inhparent
+WHERE x.indrelid = $1::regclass
+ORDER BY 1
+"""
 _CONTENT = """
 SELECT count(*), md5(string_agg(r::text, ',' ORDER BY sensor_id, bucket)) FROM reading_1m r
 """
@@ -281,6 +291,8 @@ async def test_maintenance_packs_a_closed_rollup_partition_once(db: asyncpg.Conn
         week.lower,
     )
     content = await db.fetchrow(_CONTENT)
+    indexes = [tuple(row) for row in await db.fetch(_INDEXES, week.name)]
+    assert [parent for _, parent in indexes] == ["reading_1m_bucket", "reading_1m_pkey"]
     loose = await db.fetchrow(_PKEY, week.name)
     assert loose["reloptions"] is None
     assert await db.fetchval(_PAGES) == 300
@@ -295,6 +307,7 @@ async def test_maintenance_packs_a_closed_rollup_partition_once(db: asyncpg.Conn
     assert packed["bytes"] < 0.8 * loose["bytes"]
     assert await db.fetchval(_PAGES) <= 4
     assert await db.fetchrow(_CONTENT) == content
+    assert [tuple(row) for row in await db.fetch(_INDEXES, week.name)] == indexes
     assert (await partitions(db, "reading_1m"))[0] == week
     again = await maintain(db, week.upper + 3 * HOUR, retention=False)
     assert again.packed == []
