@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -221,7 +222,6 @@ async def drop_expired(
             break
         if await _drop(connection, series, partition):
             dropped.append(partition)
-            log.info("dropped partition %s (older than %s)", partition.name, series.retention)
         else:
             log.warning(
                 "could not drop partition %s: readers held %s; trying next round",
@@ -234,6 +234,7 @@ async def drop_expired(
 
 async def _drop(connection: asyncpg.Connection, series: Series, partition: Partition) -> bool:
     name = quote_ident(partition.name)
+    started = time.monotonic()
     for attempt in range(DROP_ATTEMPTS):
         try:
             async with connection.transaction():
@@ -241,9 +242,18 @@ async def _drop(connection: asyncpg.Connection, series: Series, partition: Parti
                     await _record_horizon(connection, partition)
                 await connection.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
                 await connection.execute(f"DROP TABLE {name}")
-            return True
         except asyncpg.LockNotAvailableError:
             await asyncio.sleep(0.2 * (attempt + 1))
+            continue
+        # How long and how many tries: what a drop beside busy ingest costs.
+        log.info(
+            "dropped partition %s (older than %s) at attempt %d, %.2f s",
+            partition.name,
+            series.retention,
+            attempt + 1,
+            time.monotonic() - started,
+        )
+        return True
     return False
 
 
