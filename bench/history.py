@@ -471,6 +471,12 @@ async def _retention(
         f"SELECT sensor_id, run_id, max(seq) FROM {quote_ident(oldest.name)} GROUP BY 1, 2"
     )
     scan_s = time.monotonic() - began
+    # A partition filled minutes ago may be under autovacuum (a 30-day-old one would not be):
+    # the drop's lock then waits for it, and gives up each try before autovacuum yields.
+    vacuumed = await connection.fetchval(
+        "SELECT count(*) > 0 FROM pg_stat_progress_vacuum WHERE relid = $1::regclass",
+        quote_ident(oldest.name),
+    )
     commits: list[float] = []
     stop = asyncio.Event()
 
@@ -503,6 +509,7 @@ async def _retention(
         "retention_dropped": oldest.name,
         "retention_dropped_rows": rows,
         "horizon_by_scan_s": round(scan_s, 3),
+        "retention_dropped_under_autovacuum": vacuumed,
         "commits_during_ingest": len(commits),
         "longest_commit_gap_s": round(max(gaps, default=0.0), 3),
         "longest_commit_gap_during_drop_s": round(max(during, default=0.0), 3),
