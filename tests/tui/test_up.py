@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
@@ -16,8 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+import pytest
 
 from controlroom.config import Settings
+from controlroom.provision import remove_roles
+from controlroom.roles import SecretsDir
+from controlroom.up import operator_for_user
 from tests.support import Worker, wait_until
 
 log = logging.getLogger(__name__)
@@ -51,7 +56,10 @@ class Terminal:
         os.close(self.master)
 
 
-def start_up(settings: Settings, terminal: Terminal, log_dir: Path) -> subprocess.Popen[bytes]:
+def start_up(
+    settings: Settings, terminal: Terminal, log_dir: Path, *roles: str
+) -> subprocess.Popen[bytes]:
+    """`controlroom up` without roles (guest), unless `roles` says where its secrets go."""
     env = os.environ | settings.as_env() | {"TERM": "xterm-256color"}
     return subprocess.Popen(
         [
@@ -60,7 +68,7 @@ def start_up(settings: Settings, terminal: Terminal, log_dir: Path) -> subproces
             "controlroom.cli",
             "up",
             "--no-bridge",
-            "--no-roles",
+            *(roles or ["--no-roles"]),
             "--log-dir",
             str(log_dir),
         ],
@@ -72,9 +80,26 @@ def start_up(settings: Settings, terminal: Terminal, log_dir: Path) -> subproces
     )
 
 
-def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path: Path) -> None:
+def plant_logins(plant: str) -> set[str]:
+    """The broker logins of this plant's connections (each names its plant)."""
+    result = subprocess.run(
+        ["rabbitmqctl", "list_connections", "user", "client_properties", "-q",
+         "--no-table-headers"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return {line.split("\t")[0] for line in result.stdout.splitlines() if f"({plant})" in line}
+
+
+@pytest.mark.parametrize("with_roles", [False, True], ids=["guest", "roles"])
+def test_up_starts_the_plant_and_quitting_stops_it(
+    settings: Settings, tmp_path: Path, with_roles: bool
+) -> None:
+    """With roles (the default) `up` makes them first, runs each child under its own and the
+    control room as an operator named after the machine's user; never as guest."""
     terminal = Terminal()
-    process = start_up(settings, terminal, tmp_path)
+    secrets = SecretsDir(tmp_path / "secrets")
+    roles = ("--secrets-dir", str(secrets.path)) if with_roles else ()
+    process = start_up(settings, terminal, tmp_path, *roles)
     log_file = tmp_path / "controlroom.log"
     try:
 
@@ -92,6 +117,14 @@ def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path:
             timeout=60,
             what="a live state on the screen",
         )
+        if with_roles:
+            me = operator_for_user()
+            expected = {f"{settings.plant}.{role}" for role in ("sensor", "coordinator", me)}
+            wait_until(
+                lambda: expected <= plant_logins(settings.plant), timeout=30, what="role logins"
+            )
+            logins = plant_logins(settings.plant)
+            assert all(login.startswith(f"{settings.plant}.") for login in logins), logins
         terminal.type("q")
         assert process.wait(timeout=60) == 0
         wait_until(
@@ -110,6 +143,8 @@ def test_up_starts_the_plant_and_quitting_stops_it(settings: Settings, tmp_path:
             process.kill()
             process.wait()
         terminal.close()
+        if with_roles:
+            asyncio.run(remove_roles(settings, secrets))
 
 
 def test_up_on_a_running_plant_joins_it(
