@@ -239,7 +239,9 @@ class PlantPicture:
         self.holds[hold.point] = hold
         changes.holds.append(hold)
         for alarm in list(self._alarms_of.get(hold.sensor, {}).values()):
-            if alarm.point == hold.point and hold.newer_than(alarm.hold):
+            if alarm.point != hold.point or not hold.newer_than(alarm.hold):
+                continue
+            if hold.kind is not None or alarm.hold is not None:  # a release ends a hold it had
                 alarm.hold = hold
                 changes.alarms.append(alarm)
                 if not alarm.open:

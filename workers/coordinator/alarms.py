@@ -579,6 +579,8 @@ class AlarmMonitor:
         else:
             self._step(point, alarm_states.RemoveFromService())
         for alarm in [alarm for alarm in self.book.values() if alarm.point == point]:
+            if hold.kind is None and alarm.hold is None:
+                continue  # a release ends a hold the alarm had (as the picture's rule)
             alarm.hold = hold
             if not alarm.open:
                 del self.book[alarm.id]
