@@ -135,3 +135,13 @@ def test_history_from_a_standby_when_given() -> None:
     assert Settings().for_history() == Settings()
     with pytest.raises(ConfigError, match="must start with postgresql"):
         Settings(history_url="mysql://standby/x")
+
+
+def test_the_longest_shelving_comes_from_the_environment_and_travels_to_children() -> None:
+    assert Settings.from_env({}).max_shelve_s == 8 * 3600
+    settings = Settings.from_env({"CONTROLROOM_MAX_SHELVE": "30m"})
+    assert settings.max_shelve_s == 1800
+    assert Settings.from_env(settings.as_env()).max_shelve_s == 1800
+    assert "CONTROLROOM_MAX_SHELVE" not in Settings.from_env({}).as_env()
+    with pytest.raises(ConfigError, match="CONTROLROOM_MAX_SHELVE='8 hours' is not a duration"):
+        Settings.from_env({"CONTROLROOM_MAX_SHELVE": "8 hours"})
