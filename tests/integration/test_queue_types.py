@@ -122,10 +122,13 @@ async def test_quorum_queues_have_a_delivery_limit_and_safe_dead_lettering(
 async def test_viewer_queues_stay_classic_on_a_quorum_plant(
     settings: Settings, channel: aio_pika.abc.AbstractChannel
 ) -> None:
-    viewer = await Topology(settings.plant, "quorum").viewer(channel)
-    facts = await queue_facts(settings.plant)  # a server-named queue is not the plant's
-    assert viewer.name not in facts
-    assert viewer.name.startswith("amq.gen-")
+    topology = Topology(settings.plant, "quorum")
+    viewer = await topology.viewer(channel)
+    facts = await queue_facts(settings.plant)  # a process's own queue: under the plant's name
+    assert viewer.name.startswith(f"{settings.plant}.own.")
+    assert facts[viewer.name]["type"] == "classic", facts[viewer.name]
+    requests = await topology.requests(channel)
+    assert (await queue_facts(settings.plant))[requests.name]["type"] == "classic"
 
 
 async def test_a_plant_with_queues_of_the_other_type_is_one_line(
