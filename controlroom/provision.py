@@ -11,6 +11,7 @@ a log or the terminal.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ from controlroom.roles import (
 )
 
 log = logging.getLogger(__name__)
+
+RABBITMQCTL_AT_ONCE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +108,29 @@ async def init_roles(settings: Settings, plan: Plan) -> Outcome:
     outcome = Outcome()
     await ensure_database(settings)
     await migrate(settings)
+    passwords: dict[str, tuple[str, bool]] = {}  # role -> (password, new)
+    for role in roles:
+        kept = None if role.name in plan.rotate else plan.secrets.password(role.name)
+        passwords[role.name] = (kept or new_password(), kept is None)
+
+    async def on_broker(role: Role) -> None:
+        async with calls:  # each call starts an Erlang VM: a few at once, not all
+            await tool.ensure_user(
+                role.broker_user, passwords[role.name][0], exists=role.broker_user in users
+            )
+            await tool.grant(role.broker_user, permissions(role))
+
+    calls = asyncio.Semaphore(RABBITMQCTL_AT_ONCE)
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            for role in roles:
+                tasks.create_task(on_broker(role))
+    except* ConfigError as failed:  # one line, as ever (a run again finishes the job)
+        raise failed.exceptions[0] from None
     database = await connect_database(settings)
     try:
         for role in roles:
-            password = None if role.name in plan.rotate else plan.secrets.password(role.name)
-            fresh = password is None
-            password = password or new_password()
-            await tool.ensure_user(role.broker_user, password, exists=role.broker_user in users)
-            await tool.grant(role.broker_user, permissions(role))
+            password, fresh = passwords[role.name]
             await ensure_role(database, role.database_role, password)
             await grant(database, role)
             plan.secrets.write(
@@ -123,11 +141,13 @@ async def init_roles(settings: Settings, plan: Plan) -> Outcome:
             (outcome.made if fresh else outcome.kept).append(role.name)
         for name in plan.remove_operators:
             gone = Role(settings.plant, name)
+            existed = gone.broker_user in users or plan.secrets.amqp_file(name).exists()
             if gone.broker_user in users:
                 await tool.delete_user(gone.broker_user)
             await drop_role(database, gone.database_role)
             plan.secrets.remove(name)
-            outcome.removed.append(name)
+            if existed:
+                outcome.removed.append(name)
     finally:
         await database.close()
     await make_topology(role_settings(settings, plan.secrets, OWNER))
