@@ -63,11 +63,15 @@ class FaultTimeline:
         self._origin: float | None = None
         # In time order, a stuck after the offsets: an earlier stuck's value is what a later
         # one freezes, and a drift or spike under a stuck changes nothing.
-        ordered = sorted(faults, key=lambda fault: (fault.kind is Kind.STUCK, fault.at_s))
-        self._placed = [
-            _Placed(fault, list(names) if fault.sensor is None else [fault.sensor])
-            for fault in ordered
-        ]
+        # One fault given to many sensors (a gateway's `--fault` without a name) is placed
+        # once, over all of them: a tick's work grows with the faults, not the sensors.
+        sensors_of: dict[Fault, list[str]] = {}
+        for fault in faults:
+            sensors_of.setdefault(fault.for_sensor(None), []).extend(
+                names if fault.sensor is None else [fault.sensor]
+            )
+        ordered = sorted(sensors_of, key=lambda fault: (fault.kind is Kind.STUCK, fault.at_s))
+        self._placed = [_Placed(fault, list(dict.fromkeys(sensors_of[fault]))) for fault in ordered]
         self._names: list[str] = []
         self._taken = np.zeros(0, dtype=np.int64)
         self._layouts: dict[bytes, Layout] = {}
