@@ -15,7 +15,7 @@ import contextlib
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from controlroom.commandline import EXIT_INTERRUPTED
 from controlroom.config import Settings
@@ -28,6 +28,7 @@ from workers.lifecycle import stop_on_signals
 HELP = "incidents to train on: `scenario run FILE|NAME` plays one, `scenario list` names them"
 LEAD_S = 3.0  # from launching the gateway to the scenario's time 0
 TICK_S = 0.5
+Outcome = Literal["done", "interrupted", "stopped"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -80,11 +81,11 @@ async def play(written: Scenario, speed: float, settings: Settings, log_dir: Pat
     progress = Progress(written, speed, epoch, sys.stdout)
     with stop_on_signals() as stopping:
         try:
-            interrupted = await _follow(gateway, scenario, epoch, progress, stopping)
+            outcome = await _follow(gateway, scenario, epoch, progress, stopping)
         finally:
             status = await gateway.stopped()
-    progress.done(time.time(), interrupted)
-    if interrupted:
+    progress.done(time.time(), outcome)
+    if outcome == "interrupted":
         return EXIT_INTERRUPTED
     return 0 if status == 0 else 1
 
@@ -95,10 +96,13 @@ async def _follow(
     epoch: float,
     progress: Progress,
     stopping: asyncio.Event,
-) -> bool:
-    """Until the end (False) or a stop asked for (True); a gateway that dies is an error."""
+) -> Outcome:
+    """Until the end, a stop asked for, or its sensors all stopped (by an operator); a
+    gateway that dies of an error is an error."""
     end = epoch + scenario.duration_s
     while (now := time.time()) < end:
+        if gateway.returncode == 0:  # its sensors were all stopped (`x` in a control room)
+            return "stopped"
         if not gateway.running():
             progress.clear()
             raise ControlroomError(
@@ -109,8 +113,8 @@ async def _follow(
         with contextlib.suppress(TimeoutError):
             await within(stopping.wait(), min(TICK_S, end - now))
         if stopping.is_set():
-            return True
-    return False
+            return "interrupted"
+    return "done"
 
 
 def _last_words(gateway: WorkerProcess) -> str:
@@ -169,11 +173,17 @@ class Progress:
             self._stream.write("\r" + " " * self._width + "\r")
             self._width = 0
 
-    def done(self, now: float, interrupted: bool) -> None:
+    def done(self, now: float, outcome: Outcome) -> None:
         self.clear()
         total = clock(self._scenario.duration_s)
-        if interrupted:
-            self._line(f"stopped at {clock(max(0.0, self.elapsed(now)))} of {total}", final=True)
+        at = clock(max(0.0, self.elapsed(now)))
+        if outcome == "interrupted":
+            self._line(f"stopped at {at} of {total}", final=True)
+        elif outcome == "stopped":
+            self._line(
+                f"scenario {self._scenario.name}: its sensors were stopped at {at} of {total}",
+                final=True,
+            )
         else:
             self._line(
                 f"scenario {self._scenario.name} done ({total}); its sensors stopped", final=True
