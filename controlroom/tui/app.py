@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -396,6 +397,10 @@ class ControlRoom(App[None]):
         yield SystemCommand("Sensor detail", "History and live chart", self.action_detail)
         yield SystemCommand("Start a sensor", "Open the spawn form", self.action_spawn)
         yield SystemCommand("Stop the selected sensor", "Remote stop", self.action_stop)
+        for name in self.running_scenarios():
+            yield SystemCommand(
+                f"Stop scenario {name}", "Its sensors leave now", partial(self.stop_scenario, name)
+            )
         yield SystemCommand("Acknowledge alarm", "The selected alarm", self.action_ack)
         yield SystemCommand(
             "Acknowledge with a comment", "The selected alarm", self.action_ack_comment
@@ -528,6 +533,13 @@ class ControlRoom(App[None]):
         self.notify(f"playing scenario {scenario.name} (pid {child.pid}); log {child.log_path}")
         self.post_message(ScenarioStarted(scenario.name, child.pid, str(child.log_path)))
         self._update_header()
+
+    def stop_scenario(self, name: str) -> None:
+        """Stop a scenario this session plays: its runner stops its sensors (a goodbye each)."""
+        for child in self.children_processes.running():
+            if child.label == f"{SCENARIO_LABEL}{name}":
+                self.notify(f"stopping scenario {name}…")
+                self.run_worker(child.stopped(), group="actions")
 
     def running_scenarios(self) -> list[str]:
         """The scenarios this session is playing."""

@@ -369,8 +369,15 @@ async def test_a_scenario_from_the_spawn_form_runs_and_the_header_says_so(
             await until(
                 lambda: row_state(app, "condensor_temp_out") == "STALE", "the stuck one silent"
             )
-            await until(lambda: not app.header.scenario, "the scenario's end", timeout=60)
-            await until(lambda: any("stuck-sensor done" in n for n in notes), "its end told")
+            # Stopped before its end from the command palette: its runner stops its sensors.
+            (stop,) = [
+                command
+                for command in app.get_system_commands(app.screen)
+                if command.title == "Stop scenario stuck-sensor"
+            ]
+            stop.callback()
+            await until(lambda: not app.header.scenario, "the scenario stopped")
+            await until(lambda: any("stopped at" in n for n in notes), "its end told")
             await until(
                 lambda: row_state(app, "condensor_temp_out") == "OFFLINE", "its sensors gone"
             )
