@@ -147,7 +147,11 @@ def _validation_reason(text: str) -> str:
     reason, _, where = text.partition(" - at ")
     if where == "`$.type`" or reason == "Object missing required field `type`":
         value = reason.removeprefix("Invalid value ")
-        return f"unknown message type {value[:40]}" if value != reason else "unknown message type"
+        if value == reason:
+            return "unknown message type"
+        # msgspec quotes the value as it came: control characters would break the line.
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in value[:40])
+        return f"unknown message type {shown}"
     if not where and reason.startswith("Expected `object`"):
         return "message is not a JSON object"
     return f"{reason} at {where.strip('`')}" if where else reason

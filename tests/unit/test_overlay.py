@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controlroom.tui.detail.history_chart import Scale, Series, normalised, onto, overlay_lines
+from controlroom.tui.detail.history_chart import (
+    Scale,
+    Series,
+    normalised,
+    onto,
+    overlay_lines,
+    span,
+)
 from controlroom.tui.states import RANGE_DASH
 
 values = st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=50)
@@ -30,9 +37,10 @@ def test_on_its_own_scale_a_line_spans_the_first_ones_range(
     lines = overlay_lines(first, [second], Scale.OWN)
     assert lines[0][1] == main, "the first sensor keeps its values (the axis is its)"
     drawn = lines[1][1]
-    if max(other) - min(other) > 1e-6 * max(1.0, abs(max(other))) and max(main) > min(main):
-        assert min(drawn) == pytest.approx(min(main), abs=1e-6 * max(1.0, abs(min(main))))
-        assert max(drawn) == pytest.approx(max(main), abs=1e-6 * max(1.0, abs(max(main))))
+    low, high = span(main)  # the first one's range (a unit around it if it is flat)
+    if max(other) - min(other) > 1e-6 * max(1.0, abs(max(other))):
+        assert min(drawn) == pytest.approx(low, abs=1e-6 * max(1.0, abs(low)))
+        assert max(drawn) == pytest.approx(high, abs=1e-6 * max(1.0, abs(high)))
     # the order of the readings is kept: the shape is the sensor's
     pairs = list(zip(other, drawn, strict=True))
     for (a, da), (b, db) in pairwise(pairs):
