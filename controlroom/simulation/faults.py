@@ -102,9 +102,10 @@ class Fault:
 
 def parse_fault(text: str) -> Fault:
     """The fault `text` spells, or FaultSyntaxError saying what is wrong, in one line."""
-    spec = text.strip()
+    # Spaces around the fault are forgiven, but a sensor's name is kept as written: a name
+    # may begin with a space (any printable text is a name).
     sensor: str | None = None
-    head, at_sign, rest = spec.partition("@")
+    head, at_sign, rest = text.rstrip().partition("@")
     if not at_sign:
         raise FaultSyntaxError(f"no '@': a fault is KIND@TIME, e.g. spike@30s:+5 ({_kinds()})")
     name, equals, kind_text = head.rpartition("=")
@@ -112,6 +113,7 @@ def parse_fault(text: str) -> Fault:
         if not name.strip():
             raise FaultSyntaxError("an empty sensor name before '='")
         sensor = name
+    kind_text = kind_text.strip()
     try:
         kind = Kind(kind_text)
     except ValueError:
