@@ -155,6 +155,12 @@ async def test_the_alarm_history_filters_and_saves_what_it_lists(
         assert await shown(app) == ["returned", "normal"]
         await set_field(pilot, app, "since", "7d")
         assert await shown(app) == ["returned", "normal", "old"]
+        await set_field(pilot, app, "until", "1d")  # a day ago: only what was raised before
+        assert await shown(app) == ["old"]
+        moment = us_to_datetime(now_us() - 86_400 * S).strftime("%Y-%m-%dT%H:%M:%SZ")
+        await set_field(pilot, app, "until", moment)  # the same end, written as a moment
+        assert await shown(app) == ["old"]
+        await set_field(pilot, app, "until", "")
         await set_field(pilot, app, "state", AlarmState.RETURNED_UNACKED.value)
         assert await shown(app) == ["returned", "old"]
         assert [r["sensor"] for r in await saved_rows(pilot, app)] == ["turbine_temp_out"] * 2

@@ -14,7 +14,7 @@ from textual.widgets import Input
 from controlroom.db.alarm_log import ActionFilter, action_log, describe_detail, export_actions
 from controlroom.db.history import History
 from controlroom.plant.records import Action
-from controlroom.tui.history.log_screen import DEFAULT_SINCE, LogScreen, since_us, stamp
+from controlroom.tui.history.log_screen import DEFAULT_SINCE, LogScreen, moment_us, stamp
 from controlroom.tui.line_list import fit
 from controlroom.tui.saving import Write
 from controlroom.tui.states import MUTED
@@ -31,12 +31,16 @@ class ActionLogScreen(LogScreen[Action]):
     FILE_NAME = "actions"
 
     def filter_fields(self) -> ComposeResult:
-        yield Input(DEFAULT_SINCE, placeholder="since (24h, 7d)", id="since", compact=True)
+        yield Input(
+            DEFAULT_SINCE, placeholder="since (24h, 7d, a moment)", id="since", compact=True
+        )
+        yield Input(placeholder="until (now, 1h, a moment)", id="until", compact=True)
         yield Input(placeholder="text: operator, action, sensor, detail", id="text", compact=True)
 
     def chosen(self, now_us: int) -> ActionFilter:
         return ActionFilter(
-            since_us=since_us(self.query_one("#since", Input).value, now_us),
+            since_us=moment_us(self.query_one("#since", Input).value, now_us),
+            until_us=moment_us(self.query_one("#until", Input).value, now_us),
             text=self.query_one("#text", Input).value.strip(),
         )
 

@@ -17,7 +17,7 @@ from controlroom.plant.alarm_states import AlarmState
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.numbers import format_number
 from controlroom.tui.alarms.alarm_panel import FINISHED, alarm_status, priority_look
-from controlroom.tui.history.log_screen import DEFAULT_SINCE, LogScreen, since_us, stamp
+from controlroom.tui.history.log_screen import DEFAULT_SINCE, LogScreen, moment_us, stamp
 from controlroom.tui.line_list import fit
 from controlroom.tui.saving import Write
 from controlroom.tui.states import PRIORITY_WIDTH, priority_label
@@ -48,7 +48,10 @@ class AlarmHistoryScreen(LogScreen[Alarm]):
         yield Select(
             [(s.value, s.value) for s in STATES], prompt="any state", id="state", compact=True
         )
-        yield Input(DEFAULT_SINCE, placeholder="since (24h, 7d)", id="since", compact=True)
+        yield Input(
+            DEFAULT_SINCE, placeholder="since (24h, 7d, a moment)", id="since", compact=True
+        )
+        yield Input(placeholder="until (now, 1h, a moment)", id="until", compact=True)
         yield Input(placeholder="text", id="text", compact=True)
 
     def chosen(self, now_us: int) -> AlarmFilter:
@@ -59,7 +62,8 @@ class AlarmHistoryScreen(LogScreen[Alarm]):
             sensor=self.query_one("#sensor", Input).value.strip(),
             priority=Priority(priority) if isinstance(priority, str) else None,
             state=AlarmState(state) if isinstance(state, str) else None,
-            since_us=since_us(self.query_one("#since", Input).value, now_us),
+            since_us=moment_us(self.query_one("#since", Input).value, now_us),
+            until_us=moment_us(self.query_one("#until", Input).value, now_us),
             text=self.query_one("#text", Input).value.strip(),
         )
 

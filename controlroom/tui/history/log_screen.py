@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Select, Static
 
-from controlroom.clock import parse_duration, us_to_datetime
+from controlroom.clock import parse_duration, parse_moment, us_to_datetime
 from controlroom.db.alarm_log import MAX_ROWS
 from controlroom.db.history import History
 from controlroom.errors import ControlroomError
@@ -39,15 +39,21 @@ def stamp(us: int | None) -> str:
     return us_to_datetime(us).astimezone().strftime("%m-%d %H:%M:%S")
 
 
-def since_us(text: str, now_us: int) -> int | None:
-    """The start of a window given as a span back from now (`24h`, `7d`); ValueError if not."""
+def moment_us(text: str, now_us: int) -> int | None:
+    """One end of a window: a span back from now (`24h`, `7d`), or a moment (`2026-12-01T03:10Z`,
+    `2026-12-01 03:10` in local time); None if empty; ValueError if neither."""
     text = text.strip()
     if not text:
         return None
     span = parse_duration(text)
-    if span is None or span <= timedelta(0):
-        raise ValueError(f"'{text}' is not a span like 15m, 24h or 7d")
-    return now_us - int(span.total_seconds() * 1_000_000)
+    if span is not None and span > timedelta(0):
+        return now_us - int(span.total_seconds() * 1_000_000)
+    moment = parse_moment(text, now_us) if span is None else None
+    if moment is None:
+        raise ValueError(
+            f"'{text}' is not a span like 15m, 24h or 7d, nor a moment like 2026-12-01T03:10Z"
+        )
+    return moment
 
 
 class RowList(LineList, Generic[Row]):
