@@ -75,8 +75,8 @@ async def ensure_database(settings: Settings) -> bool:
     connection = await connect(maintenance, schema=False)
     try:
         await connection.execute(f"CREATE DATABASE {quote_ident(name)}")
-    except asyncpg.DuplicateDatabaseError:
-        return False
+    except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+        return False  # made meanwhile by someone else (two test sessions start at once)
     finally:
         await connection.close()
     return True
