@@ -139,3 +139,17 @@ def test_assets_are_a_fixed_list_and_a_missing_canvasjs_names_the_fix(tmp_path: 
     assert assets.respond("/../../etc/passwd", None).status_code == 404
     missing = assets.respond("/vendor/canvasjs.min.js", None)
     assert missing.status_code == 404 and b"scripts/fetch-canvasjs" in missing.body
+
+
+async def test_a_client_is_given_each_version_of_a_source_once() -> None:
+    """A discover answer and the announcement it crossed carry the same source: the client
+    gets it once (the original client draws a chart per source message); a new version of
+    the sensor's metadata is given again."""
+    queue = ClientQueue(max_readings=10, max_state=10)
+    queue.put_state(("source", "boiler"), b"first", version=("boiler", 1.0))
+    assert (await queue.take(10))[0] == [b"first"]
+    queue.put_state(("source", "boiler"), b"again", version=("boiler", 1.0))
+    queue.put_state(("status", "boiler"), b"status")
+    assert (await queue.take(10))[0] == [b"status"]
+    queue.put_state(("source", "boiler"), b"moved", version=("boiler", 2.0))
+    assert (await queue.take(10))[0] == [b"moved"]

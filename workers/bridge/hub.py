@@ -40,6 +40,7 @@ class ClientQueue:
     def __init__(self, max_readings: int, max_state: int) -> None:
         self.readings: deque[bytes] = deque(maxlen=max_readings)
         self.state: dict[tuple[str, str], bytes] = {}
+        self.announced: dict[str, object] = {}  # each source's version this client was given
         self.max_state = max_state
         self.dropped = 0
         self.overflowed = False
@@ -59,9 +60,15 @@ class ClientQueue:
             return overflow
         return 0
 
-    def put_state(self, key: tuple[str, str], payload: bytes) -> None:
+    def put_state(self, key: tuple[str, str], payload: bytes, version: object = None) -> None:
         """Queue a state message; an unsent one with the same key is replaced (the newest goes
-        last, so state messages keep the order in which their latest versions came)."""
+        last, so state messages keep the order in which their latest versions came). A source
+        this client was given already, in the same version, is not given again (a discover
+        answer and the announcement it crossed would otherwise both reach the client)."""
+        if version is not None:
+            if self.announced.get(key[1]) == version:
+                return
+            self.announced[key[1]] = version
         self.state.pop(key, None)
         self.state[key] = payload
         if len(self.state) > self.max_state:
@@ -150,7 +157,7 @@ class Hub:
         targets = self.clients if to is None else (to,)
         for message in messages:
             for client in targets:
-                client.queue.put_state(message.key, message.payload)
+                client.queue.put_state(message.key, message.payload, message.version)
 
     def everyone(self, payload: bytes) -> None:
         for client in self.clients:

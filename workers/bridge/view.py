@@ -31,6 +31,9 @@ class Outgoing:
 
     key: tuple[str, str]
     payload: bytes
+    # A source's metadata: a client is told of a sensor once per version of it (the original
+    # client draws a chart for every source message).
+    version: object = None
 
 
 class PlantView:
@@ -62,7 +65,7 @@ class PlantView:
 
 
 def _source(state: SensorState) -> Outgoing:
-    return Outgoing(("source", state.sensor.name), protocol.source(state))
+    return Outgoing(("source", state.sensor.name), protocol.source(state), state.sensor)
 
 
 def _status(state: SensorState, at: int) -> Outgoing:
