@@ -52,12 +52,6 @@ HOT_PROBE = (
 )  # fmt: skip
 
 
-@pytest.fixture
-def pipeline(start_worker: Callable[..., Worker]) -> None:
-    start_worker("coordinator")
-    start_worker("datamanager")
-
-
 async def select(pilot: Pilot[None], app: ControlRoom, sensor: str) -> None:
     """Put the table's cursor on a sensor, with the keys an operator would use."""
     await pilot.press("home")

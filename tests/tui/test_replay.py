@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
-import pytest
 
 from controlroom.config import Settings
 from controlroom.plant.alarms import Alarm
@@ -25,12 +24,6 @@ from tests.support import Worker, until, wait_for
 from tests.tui.test_pilot import ACTOR, HOT_PROBE, OPERATOR, SIZE, row_state, select
 
 SENSOR = HOT_PROBE[2]
-
-
-@pytest.fixture
-def pipeline(start_worker: Callable[..., Worker]) -> None:
-    start_worker("coordinator")
-    start_worker("datamanager")
 
 
 def state_in(model: PlantModel, sensor: str) -> str | None:

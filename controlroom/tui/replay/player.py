@@ -95,11 +95,11 @@ class ReplayPlayer:
         if until_us <= self._fetched_until:
             return
         since = self._fetched_until
+        # The clock never passes its end, so this is at least `until_us`.
         upto = min(
             max(until_us, since + int(CHUNK_S * self.clock.speed * 1_000_000)),
             self.clock.end_us,
         )
-        upto = max(upto, until_us)
         fetched = await self.history.run(lambda c: readings_between(c, since, upto))
         alarms = await self.history.run(lambda c: alarms_between(c, since, upto))
         ahead = self._ahead

@@ -95,7 +95,6 @@ class ReplayScreen(Screen[None]):
         if sensors:
             self.table.show(model.ordered())
         elif values:
-            _ = model.sensors  # the frames' values into the rows
             self.table.refresh()
         if alarms:
             self.alarm_panel.show(model.alarm_list())
