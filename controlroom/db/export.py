@@ -26,6 +26,9 @@ from controlroom.errors import ConfigError
 
 PARQUET_BATCH = 65_536  # rows per row group, at least
 CHUNK_ROWS = 50_000  # rows per stretch of time (one query, sorted in memory)
+# Enough for a stretch's sort to stay in memory: with the default 4 MB it spilled to disk
+# (an external merge of 3 MB), which made each stretch three times as slow (measured).
+SORT_MEMORY = "64MB"
 MIN_STRETCH = timedelta(seconds=1)
 MIN_PERIOD_S = 0.001
 _ISO = """to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
@@ -86,9 +89,11 @@ async def plan(
     until: datetime,
     resolution: Resolution,
 ) -> ExportPlan:
-    """Check the sensors and count the rows (an index-only count: cheap beside the export)."""
+    """Check the sensors and count the rows (an index-only count: cheap beside the export);
+    the connection is set up for the export's sorts."""
     if since >= until:
         raise ConfigError("--since must be before --until")
+    await connection.execute(f"SET work_mem = '{SORT_MEMORY}'")
     found = {
         row["name"]: (row["id"], row["period_s"])
         for row in await connection.fetch(

@@ -1,5 +1,5 @@
 """One maintenance round of a plant's history: partitions ahead, strays adopted, rollups
-refreshed and their closed partitions packed, retention.
+refreshed and their closed partitions packed, closed raw partitions' horizons noted, retention.
 
 Every step is idempotent (a second run finds nothing to do), so the datamanager runs it on a
 schedule, an operator by hand (`controlroom-worker db maintain`), and several datamanagers at
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from controlroom.db import partitions, rollups
-from controlroom.db.partitions import Partition, raw_series
+from controlroom.db.partitions import Dropped, Partition, raw_series
 from controlroom.db.policy import HistoryPolicy, load_policy
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,11 @@ class MaintenanceReport:
     ran: bool = True  # False: another maintainer held the lock
     made: list[Partition] = field(default_factory=list)
     moved: int = 0
-    dropped: list[Partition] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
     rolled_minutes: int = 0
     rolled_hours: int = 0
     packed: list[Partition] = field(default_factory=list)  # closed rollup partitions rewritten
+    noted: list[Partition] = field(default_factory=list)  # closed raw partitions' horizons noted
 
     def summary(self) -> str:
         if not self.ran:
@@ -40,7 +41,8 @@ class MaintenanceReport:
             f"maintenance: {len(self.made)} partitions made ahead, {self.moved} readings moved "
             f"out of the default partition, {self.rolled_minutes} minutes and {self.rolled_hours} "
             f"hours rolled up, {len(self.packed)} closed rollup partitions "
-            f"packed, {len(self.dropped)} partitions dropped by retention"
+            f"packed, {len(self.noted)} closed partitions' horizons noted, "
+            f"{len(self.dropped)} partitions dropped by retention"
         )
 
 
@@ -86,6 +88,8 @@ async def maintain(
             report.made += await partitions.make_ahead(connection, series, moment)
             # After the refresh: a closed partition is packed once its minutes are final.
             report.packed += await partitions.pack_closed(connection, series, moment)
+        # After the refresh, so the minutes a note covers are final.
+        report.noted += await partitions.note_closed(connection, raw, moment)
         if retention:
             for series in (raw, *rolled_up):
                 report.dropped += await partitions.drop_expired(connection, series, moment)

@@ -35,6 +35,7 @@ DATAMANAGER_WRITES = {
     "alarm": "INSERT, UPDATE",
     "action_log": "INSERT, UPDATE",
     "rollup_dirty": "INSERT, DELETE",
+    "raw_partition_note": "DELETE",  # a refresh voids a note (rollups._VOID_NOTES)
     "reading_1m": "INSERT, UPDATE, DELETE",
     "reading_1h": "INSERT, UPDATE, DELETE",
     "alarm_comment": "INSERT, UPDATE",

@@ -9,7 +9,9 @@ are closed (GRACE after their end) and recomputes them from the raw readings, th
 from the minutes. A recompute is exact whatever the order readings came in and however often
 they were redelivered; a late reading dirties its minute again and the next refresh corrects
 it. The dirty rows are taken and the rollups written in one transaction, and the recompute
-reads after the take: a writer not yet committed left its dirty row for the next round.
+reads after the take: a writer not yet committed left its dirty row for the next round. A
+minute taken inside a raw partition already noted for retention voids that note
+(partitions.note_closed): the late reading may be its sensor's last.
 
 A minute older than the raw horizon (its readings dropped by retention) is never recomputed:
 its rollup is what remains of it.
@@ -93,6 +95,15 @@ FROM reading_1m
 WHERE bucket >= $1 AND bucket < $2
 GROUP BY sensor_id, 3
 {_UPSERT.format(table="reading_1h")}
+"""
+
+
+# A late reading in a raw partition already noted for retention may be its sensor's last: the
+# note is void, and the drop reads the partition (partitions.note_closed).
+_VOID_NOTES = """
+DELETE FROM raw_partition_note n
+WHERE EXISTS (SELECT 1 FROM unnest($1::timestamptz[]) m
+              WHERE (n.lower_bound IS NULL OR m >= n.lower_bound) AND m < n.upper_bound)
 """
 
 
@@ -182,6 +193,7 @@ async def _refresh_step(
         if not taken:
             return None
         await connection.execute("DELETE FROM rollup_dirty WHERE minute = any($1)", taken)
+        await connection.execute(_VOID_NOTES, taken)
         minutes = [m for m in taken if horizon is None or m >= horizon]
         for start, end in runs(minutes, MINUTE):
             await connection.execute(_MINUTES, start, end, EPOCH)

@@ -21,7 +21,7 @@ from controlroom.db import connect, migrate
 from controlroom.db.audit import audit
 from controlroom.db.maintenance import maintain
 from controlroom.db.migrations import drop_plant
-from controlroom.db.partitions import DEFAULT_PARTITION, partitions
+from controlroom.db.partitions import DEFAULT_PARTITION, drop_expired, partitions, raw_series
 from controlroom.db.policy import change_policy, load_policy
 from controlroom.db.writer import BatchWriter
 from controlroom.plant.readings import Frame
@@ -132,6 +132,79 @@ async def test_retention_drops_whole_partitions_and_the_audit_covers_what_is_kep
     # An earlier `since` is the horizon all the same: nothing older is there to audit.
     assert (await audit(db, now - 365 * DAY)).since == before_horizon
     assert (await maintain(db)).dropped == []
+
+
+async def noted_last_seq(db: asyncpg.Connection) -> dict[int, int]:
+    rows = await db.fetch("SELECT sensor_id, last_seq FROM raw_partition_horizon")
+    return {row["sensor_id"]: row["last_seq"] for row in rows}
+
+
+@pytest.mark.parametrize("refreshed", [True, False], ids=["refreshed", "still-dirty"])
+async def test_a_late_reading_in_a_noted_partition_voids_its_note(
+    db: asyncpg.Connection, refreshed: bool
+) -> None:
+    now = datetime.now(UTC)
+    early = [now - 40 * DAY + timedelta(seconds=n) for n in range(50)]
+    late = [now - timedelta(seconds=60 - n) for n in range(50)]
+    # Seq 50 of the run is late: the partition is closed and noted without it.
+    await store(db, frame("r1", range(1, 50), early[:49]))
+    await store(db, frame("r1", range(51, 101), late))
+    first = await maintain(db, retention=False)
+    [closed] = [p for p in first.noted if p.upper <= now - 30 * DAY]
+    assert list((await noted_last_seq(db)).values()) == [49]
+    assert (await maintain(db, retention=False)).noted == []  # noted once
+    await store(db, frame("r1", range(50, 51), [early[49]]))
+    if refreshed:
+        dropped = (await maintain(db)).dropped  # its refresh voids the note, then the drop
+    else:
+        # The drop comes before any refresh: the minute still waiting voids the note.
+        dropped = await drop_expired(db, raw_series(await load_policy(db)), now)
+    assert [p.name for p in dropped] == [closed.name]
+    # A drop that trusted the note would leave seq 50 for the audit to miss.
+    assert await db.fetchval("SELECT last_seq FROM reading_horizon") == 50
+    assert await count_in(db, "raw_partition_note") == 0
+    stored = await audit(db)
+    assert stored.clean, format_report(stored, verbose=True)
+    assert [(run.expected_first, run.expected_last) for run in stored.runs] == [(51, 100)]
+
+
+async def test_a_drop_takes_a_valid_note_without_reading_the_partition(
+    db: asyncpg.Connection,
+) -> None:
+    now = datetime.now(UTC)
+    await store(
+        db, frame("r1", range(1, 11), [now - 40 * DAY + timedelta(seconds=n) for n in range(10)])
+    )
+    await store(db, frame("r1", range(11, 13), [now - timedelta(seconds=2), now]))
+    await maintain(db, retention=False)
+    # The note, not the partition, says where the run resumes: change it and the drop follows.
+    await db.execute("UPDATE raw_partition_horizon SET last_seq = 7")
+    assert len((await maintain(db)).dropped) == 1
+    assert await db.fetchval("SELECT last_seq FROM reading_horizon") == 7
+    damaged = await audit(db)
+    assert not damaged.clean and damaged.missing == 3  # seqs 8-10 "lost": the audit says so
+
+
+async def test_a_drop_detaches_first_and_removes_what_an_earlier_round_left(
+    db: asyncpg.Connection,
+) -> None:
+    now = datetime.now(UTC)
+    await store(db, frame("r1", range(1, 3), [now - 40 * DAY, now]))
+    await maintain(db, retention=False)
+    # A round that stopped between detaching a partition and removing it left this behind.
+    await db.execute("CREATE TABLE sensor_reading_p20000101_0000_expired (LIKE sensor_reading)")
+    await db.execute("CREATE TABLE sensor_reading_pending_expired (LIKE sensor_reading)")
+    [dropped] = (await maintain(db)).dropped
+    names = {
+        row["relname"]
+        for row in await db.fetch(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+        )
+    }
+    assert dropped.name not in names and dropped.name + "_expired" not in names
+    assert "sensor_reading_p20000101_0000_expired" not in names
+    assert "sensor_reading_pending_expired" in names  # only a detached partition's name goes
+    assert await count_in(db, "sensor_reading") == 1
 
 
 async def test_a_drop_gives_way_to_a_reader_and_ingest_does_not_wait(
