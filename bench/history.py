@@ -17,9 +17,10 @@ In one run, in this order:
 3. Windows: `sensor_history` (with `pick_resolution`) on QUERIES random sensors and window
    ends per window of the TUI; p50/p99 ms each (`window_p99_ms_unpacked` before step 4,
    `window_p99_ms` after it).
-4. Rollup cost: bytes on disk of the 1-minute rollups per reading they stand for (at 1 Hz),
-   before and after `db maintain` packs the closed rollup partitions (rewritten in primary key
-   order); a second round must find nothing to do.
+4. Packing: bytes on disk of the 1-minute rollups per reading they stand for (at 1 Hz) and
+   of the raw readings per reading, before and after `db maintain` packs the closed partitions
+   (rollups rewritten in primary key order, the raw readings' keys rebuilt); a second round
+   must find nothing to do.
 5. Export: `controlroom-worker export` of about 1 million and 10 million (at most the fill)
    raw readings to CSV, and the smaller one to Parquet: rows/s, the process's peak RSS, the
    file's rows against the database's count (the Parquet file read back by pyarrow).
@@ -111,7 +112,7 @@ async def run(readings: int = DEFAULT_READINGS, duration: float = 3.0) -> dict[s
             queries = max(10, min(QUERIES, readings // 1000))
             unpacked = await _windows(connection, ids, fill_start, fill_end, queries)
             result |= {f"{key}_unpacked": value for key, value in unpacked.items()}
-            result |= await _rollup_cost(connection)
+            result |= await _packing(connection, readings)
             result |= await _windows(connection, ids, fill_start, fill_end, queries)
             result |= await _exports(plant, connection, ids, fill_start, fill_end, span_s)
             result |= await _retention(plant, connection, min(duration, INGEST_AROUND_DROP_S))
@@ -227,7 +228,6 @@ async def _fill(
     vacuum_s = time.monotonic() - started
     await connection.execute("ANALYZE reading_1m")
     await connection.execute("ANALYZE reading_1h")
-    raw_bytes = await connection.fetchval(_SIZE, "sensor_reading")
     return {
         "fill_s": round(fill_s, 1),
         "fill_rows_per_s": round(readings / fill_s),
@@ -236,7 +236,6 @@ async def _fill(
         "hours_written_directly": hours,
         "hours_write_s": round(hours_s, 1),
         "vacuum_s": round(vacuum_s, 1),
-        "bytes_per_reading_raw": round(raw_bytes / readings, 1),
     }
 
 
@@ -340,22 +339,29 @@ async def _windows(
 _ROLLED = "SELECT coalesce(sum(n), 0) FROM reading_1m"
 
 
-async def _rollup_cost(connection: asyncpg.Connection) -> dict[str, Any]:
-    """Bytes of the 1-minute rollups per reading they stand for, before and after `db maintain`
-    packs the closed partitions; the second round must find nothing to pack."""
+async def _packing(connection: asyncpg.Connection, readings: int) -> dict[str, Any]:
+    """Bytes on disk per reading, of the 1-minute rollups (per reading they stand for) and of
+    the raw readings, before and after `db maintain` packs the closed partitions (rollups
+    rewritten in key order, the raw readings' keys rebuilt); a second round packs nothing."""
     rolled = await connection.fetchval(_ROLLED)
     before = await connection.fetchval(_SIZE, "reading_1m")
+    raw_before = await connection.fetchval(_SIZE, "sensor_reading")
     started = time.monotonic()
     first = await maintain(connection, retention=False)
     pack_s = time.monotonic() - started
     after = await connection.fetchval(_SIZE, "reading_1m")
+    raw_after = await connection.fetchval(_SIZE, "sensor_reading")
     second = await maintain(connection, retention=False)
     return {
         "bytes_per_reading_rolled_before_packing": round(before / rolled, 3),
         "bytes_per_reading_rolled": round(after / rolled, 3),
+        "bytes_per_reading_raw_open": round(raw_before / readings, 1),
+        "bytes_per_reading_raw": round(raw_after / readings, 1),
         "rollup_partitions_packed": len(first.packed),
-        "rollup_pack_s": round(pack_s, 1),
+        "raw_partitions_rekeyed": len(first.rekeyed),
+        "packing_s": round(pack_s, 1),
         "rollup_partitions_packed_second_round": len(second.packed),
+        "raw_partitions_rekeyed_second_round": len(second.rekeyed),
     }
 
 

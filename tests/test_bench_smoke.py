@@ -83,3 +83,5 @@ def test_history_bench_on_a_tiny_fill(tmp_path: Path) -> None:
     assert document["export_complete"] is True
     assert document["rollup_partitions_packed"] > 0
     assert document["rollup_partitions_packed_second_round"] == 0
+    assert document["raw_partitions_rekeyed"] > 0
+    assert document["raw_partitions_rekeyed_second_round"] == 0

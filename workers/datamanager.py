@@ -170,7 +170,7 @@ class DataManager:
                         return
                     if what == "maintain":
                         report = await maintain(connection)
-                        if report.made or report.moved or report.dropped or report.packed:
+                        if report.changed:
                             log.info("%s", report.summary())
                     else:
                         await refresh(connection)

@@ -1,5 +1,6 @@
 """One maintenance round of a plant's history: partitions ahead, strays adopted, rollups
-refreshed and their closed partitions packed, closed raw partitions' horizons noted, retention.
+refreshed and their closed partitions packed, closed raw partitions' horizons noted and their
+keys rebuilt, retention.
 
 Every step is idempotent (a second run finds nothing to do), so the datamanager runs it on a
 schedule, an operator by hand (`controlroom-worker db maintain`), and several datamanagers at
@@ -32,7 +33,15 @@ class MaintenanceReport:
     rolled_minutes: int = 0
     rolled_hours: int = 0
     packed: list[Partition] = field(default_factory=list)  # closed rollup partitions rewritten
+    rekeyed: list[Partition] = field(default_factory=list)  # closed raw partitions' keys rebuilt
     noted: list[Partition] = field(default_factory=list)  # closed raw partitions' horizons noted
+
+    @property
+    def changed(self) -> bool:
+        """Whether the round did anything (a round that did nothing is not worth a log line)."""
+        return bool(
+            self.made or self.moved or self.dropped or self.packed or self.rekeyed or self.noted
+        )
 
     def summary(self) -> str:
         if not self.ran:
@@ -40,8 +49,8 @@ class MaintenanceReport:
         return (
             f"maintenance: {len(self.made)} partitions made ahead, {self.moved} readings moved "
             f"out of the default partition, {self.rolled_minutes} minutes and {self.rolled_hours} "
-            f"hours rolled up, {len(self.packed)} closed rollup partitions "
-            f"packed, {len(self.noted)} closed partitions' horizons noted, "
+            f"hours rolled up, {len(self.packed)} closed rollup partitions packed, "
+            f"{len(self.noted)} closed raw partitions noted and {len(self.rekeyed)} rekeyed, "
             f"{len(self.dropped)} partitions dropped by retention"
         )
 
@@ -90,6 +99,7 @@ async def maintain(
             report.packed += await partitions.pack_closed(connection, series, moment)
         # After the refresh, so the minutes a note covers are final.
         report.noted += await partitions.note_closed(connection, raw, moment)
+        report.rekeyed += await partitions.pack_closed(connection, raw, moment)
         if retention:
             for series in (raw, *rolled_up):
                 report.dropped += await partitions.drop_expired(connection, series, moment)

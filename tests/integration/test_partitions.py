@@ -207,6 +207,45 @@ async def test_a_drop_detaches_first_and_removes_what_an_earlier_round_left(
     assert await count_in(db, "sensor_reading") == 1
 
 
+async def test_a_closed_partitions_key_is_rebuilt_once_and_a_failed_build_cleared(
+    db: asyncpg.Connection,
+) -> None:
+    now = datetime.now(UTC)
+    await store(
+        db, frame("r1", range(1, 41), [now - 3 * DAY + timedelta(minutes=n) for n in range(40)])
+    )
+    await store(db, frame("r1", range(41, 43), [now - timedelta(seconds=2), now]))
+    first = await maintain(db, retention=False)  # adopted into a partition of its own
+    [closed] = [p for p in await partitions(db) if p.upper <= now - DAY]
+    assert [p.name for p in first.rekeyed] == [closed.name]
+    # As if that round had failed half way: no mark, and an invalid copy left behind (here a
+    # unique index the rows break).
+    key_name = await db.fetchval(
+        "SELECT indexrelid::regclass::text FROM pg_index"
+        " WHERE indrelid = $1::regclass AND indisprimary",
+        closed.name,
+    )
+    await db.execute(f"ALTER INDEX {key_name} RESET (fillfactor)")
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await db.execute(f"CREATE UNIQUE INDEX CONCURRENTLY broken ON {closed.name} (run_id)")
+    report = await maintain(db, retention=False)
+    assert [p.name for p in report.rekeyed] == [closed.name]
+    indexes = await db.fetch(
+        """SELECT ic.relname, x.indisvalid, x.indisprimary, ic.reloptions
+           FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+           WHERE x.indrelid = $1::regclass""",
+        closed.name,
+    )
+    assert "broken" not in {row["relname"] for row in indexes}
+    [key] = [row for row in indexes if row["indisprimary"]]
+    assert key["indisvalid"] and key["reloptions"] == ["fillfactor=100"]
+    assert (await maintain(db, retention=False)).rekeyed == []  # once
+    # Still the key: a reading stored again is not stored twice, and the audit is clean.
+    await store(db, frame("r1", range(1, 2), [now - 3 * DAY]))
+    assert await count_in(db, "sensor_reading") == 42
+    assert (await audit(db)).clean
+
+
 async def test_a_drop_gives_way_to_a_reader_and_ingest_does_not_wait(
     settings: Settings, db: asyncpg.Connection
 ) -> None:
