@@ -1,7 +1,9 @@
 """The harness: a throwaway plant namespace, worker child processes and their resource use.
 
 Workers run as `python -m workers.cli ...` child processes, exactly as an operator runs them, so
-the figures include everything a real deployment pays (imports, AMQP framing, confirms).
+the figures include everything a real deployment pays (imports, AMQP framing, confirms). With
+`roles` (the pipeline's runs), the plant's roles are made by `broker init` before anything is
+measured, and each worker runs under its role's URL files, as `controlroom-worker plant` runs it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import asyncpg
 import psutil
 
 from controlroom.broker.connection import tls_context
+from controlroom.broker.roles import Rabbitmqctl
 from controlroom.broker.topology import Topology
 from controlroom.clock import parse_duration
 from controlroom.config import ENV_AMQP_URL, ENV_DATABASE_URL, Settings, split_amqp_urls
@@ -33,6 +36,8 @@ from controlroom.db.partitions import partitions
 from controlroom.db.policy import change_policy
 from controlroom.errors import ConfigError, DatabaseUnavailable
 from controlroom.processes import WorkerProcess
+from controlroom.provision import Plan, init_roles, remove_roles, role_settings
+from controlroom.roles import VIEWER, SecretsDir
 
 log = logging.getLogger(__name__)
 
@@ -253,9 +258,18 @@ def _machine_busy() -> float:
 
 @dataclass
 class BenchPlant:
-    """A plant namespace for one case: created migrated, removed with its queues afterwards."""
+    """A plant namespace for one case: created migrated, removed with its queues afterwards.
+
+    With `roles`, `broker init` makes the plant's roles first (its URL files in `secrets`, in the
+    plant's temporary folder; `rabbitmqctl` reaches a broker node of the bench's own), workers
+    started with a `role` run under it, and the harness reads the database as a viewer. The
+    harness's other connections (migrating, partitioning, deleting the plant, counting what is
+    queued) are the administrator's given in `settings`: they are the bench's, not the plant's.
+    """
 
     settings: Settings = field(default_factory=bench_settings)
+    roles: bool = False
+    rabbitmqctl: Rabbitmqctl | None = None
     log_dir: Path = field(
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="controlroom-bench-"))
     )
@@ -265,6 +279,8 @@ class BenchPlant:
     # Times the harness lost PostgreSQL (other suites on a shared machine restart it): a run
     # that saw any is reported as disturbed, its figures not comparable.
     disturbances: int = 0
+    secrets: SecretsDir | None = None  # the roles' URL files, once made
+    roles_init_s: float = 0.0  # how long `broker init` took (before anything is measured)
 
     @property
     def topology(self) -> Topology:
@@ -274,8 +290,32 @@ class BenchPlant:
         await wait_for_services(self.settings)
         await migrate(self.settings)
         await self._partition_as_asked()
+        if self.roles:
+            await self._make_roles()
         log.info("plant %s ready (logs in %s)", self.settings.plant, self.log_dir)
         return self
+
+    async def _make_roles(self) -> None:
+        """`broker init` for this plant (after the partitions: it grants on what is there)."""
+        self.secrets = SecretsDir(self.log_dir / "secrets")
+        started = time.monotonic()
+        try:
+            await init_roles(self.settings, Plan(self.secrets, rabbitmqctl=self.rabbitmqctl))
+        except BaseException:
+            try:  # what a half-made init left (users are global to the broker)
+                await self.__aexit__(None, None, None)
+            except Exception as error:
+                log.error("cleaning up after a failed broker init failed too: %s", error)
+            raise
+        self.roles_init_s = time.monotonic() - started
+        log.info("roles made in %.1f s (%s)", self.roles_init_s, self.secrets.path)
+
+    def as_role(self, role: str | None) -> Settings:
+        """The settings a process of this role runs with: its URL files (the administrator's
+        settings without roles, or for no role)."""
+        if self.secrets is None or role is None:
+            return self.settings
+        return role_settings(self.settings, self.secrets, role)
 
     async def _partition_as_asked(self) -> None:
         """BENCH_PARTITION_INTERVAL=1m (or 1h): readings partitions that narrow from the
@@ -300,19 +340,29 @@ class BenchPlant:
     async def __aexit__(self, *exc: object) -> None:
         for child in reversed(list(self.children.values())):
             await child.stopped()
+        if self.secrets is not None:  # users are global to the broker: none left behind
+            await remove_roles(self.settings, self.secrets, self.rabbitmqctl)
         await drop_plant(self.settings)
         await delete_topology(self.settings, self.extra_queues)
 
-    def start(self, name: str, args: Sequence[str], module: str = "workers.cli") -> WorkerProcess:
-        """A child process: `python -m MODULE ARGS`, its log in the plant's log folder."""
+    def start(
+        self,
+        name: str,
+        args: Sequence[str],
+        module: str = "workers.cli",
+        *,
+        role: str | None = None,
+    ) -> WorkerProcess:
+        """A child process: `python -m MODULE ARGS`, its log in the plant's log folder, under
+        `role` when the plant has roles."""
         child = WorkerProcess(
-            args, self.settings, self.log_dir / f"{name}.log", label=name, module=module
+            args, self.as_role(role), self.log_dir / f"{name}.log", label=name, module=module
         )
         self.children[name] = child
         return child
 
-    def worker(self, name: str, *args: str) -> WorkerProcess:
-        return self.start(name, worker_args(*args))
+    def worker(self, name: str, *args: str, role: str | None = None) -> WorkerProcess:
+        return self.start(name, worker_args(*args), role=role)
 
     def check_alive(self) -> None:
         for child in self.children.values():
@@ -320,8 +370,9 @@ class BenchPlant:
                 raise RuntimeError(f"{child} exited with {child.returncode}:\n{log_tail(child)}")
 
     async def database(self) -> asyncpg.Connection:
-        """A connection for the harness's own queries; its backend is counted apart."""
-        connection = await connect(self.settings)
+        """A connection for the harness's own queries (they only read: as a viewer, with
+        roles); its backend is counted apart."""
+        connection = await connect(self.as_role(VIEWER))
         self.harness_pids.add(connection.get_server_pid())
         return connection
 

@@ -14,6 +14,12 @@ queues replicated on every node, and reports the second beside the first.
 (`devsupport.tlsservices`, certificates by trustme), each taking plain and TLS connections: first
 without TLS, then with TLS to both (a client certificate shown to each), and reports the second
 beside the first with each process's CPU per 1,000 readings both ways.
+
+Every run has roles (`roles: true` in its figures): the plant's roles are made by `broker init`
+before the plant starts, outside the measured window, and each process runs under its own (the
+gateways as sensor, the coordinator, the datamanager; the viewer probe as viewer), as a plant
+of `controlroom-worker plant` does. Only the harness's own bookkeeping (migrating, counting
+what is queued, deleting the plant afterwards) uses the administrator's login.
 """
 
 from __future__ import annotations
@@ -37,8 +43,10 @@ from bench.harness import (
     ready_count,
 )
 from bench.probes import CommitProbe, ViewerProbe, Window
+from controlroom.broker.roles import Rabbitmqctl
 from controlroom.config import Settings
 from controlroom.db.audit import AuditReport, audit
+from controlroom.roles import COORDINATOR, DATAMANAGER, SENSOR, VIEWER
 from devsupport.cluster import LocalCluster
 from devsupport.tlsservices import tls_services
 
@@ -134,8 +142,9 @@ async def run_with_tls(load: Load) -> dict[str, Any]:
     directory = Path(tempfile.mkdtemp(prefix="controlroom-bench-tls-"))
     try:
         async with tls_services(directory, plain_too=True) as services:
-            plain = await run(load, services.plain_settings(bench_settings()))
-            result = await run(load, services.settings(bench_settings()))
+            node = services.broker.rabbitmqctl()  # roles are made on the bench's own node
+            plain = await run(load, services.plain_settings(bench_settings()), rabbitmqctl=node)
+            result = await run(load, services.settings(bench_settings()), rabbitmqctl=node)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     result["tls"] = True
@@ -151,17 +160,27 @@ async def run_with_tls(load: Load) -> dict[str, Any]:
 
 
 async def run(
-    load: Load, settings: Settings | None = None, *, replicas: LocalCluster | None = None
+    load: Load,
+    settings: Settings | None = None,
+    *,
+    replicas: LocalCluster | None = None,
+    rabbitmqctl: Rabbitmqctl | None = None,
 ) -> dict[str, Any]:
-    """One run of the load; on `replicas` (a cluster), also where the persist queue lives."""
+    """One run of the load, with roles; on `replicas` (a cluster), also where the persist queue
+    lives. `rabbitmqctl` reaches a broker of the bench's own (`broker init`; the cluster's is
+    its node 1's)."""
     gateways = [Gateway(f"g{n + 1}", size) for n, size in enumerate(load.split()) if size]
-    async with BenchPlant(settings or bench_settings()) as plant:
+    if rabbitmqctl is None and replicas is not None:
+        rabbitmqctl = replicas.rabbitmqctl()
+    async with BenchPlant(
+        settings or bench_settings(), roles=True, rabbitmqctl=rabbitmqctl
+    ) as plant:
         plant.extra_queues.extend(plant.topology.readings_queue(g.source) for g in gateways)
         window = Window()
-        viewer = ViewerProbe(plant.settings, window)
+        viewer = ViewerProbe(plant.as_role(VIEWER), window)
         await viewer.start()
-        plant.worker("datamanager", "datamanager", "--writers", str(load.writers))
-        plant.worker("coordinator", "coordinator")
+        plant.worker("datamanager", "datamanager", "--writers", str(load.writers), role=DATAMANAGER)
+        plant.worker("coordinator", "coordinator", role=COORDINATOR)
         for gateway in gateways:
             plant.worker(
                 f"sensors-{gateway.prefix}",
@@ -172,6 +191,7 @@ async def run(
                 str(load.freq),
                 "--prefix",
                 gateway.prefix,
+                role=SENSOR,
             )
         db = Reconnecting(plant)
         commit = CommitProbe(plant.database, window)
@@ -204,6 +224,7 @@ async def run(
         "case": "pipeline",
         "broker_nodes": len(plant.settings.amqp_urls),
         "queue_type": plant.settings.durable_queue_type,
+        "roles": plant.secrets is not None,
         **placement,
         "sensors": load.sensors,
         "freq_hz": load.freq,

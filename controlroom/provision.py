@@ -50,6 +50,12 @@ class Plan:
     remove_operators: tuple[str, ...] = ()
     rotate: frozenset[str] = frozenset()
     node: str | None = None
+    # Another way to reach the broker's rabbitmqctl (a node of scripts/cluster); else `node`.
+    rabbitmqctl: Rabbitmqctl | None = None
+
+    def tool(self, settings: Settings) -> Rabbitmqctl:
+        vhost = vhost_of(settings.amqp_url)
+        return self.rabbitmqctl.at(vhost) if self.rabbitmqctl else Rabbitmqctl(vhost, self.node)
 
 
 @dataclass(slots=True)
@@ -91,7 +97,7 @@ def role_settings(settings: Settings, secrets: SecretsDir, role: str) -> Setting
 
 
 async def init_roles(settings: Settings, plan: Plan) -> Outcome:
-    tool = Rabbitmqctl(vhost_of(settings.amqp_url), plan.node)
+    tool = plan.tool(settings)
     users = await tool.users()
     operators = known_operators(settings.plant, plan.secrets, users) | set(plan.add_operators)
     for name in plan.remove_operators:
@@ -162,10 +168,12 @@ async def make_topology(owner: Settings) -> None:
         await Topology(owner.plant, owner.durable_queue_type).make_shared(channel)
 
 
-async def remove_roles(settings: Settings, secrets: SecretsDir) -> list[str]:
+async def remove_roles(
+    settings: Settings, secrets: SecretsDir, rabbitmqctl: Rabbitmqctl | None = None
+) -> list[str]:
     """Every role of the plant gone from the broker and the database, its files removed
-    (tests clean up with this; users are global to the broker)."""
-    tool = Rabbitmqctl(vhost_of(settings.amqp_url))
+    (tests and the bench clean up with this; users are global to the broker)."""
+    tool = Plan(secrets, rabbitmqctl=rabbitmqctl).tool(settings)
     users = await tool.users()
     names = [*FIXED_ROLES, *sorted(known_operators(settings.plant, secrets, users))]
     roles = [Role(settings.plant, name) for name in names]

@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from controlroom.broker.roles import Rabbitmqctl
+
 log = logging.getLogger(__name__)
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "cluster"
@@ -134,6 +136,11 @@ class LocalCluster:
         """rabbitmqctl ARGS against node `number` (and only it); its output."""
         _, out = await self._run("ctl", str(number), *args)
         return out
+
+    def rabbitmqctl(self, number: int = 1) -> Rabbitmqctl:
+        """`broker init`'s tool against node `number`, through the script (its own cookie):
+        users and permissions are the whole cluster's, so one node is enough."""
+        return Rabbitmqctl(command=(str(SCRIPT), "ctl", str(number)), env=self._env)
 
     async def running_members(self, via: int) -> frozenset[int]:
         """The nodes that node `via` counts as running members of its cluster."""

@@ -45,6 +45,7 @@ def test_pipeline_bench_on_a_tiny_load(tmp_path: Path) -> None:
     document = orjson.loads(figures.read_bytes())
     assert document.keys() >= PIPELINE_KEYS
     assert document["audit_clean"] is True
+    assert document["roles"] is True  # every process under its role (broker init first)
     assert document["readings_per_s"] > 0
     assert set(document["processes"]) == {"coordinator", "datamanager", "sensors-g1"}
     assert document["machine"]["cpus"] >= 1

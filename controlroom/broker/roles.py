@@ -25,7 +25,7 @@ import asyncio
 import logging
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from controlroom.errors import ConfigError
@@ -117,19 +117,39 @@ def permissions(role: Role) -> Permissions:
 
 class Rabbitmqctl:
     """Users and permissions through `rabbitmqctl` on the broker's own host (the management
-    plugin is not needed). A password goes to the tool on its standard input, never in argv."""
+    plugin is not needed). A password goes to the tool on its standard input, never in argv.
 
-    def __init__(self, vhost: str = "/", node: str | None = None) -> None:
+    `command` replaces `rabbitmqctl --node NODE` by another way to run it against the right
+    node, with `env` its environment: a node of `scripts/cluster`, with its own Erlang cookie,
+    is reached through the script (`LocalCluster.rabbitmqctl`)."""
+
+    def __init__(
+        self,
+        vhost: str = "/",
+        node: str | None = None,
+        *,
+        command: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.vhost = vhost
         self.node = node
-        self.executable = shutil.which(RABBITMQCTL) or shutil.which(
+        self.env = dict(env) if env is not None else None
+        if command is not None:
+            self.command: tuple[str, ...] = tuple(command)
+            return
+        executable = shutil.which(RABBITMQCTL) or shutil.which(
             RABBITMQCTL, path="/usr/sbin:/usr/local/sbin:/opt/rabbitmq/sbin"
         )
-        if self.executable is None:
+        if executable is None:
             raise ConfigError(
                 "rabbitmqctl not found: run `broker init` on the broker's own host, as a user "
                 "who may run rabbitmqctl (root or rabbitmq)"
             )
+        self.command = (executable, *(("--node", node) if node else ()))
+
+    def at(self, vhost: str) -> Rabbitmqctl:
+        """The same tool for another vhost."""
+        return Rabbitmqctl(vhost, self.node, command=self.command, env=self.env)
 
     async def users(self) -> set[str]:
         output = await self._run("list_users", "--quiet", "--no-table-headers")
@@ -157,15 +177,13 @@ class Rabbitmqctl:
             )
 
     async def _run(self, *args: str, stdin: str | None = None) -> str:
-        assert self.executable is not None
-        node = ("--node", self.node) if self.node else ()
         process = await asyncio.create_subprocess_exec(
-            self.executable,
-            *node,
+            *self.command,
             *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            env=self.env,
         )
         data = (stdin + "\n").encode() if stdin is not None else b""
         try:

@@ -23,6 +23,7 @@ def test_pipeline_bench_with_tls_beside_without(tmp_path: Path) -> None:
     document = orjson.loads(figures.read_bytes())
     assert document.keys() >= PIPELINE_KEYS | {"without_tls", "readings_per_s/without_tls"}
     assert document["tls"] is True
+    assert document["roles"] is True
     assert document["audit_clean"] is True
     assert document["without_tls"]["audit_clean"] is True
     per_process = document["cpu_ms_per_1k_readings"]
