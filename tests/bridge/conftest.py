@@ -39,10 +39,13 @@ StartBridge = Callable[..., Awaitable[RunningBridge]]
 
 @pytest.fixture
 def start_bridge(start_worker: Callable[..., Worker]) -> StartBridge:
-    """Start `controlroom-worker bridge --port 0 ARGS...`; await it for a RunningBridge."""
+    """Start `controlroom-worker bridge --port 0 ARGS...` (with `env`, under a role's URL
+    files, say); await it for a RunningBridge."""
 
-    async def start(*args: str) -> RunningBridge:
-        worker = start_worker("bridge", *(args if "--port" in args else ("--port", "0", *args)))
+    async def start(*args: str, env: dict[str, str] | None = None) -> RunningBridge:
+        worker = start_worker(
+            "bridge", *(args if "--port" in args else ("--port", "0", *args)), env=env
+        )
 
         async def listening() -> tuple[str, str] | None:
             if not worker.running():

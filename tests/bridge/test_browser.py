@@ -21,6 +21,7 @@ from controlroom.plant.alarm_limits import Level, Priority
 from controlroom.plant.alarms import Comment, Hold, HoldKind
 from controlroom.plant.numbers import format_number
 from controlroom.plant.sensors import Condition, Liveness, SensorInfo
+from controlroom.tui import ControlRoom
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import SourceState, SourceStates
 from devsupport import chromium
@@ -28,7 +29,8 @@ from devsupport.chromium import CHROMIUM
 from devsupport.net import free_port
 from tests.bridge.conftest import StartBridge
 from tests.bridge.fakes import FakeCoordinator, sensor_state
-from tests.support import Worker, wait_for
+from tests.support import PlantRoles, Worker, until, wait_for
+from tests.tui.test_pilot import HOT_PROBE, SIZE, select
 from workers.bridge.assets import WEB_ROOT
 from workers.bridge.login import hash_password, write_users
 
@@ -478,4 +480,49 @@ async def test_page_shows_priority_holds_returned_alarms_and_comments(
         "e => e.map(x => [x.classList.contains('state'), getComputedStyle(x).backgroundColor])",
     )
     assert pills and all(not pill and colour == "rgba(0, 0, 0, 0)" for pill, colour in pills)
+    assert page.errors == []
+
+
+async def test_anns_acknowledgement_shows_as_ann_on_the_page(
+    page: Any,
+    roles: PlantRoles,
+    start_worker: Callable[..., Worker],
+    start_bridge: StartBridge,
+    output_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """Must-hold 2 of least privilege, to the browser: the plant under its roles, the bridge
+    as viewer; operator ann acknowledges from her control room (her login, a display name of
+    her choosing), and the page names her as the broker vouched for her, not as she typed."""
+    start_worker("coordinator", env=roles.env("coordinator"))
+    start_worker("datamanager", env=roles.env("datamanager"))
+    start_worker(*HOT_PROBE, env=roles.env("sensor"))
+    bridge = await start_bridge(env=roles.env("viewer"))
+    await page.goto(bridge.url)
+    await wait_js(
+        page, "document.querySelectorAll('#alarm-list li').length === 1", "the alarm on the page"
+    )
+    # not acknowledged yet: the page says so in words, and names nobody
+    assert "active unacknowledged" in await page.inner_text("#alarm-list")
+    assert await page.locator("#alarm-list .acked").count() == 0
+
+    app = ControlRoom(roles.of("ann"), operator="Ann the shift lead", log_dir=tmp_path / "logs")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(
+            lambda: any(a.sensor == "hot_probe" for a in app.alarm_panel.alarms),
+            "the alarm in ann's control room",
+        )
+        await select(pilot, app, "hot_probe")
+        await pilot.press("a")
+        acked = await wait_js(
+            page,
+            "document.querySelector('#alarm-list .acked')?.textContent ?? null",
+            "the page to show who acknowledged",
+            timeout=30,
+        )
+        assert acked == " · acknowledged by ann"
+        assert "Ann the shift lead" not in await page.inner_text("#alarm-list")
+        alarm = app.model.alarms[app.alarm_panel.alarms[0].id]
+        assert alarm.acked_by == "ann"  # and her own control room says the same
+    await page.screenshot(path=str(output_dir / "acknowledged-by-ann.png"))
     assert page.errors == []
