@@ -11,6 +11,7 @@ from controlroom.config import Settings
 from controlroom.db import connect, ensure_database, migrate
 from controlroom.db.maintenance import maintain
 from controlroom.db.policy import change_policy
+from controlroom.db.roles import owns_schema
 from controlroom.errors import ConfigError
 
 HELP = (
@@ -80,6 +81,14 @@ async def run_maintain(args: argparse.Namespace, settings: Settings) -> int:
             raise ConfigError(
                 f"plant {settings.plant} has no history tables yet: "
                 "run `controlroom-worker db init`"
+            )
+        if not await owns_schema(connection, settings.plant):
+            # Partitions are DDL, so the upkeep is the owner's (docs/security.md); say so
+            # rather than let the first statement refused name a table.
+            raise ConfigError(
+                f"db maintain needs the owner of plant {settings.plant} (partitions are DDL), "
+                f"not {connection.get_settings().session_authorization}: give "
+                "--database-url-file DIR/owner.db.url"
             )
         policy = await change_policy(connection, **changes)
         if changes:

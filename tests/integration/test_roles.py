@@ -7,8 +7,10 @@ One plant with every role for the module (`shared_roles`): making roles runs rab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aio_pika
 import aiormq
@@ -18,6 +20,7 @@ import pytest
 from controlroom.broker.topology import Topology
 from controlroom.db import connect as connect_database
 from controlroom.roles import COORDINATOR, DATAMANAGER, OWNER, SENSOR, VIEWER
+from tests.integration.test_identity import run_worker
 from tests.support import PlantRoles
 
 ANN = "ann"  # an operator (tests/conftest.py TEST_OPERATORS)
@@ -193,3 +196,51 @@ async def test_database_enforces_each_role(
                     await connection.execute(case.sql)
     finally:
         await connection.close()
+
+
+async def test_db_maintain_is_the_owners_and_its_partitions_take_the_datamanagers_writes(
+    shared_roles: PlantRoles,
+) -> None:
+    """`db maintain` under roles, as docs/security.md says to run it (cron, as owner): the
+    partitions it makes are the owner's and take the datamanager's readings; under any other
+    role it is one line and exit 2, before anything is changed."""
+    plant = shared_roles.settings.plant
+    for role in (DATAMANAGER, VIEWER):
+        refused = run_worker(shared_roles, role, "db", "maintain", "--premake", "5d")
+        assert refused.returncode == 2, refused.stderr
+        errors = [line for line in refused.stderr.strip().splitlines() if "error" in line]
+        assert errors == [
+            f"controlroom-worker db: error: db maintain needs the owner of plant {plant} "
+            f"(partitions are DDL), not {plant}_{role}: give --database-url-file "
+            "DIR/owner.db.url"
+        ], refused.stderr
+    admin = await connect_database(shared_roles.settings)
+    try:
+        assert await admin.fetchval("SELECT premake FROM history_policy") == timedelta(days=3)
+
+        done = run_worker(shared_roles, OWNER, "db", "maintain", "--premake", "5d")
+        assert done.returncode == 0, done.stderr
+        assert "maintenance: 2 partitions made ahead" in done.stdout, done.stdout
+        made = re.findall(r"made partition (\w+)", done.stderr)
+        assert len(made) == 2, done.stderr
+        owners = await admin.fetch(
+            "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = $1", plant
+        )
+        assert {row["tableowner"] for row in owners} == {f"{plant}_owner"}, owners
+
+        datamanager = await connect_database(shared_roles.of(DATAMANAGER))
+        try:
+            await datamanager.execute(
+                "INSERT INTO sensor_reading (sensor_id, taken_on, value, run_id, seq) "
+                "VALUES (1, now() + interval '4 days 1 hour', 1.0, 1, 1)"
+            )
+        finally:
+            await datamanager.close()
+        stored_in = await admin.fetchval(
+            "SELECT tableoid::regclass::text FROM sensor_reading WHERE seq = 1 AND run_id = 1"
+        )
+        assert stored_in in made  # not the default partition: one the owner just made
+    finally:  # the module's plant as it was (the partitions made ahead are harmless)
+        await admin.execute("DELETE FROM sensor_reading WHERE run_id = 1 AND seq = 1")
+        await admin.execute("UPDATE history_policy SET premake = interval '3 days'")
+        await admin.close()
