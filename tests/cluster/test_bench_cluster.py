@@ -30,5 +30,6 @@ def test_pipeline_bench_on_the_cluster_beside_one_node(
     assert document.keys() >= PIPELINE_KEYS | {"single_node", "readings_per_s/single_node"}
     assert (document["broker_nodes"], document["queue_type"]) == (3, "quorum")
     assert document["persist_replicas"] == 3
+    assert document["roles"] is True  # broker init on the cluster (through scripts/cluster)
     assert document["audit_clean"] is True
     assert document["single_node"]["audit_clean"] is True
