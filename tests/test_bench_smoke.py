@@ -29,7 +29,9 @@ def bench(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        # A hang's bound, not a figure: a pipeline run makes its roles first (rabbitmqctl boots
+        # an Erlang VM per call: 10 s on a quiet machine, 45 s on a busy one), twice with --tls.
+        timeout=300,
         check=False,
     )
 
