@@ -484,6 +484,8 @@ async def _pack(connection: asyncpg.Connection, series: Series, partition: Parti
             await _copy_packed(connection, series, partition)
     except _GaveWay:
         return False
+    # Its files go after the swap committed, not while the parent is locked (as for a drop).
+    await connection.execute(f"DROP TABLE {quote_ident(partition.name + DETACHED)}")
     return True
 
 
@@ -535,7 +537,12 @@ async def _copy_packed(
             await asyncio.sleep(0.2 * (attempt + 1))
     else:
         raise _GaveWay
-    await connection.execute(f"DROP TABLE {old}")
+    await connection.execute(f"ALTER TABLE {old} RENAME TO {quote_ident(name + DETACHED)}")
+    for row in indexes:  # their names go to the copy's indexes
+        await connection.execute(
+            f"ALTER INDEX {quote_ident(row['name'])} RENAME TO "
+            f"{quote_ident(row['name'] + DETACHED)}"
+        )
     await connection.execute(f"ALTER TABLE {new} DROP CONSTRAINT {check}")
     await connection.execute(f"ALTER TABLE {new} RENAME TO {old}")
     await connection.execute(

@@ -309,5 +309,7 @@ async def test_maintenance_packs_a_closed_rollup_partition_once(db: asyncpg.Conn
     assert await db.fetchrow(_CONTENT) == content
     assert [tuple(row) for row in await db.fetch(_INDEXES, week.name)] == indexes
     assert (await partitions(db, "reading_1m"))[0] == week
+    # The old copy was dropped after the swap, not left behind.
+    assert await db.fetchval("SELECT to_regclass($1)", f"{week.name}_expired") is None
     again = await maintain(db, week.upper + 3 * HOUR, retention=False)
     assert again.packed == []
