@@ -119,3 +119,17 @@ async def test_nodes_have_the_consistent_hash_exchange(cluster: LocalCluster) ->
         await exchange.delete()
     finally:
         await connection.close()
+
+
+@pytest.mark.cluster
+async def test_nodes_share_the_cores_with_unbound_schedulers(cluster: LocalCluster) -> None:
+    # Three nodes on one machine: each runs its share of the cores (at least one scheduler),
+    # none bound to a core; RabbitMQ's defaults would be a scheduler per core, each bound.
+    share = max(1, (psutil.cpu_count() or 1) // 3)
+    for number in (1, 2, 3):
+        answer = await cluster.ctl(
+            number,
+            "eval",
+            "{erlang:system_info(schedulers_online), erlang:system_info(scheduler_bind_type)}.",
+        )
+        assert answer.strip() == f"{{{share},unbound}}", (number, answer)
