@@ -134,6 +134,17 @@ async def test_retention_drops_whole_partitions_and_the_audit_covers_what_is_kep
     assert (await maintain(db)).dropped == []
 
 
+async def store_old_then_now(
+    db: asyncpg.Connection, count: int, age: timedelta, step: timedelta
+) -> datetime:
+    """Run r1: `count` readings `step` apart from `age` ago, then two from just now; returns
+    now."""
+    now = datetime.now(UTC)
+    await store(db, frame("r1", range(1, count + 1), [now - age + step * n for n in range(count)]))
+    await store(db, frame("r1", range(count + 1, count + 3), [now - timedelta(seconds=2), now]))
+    return now
+
+
 async def noted_last_seq(db: asyncpg.Connection) -> dict[int, int]:
     rows = await db.fetch("SELECT sensor_id, last_seq FROM raw_partition_horizon")
     return {row["sensor_id"]: row["last_seq"] for row in rows}
@@ -171,11 +182,7 @@ async def test_a_late_reading_in_a_noted_partition_voids_its_note(
 async def test_a_drop_takes_a_valid_note_without_reading_the_partition(
     db: asyncpg.Connection,
 ) -> None:
-    now = datetime.now(UTC)
-    await store(
-        db, frame("r1", range(1, 11), [now - 40 * DAY + timedelta(seconds=n) for n in range(10)])
-    )
-    await store(db, frame("r1", range(11, 13), [now - timedelta(seconds=2), now]))
+    await store_old_then_now(db, 10, 40 * DAY, timedelta(seconds=1))
     await maintain(db, retention=False)
     # The note, not the partition, says where the run resumes: change it and the drop follows.
     await db.execute("UPDATE raw_partition_horizon SET last_seq = 7")
@@ -210,11 +217,7 @@ async def test_a_drop_detaches_first_and_removes_what_an_earlier_round_left(
 async def test_a_closed_partitions_key_is_rebuilt_once_and_a_failed_build_cleared(
     db: asyncpg.Connection,
 ) -> None:
-    now = datetime.now(UTC)
-    await store(
-        db, frame("r1", range(1, 41), [now - 3 * DAY + timedelta(minutes=n) for n in range(40)])
-    )
-    await store(db, frame("r1", range(41, 43), [now - timedelta(seconds=2), now]))
+    now = await store_old_then_now(db, 40, 3 * DAY, timedelta(minutes=1))
     first = await maintain(db, retention=False)  # adopted into a partition of its own
     [closed] = [p for p in await partitions(db) if p.upper <= now - DAY]
     assert [p.name for p in first.rekeyed] == [closed.name]
