@@ -318,14 +318,19 @@ async def _remove_detached(connection: asyncpg.Connection, series: Series) -> No
 # on past the partition has its last reading there (a sensor's runs follow one another), and
 # a run that ended in it has nothing left for the audit to check. A scan for every run's
 # max(seq) took seconds on a day of 1,000 sensors, and the drop waited for it.
-_HORIZON = """
-INSERT INTO reading_horizon (sensor_id, run_id, last_seq)
-SELECT s.id, r.run_id, r.seq
+_LAST_READINGS = """
+SELECT s.id AS sensor_id, r.run_id, r.seq AS last_seq
 FROM sensor s
 CROSS JOIN LATERAL (
     SELECT run_id, seq FROM {partition} p
     WHERE p.sensor_id = s.id ORDER BY p.taken_on DESC LIMIT 1
 ) r
+"""
+
+# The audit's resume points, from the partition (_LAST_READINGS) or from its note.
+_INTO_HORIZON = """
+INSERT INTO reading_horizon (sensor_id, run_id, last_seq)
+{rows}
 ON CONFLICT (sensor_id, run_id) DO UPDATE
 SET last_seq = greatest(reading_horizon.last_seq, excluded.last_seq)
 """
@@ -339,12 +344,7 @@ SELECT EXISTS (SELECT 1 FROM raw_partition_note WHERE upper_bound = $2)
                    WHERE ($1::timestamptz IS NULL OR minute >= $1) AND minute < $2)
 """
 
-_FROM_NOTE = """
-INSERT INTO reading_horizon (sensor_id, run_id, last_seq)
-SELECT sensor_id, run_id, last_seq FROM raw_partition_horizon WHERE upper_bound = $1
-ON CONFLICT (sensor_id, run_id) DO UPDATE
-SET last_seq = greatest(reading_horizon.last_seq, excluded.last_seq)
-"""
+_NOTED_ROWS = "SELECT sensor_id, run_id, last_seq FROM raw_partition_horizon WHERE upper_bound = $1"
 
 
 async def _record_horizon(connection: asyncpg.Connection, partition: Partition) -> bool:
@@ -352,9 +352,10 @@ async def _record_horizon(connection: asyncpg.Connection, partition: Partition) 
     True if it came from the partition's note, False if read from the partition itself."""
     noted = bool(await connection.fetchval(_NOTE_VALID, partition.lower, partition.upper))
     if noted:
-        await connection.execute(_FROM_NOTE, partition.upper)
+        await connection.execute(_INTO_HORIZON.format(rows=_NOTED_ROWS), partition.upper)
     else:
-        await connection.execute(_HORIZON.format(partition=quote_ident(partition.name)))
+        rows = _LAST_READINGS.format(partition=quote_ident(partition.name))
+        await connection.execute(_INTO_HORIZON.format(rows=rows))
     await connection.execute(
         "DELETE FROM raw_partition_note WHERE upper_bound = $1", partition.upper
     )
@@ -366,12 +367,7 @@ _NOTED = "SELECT upper_bound FROM raw_partition_note"
 
 _NOTE = """
 INSERT INTO raw_partition_horizon (upper_bound, sensor_id, run_id, last_seq)
-SELECT $1::timestamptz, s.id, r.run_id, r.seq
-FROM sensor s
-CROSS JOIN LATERAL (
-    SELECT run_id, seq FROM {partition} p
-    WHERE p.sensor_id = s.id ORDER BY p.taken_on DESC LIMIT 1
-) r
+SELECT $1::timestamptz, sensor_id, run_id, last_seq FROM ({rows}) last
 """
 
 
@@ -398,9 +394,8 @@ async def note_closed(
                 partition.upper,
                 partition.lower,
             )
-            await connection.execute(
-                _NOTE.format(partition=quote_ident(partition.name)), partition.upper
-            )
+            rows = _LAST_READINGS.format(partition=quote_ident(partition.name))
+            await connection.execute(_NOTE.format(rows=rows), partition.upper)
         noted.append(partition)
         log.info("noted where each sensor run resumes after partition %s", partition.name)
     return noted
@@ -414,7 +409,7 @@ WHERE x.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::re
 """
 
 _INDEXES = """
-SELECT x.indisprimary AS primary_key, ic.relname AS name,
+SELECT x.indisprimary AS primary_key, x.indisvalid AS valid, ic.relname AS name,
        pg_get_indexdef(x.indexrelid) AS definition,
        pg_get_constraintdef(c.oid) AS constraint_definition
 FROM pg_index x
@@ -449,18 +444,6 @@ async def pack_closed(
     return packed
 
 
-_INVALID = """
-SELECT ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
-WHERE x.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass
-  AND NOT x.indisvalid
-"""
-_PRIMARY = """
-SELECT ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
-WHERE x.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass
-  AND x.indisprimary
-"""
-
-
 async def _rebuild_key(connection: asyncpg.Connection, partition: Partition) -> None:
     """Rebuild a closed raw partition's primary key by sorting. Built by inserts interleaved
     across sensors, every leaf split half full: 141 bytes a reading on disk against 114 before
@@ -468,9 +451,11 @@ async def _rebuild_key(connection: asyncpg.Connection, partition: Partition) -> 
     stays as it is: a day of 1,000 sensors is 6 GB to rewrite, and with the value in the key
     no query needs it in sensor order. CONCURRENTLY, so ingest and readers go on; a build that
     failed left an invalid copy, dropped first. Then fillfactor 100 marks it done."""
-    for row in await connection.fetch(_INVALID, partition.name):
-        await connection.execute(f"DROP INDEX CONCURRENTLY {quote_ident(row['relname'])}")
-    key = quote_ident(await connection.fetchval(_PRIMARY, partition.name))
+    indexes = await connection.fetch(_INDEXES, partition.name)
+    for row in indexes:
+        if not row["valid"]:
+            await connection.execute(f"DROP INDEX CONCURRENTLY {quote_ident(row['name'])}")
+    key = quote_ident(next(row["name"] for row in indexes if row["primary_key"]))
     await connection.execute(f"REINDEX INDEX CONCURRENTLY {key}")
     await connection.execute(f"ALTER INDEX {key} SET (fillfactor = 100)")
 
