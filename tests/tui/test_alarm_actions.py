@@ -5,6 +5,7 @@ assertion reads what the app shows and what PostgreSQL stored."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,9 +54,17 @@ async def panel_on(pilot: Pilot[None], app: ControlRoom, sensor: str) -> Alarm:
     await pilot.pause()
     await pilot.press("home")
     panel = app.alarm_panel
-    while panel.selected is not None and panel.selected.sensor != sensor:
-        await pilot.press("down")
-    alarm = app.alarm_panel.selected
+
+    def on_it() -> bool:
+        return panel.selected is not None and panel.selected in alarms_of(app, sensor)
+
+    # The panel re-sorts as alarms come and go, so the alarm may move above the cursor: at the
+    # bottom, start again from the top; a deadline rather than a loop that might never end.
+    deadline = time.monotonic() + 20
+    while not on_it():
+        assert time.monotonic() < deadline, f"the cursor never reached the alarm of {sensor}"
+        await pilot.press("home" if panel.cursor >= len(panel.alarms) - 1 else "down")
+    alarm = panel.selected
     assert alarm is not None
     return alarm
 
