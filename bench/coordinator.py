@@ -28,6 +28,7 @@ from bench.harness import BenchPlant, ResourceSampler
 from bench.prefill import frames, publish_all, sensor_names
 from bench.probes import ratio
 from controlroom.broker.publishing import json_message
+from controlroom.broker.topology import readings_key
 from controlroom.plant.sensors import SensorInfo
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import Announce
@@ -82,14 +83,15 @@ async def run(fill: Fill) -> dict[str, Any]:
             sampler = ResourceSampler({"coordinator": coordinator}, plant.harness_pids)
             async with sampler:
                 await _wait_for_message(plant, discovery)
-                sensors = await topology.sensors(channel)
+                announcements = await topology.announcements(channel)
                 started = time.monotonic()
                 sampler.start_window()
                 for source in sources:
                     infos = [SensorInfo(n, safe_min=5.0, safe_max=95.0) for n in names[source]]
                     announce = Announce(source, "bench", infos)
-                    await sensors.publish(
-                        json_message(encode(announce), persistent=False), routing_key=""
+                    await announcements.publish(
+                        json_message(encode(announce), persistent=False),
+                        routing_key=readings_key(source),
                     )
                 finished = await sink.wait(plant)
                 sampler.end_window()

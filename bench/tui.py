@@ -386,7 +386,7 @@ async def _delete_topology(settings: Settings) -> None:
         channel = await connection.channel()
         await channel.queue_delete(topology.requests_queue)
         await channel.exchange_delete(topology.events_exchange)
-        await channel.exchange_delete(topology.control_exchange)
+        await channel.exchange_delete(topology.stops_exchange)
     finally:
         await connection.close()
 

@@ -29,12 +29,15 @@ from controlroom.db.roles import drop_role, ensure_role, grant
 from controlroom.errors import ConfigError, DatabaseUnavailable, describe
 from controlroom.roles import (
     FIXED_ROLES,
+    OPERATOR_NAME,
     OWNER,
+    SOURCE,
     Role,
     SecretsDir,
     default_secrets_dir,
     new_password,
     operator,
+    source_role,
     with_login,
 )
 
@@ -48,6 +51,9 @@ class Plan:
     secrets: SecretsDir
     add_operators: tuple[str, ...] = ()
     remove_operators: tuple[str, ...] = ()
+    # Sources with a login of their own (`sensor-NAME`), which the shared sensor login loses.
+    add_sources: tuple[str, ...] = ()
+    remove_sources: tuple[str, ...] = ()
     rotate: frozenset[str] = frozenset()
     node: str | None = None
     # Another way to reach the broker's rabbitmqctl (a node of scripts/cluster); else `node`.
@@ -76,13 +82,24 @@ def vhost_of(url: str) -> str:
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 
-def known_operators(plant: str, secrets: SecretsDir, users: set[str]) -> set[str]:
-    """Operators made before: a broker user `<plant>.NAME`, or a URL file, for no fixed role."""
+def _known_roles(plant: str, secrets: SecretsDir, users: set[str]) -> set[str]:
+    """The role names made before: a broker user `<plant>.NAME`, or a URL file."""
     names = {user.removeprefix(f"{plant}.") for user in users if user.startswith(f"{plant}.")}
     if secrets.path.is_dir():
-        names |= {path.name.removesuffix(".url") for path in secrets.path.glob("*.url")}
-        names = {name.removesuffix(".db") for name in names}
-    return {name for name in names if name not in FIXED_ROLES and "." not in name}
+        files = {path.name.removesuffix(".url") for path in secrets.path.glob("*.url")}
+        names |= {name.removesuffix(".db") for name in files}
+    return names - set(FIXED_ROLES)
+
+
+def known_operators(plant: str, secrets: SecretsDir, users: set[str]) -> set[str]:
+    """Operators made before (a role of no fixed name that is no source's)."""
+    return {name for name in _known_roles(plant, secrets, users) if OPERATOR_NAME.fullmatch(name)}
+
+
+def known_sources(plant: str, secrets: SecretsDir, users: set[str]) -> set[str]:
+    """Sources given a login of their own before (role `sensor-NAME`)."""
+    roles = _known_roles(plant, secrets, users)
+    return {Role(plant, name).source for name in roles if Role(plant, name).kind == SOURCE}
 
 
 def role_settings(settings: Settings, secrets: SecretsDir, role: str) -> Settings:
@@ -103,8 +120,12 @@ async def init_roles(settings: Settings, plan: Plan) -> Outcome:
     for name in plan.remove_operators:
         operator(settings.plant, name)  # a usable name, or one line
     operators -= set(plan.remove_operators)
+    sources = known_sources(settings.plant, plan.secrets, users) | set(plan.add_sources)
+    gone_sources = [source_role(settings.plant, name) for name in plan.remove_sources]
+    sources -= set(plan.remove_sources)
     roles = [Role(settings.plant, name) for name in FIXED_ROLES]
     roles += [operator(settings.plant, name) for name in sorted(operators)]
+    roles += [source_role(settings.plant, name) for name in sorted(sources)]
     unknown = plan.rotate - {role.name for role in roles}
     if unknown:
         raise ConfigError(
@@ -124,7 +145,7 @@ async def init_roles(settings: Settings, plan: Plan) -> Outcome:
             await tool.ensure_user(
                 role.broker_user, passwords[role.name][0], exists=role.broker_user in users
             )
-            await tool.grant(role.broker_user, permissions(role))
+            await tool.grant(role.broker_user, permissions(role, sources))
 
     calls = asyncio.Semaphore(RABBITMQCTL_AT_ONCE)
     try:
@@ -145,15 +166,14 @@ async def init_roles(settings: Settings, plan: Plan) -> Outcome:
                 with_login(settings.database_url, role.database_role, password),
             )
             (outcome.made if fresh else outcome.kept).append(role.name)
-        for name in plan.remove_operators:
-            gone = Role(settings.plant, name)
-            existed = gone.broker_user in users or plan.secrets.amqp_file(name).exists()
+        for gone in [Role(settings.plant, name) for name in plan.remove_operators] + gone_sources:
+            existed = gone.broker_user in users or plan.secrets.amqp_file(gone.name).exists()
             if gone.broker_user in users:
                 await tool.delete_user(gone.broker_user)
             await drop_role(database, gone.database_role)
-            plan.secrets.remove(name)
+            plan.secrets.remove(gone.name)
             if existed:
-                outcome.removed.append(name)
+                outcome.removed.append(gone.name)
     finally:
         await database.close()
     await make_topology(role_settings(settings, plan.secrets, OWNER))
@@ -175,8 +195,7 @@ async def remove_roles(
     (tests and the bench clean up with this; users are global to the broker)."""
     tool = Plan(secrets, rabbitmqctl=rabbitmqctl).tool(settings)
     users = await tool.users()
-    names = [*FIXED_ROLES, *sorted(known_operators(settings.plant, secrets, users))]
-    roles = [Role(settings.plant, name) for name in names]
+    roles = [Role(settings.plant, name) for name in _every_role(settings.plant, secrets, users)]
     database = await connect_database(settings, schema=False)
     try:
         for role in reversed(roles):  # operators (members of viewer) first
@@ -186,7 +205,16 @@ async def remove_roles(
             secrets.remove(role.name)
     finally:
         await database.close()
-    return names
+    return [role.name for role in roles]
+
+
+def _every_role(plant: str, secrets: SecretsDir, users: set[str]) -> list[str]:
+    """The fixed roles, then every operator and source login made before."""
+    operators = sorted(known_operators(plant, secrets, users))
+    sources = [
+        source_role(plant, name).name for name in sorted(known_sources(plant, secrets, users))
+    ]
+    return [*FIXED_ROLES, *operators, *sources]
 
 
 def secrets_dir(path: str | None, plant: str) -> SecretsDir:
@@ -211,8 +239,7 @@ async def ensure_roles(
         log.warning("could not give the roles their grants again: %s", error)
         return
     try:
-        names = [*FIXED_ROLES, *sorted(known_operators(settings.plant, secrets, set()))]
-        for name in names:
+        for name in _every_role(settings.plant, secrets, set()):
             await grant(database, Role(settings.plant, name))
     except asyncpg.PostgresError as error:
         log.warning("could not give the roles their grants again: %s", describe(error))

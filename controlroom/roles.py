@@ -9,6 +9,8 @@ Logins are named after the plant (`<plant>.<role>` on the broker, `<plant>_<role
 PostgreSQL): broker users are global to the node, not to a vhost, so two plants (or two tests)
 on one broker need their own. An operator's login is `<plant>.<name>`; the broker puts that
 login in every message's `user_id`, and `actor_of` turns it back into the name recorded.
+A source may have a login of its own (`broker init --source NAME`: role `sensor-NAME`), which
+may speak for that source only; the shared `sensor` login then may not speak for it.
 """
 
 from __future__ import annotations
@@ -29,25 +31,38 @@ DATAMANAGER = "datamanager"
 VIEWER = "viewer"
 OPERATOR = "operator"  # the kind; each operator's role is their own name
 OWNER = "owner"
+SOURCE = "source"  # the kind; each source's own login is the role `sensor-NAME`
+SOURCE_PREFIX = "sensor-"
 
 # The roles every plant has; operators come and go with `broker init --operator NAME`.
 FIXED_ROLES = (SENSOR, COORDINATOR, DATAMANAGER, VIEWER, OWNER)
 
 OPERATOR_NAME = re.compile(r"[a-z][a-z0-9_]{0,19}")
+# A source with a login of its own is named as its readings queue and routing keys are, as is
+# (`broker.topology.queue_token`), so its rights are plain regexes over those names.
+SOURCE_NAME = re.compile(r"[A-Za-z0-9_:@,+-][A-Za-z0-9_.:@,+-]{0,63}")
 PASSWORD_BYTES = 24
 SECRET_MODE = 0o600
 
 
 @dataclass(frozen=True, slots=True)
 class Role:
-    """One login of a plant: a fixed role, or an operator (`kind` OPERATOR, `name` theirs)."""
+    """One login of a plant: a fixed role, an operator (`kind` OPERATOR, `name` theirs), or a
+    source's own (`kind` SOURCE, `name` `sensor-SOURCE`)."""
 
     plant: str
     name: str
 
     @property
     def kind(self) -> str:
-        return self.name if self.name in FIXED_ROLES else OPERATOR
+        if self.name in FIXED_ROLES:
+            return self.name
+        return SOURCE if self.name.startswith(SOURCE_PREFIX) else OPERATOR
+
+    @property
+    def source(self) -> str:
+        """The source a SOURCE role speaks for."""
+        return self.name.removeprefix(SOURCE_PREFIX)
 
     @property
     def broker_user(self) -> str:
@@ -68,13 +83,23 @@ def operator(plant: str, name: str) -> Role:
     return Role(plant, name)
 
 
+def source_role(plant: str, source: str) -> Role:
+    """A source's own login; ConfigError for a source name that cannot have one."""
+    if not SOURCE_NAME.fullmatch(source) or source.endswith(".db"):  # .db: its URL files
+        raise ConfigError(
+            f"source name {source!r} cannot have a login of its own: use 1-64 letters, digits "
+            "or _.:@,+- (not starting with a dot)"
+        )
+    return Role(plant, SOURCE_PREFIX + source)
+
+
 def actor_of(user_id: str | None, plant: str) -> str | None:
     """The operator a broker-vouched login names (`<plant>.ann` -> `ann`; `guest` -> `guest`);
     None for none, or for a role of this plant that is no operator."""
     if not user_id:
         return None
     name = user_id.removeprefix(f"{plant}.")
-    if name != user_id and name in FIXED_ROLES:
+    if name != user_id and Role(plant, name).kind != OPERATOR:
         return None
     return name
 

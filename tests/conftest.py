@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from controlroom.broker.topology import Topology
 from controlroom.config import Settings
 from controlroom.db import connect, ensure_database, migrate
 from controlroom.db.migrations import drop_plant
@@ -128,6 +129,7 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., W
 
 # Operators every roles fixture makes besides the fixed roles.
 TEST_OPERATORS = ("ann", "bob")
+TEST_SOURCES = ("s1",)  # sources with a login of their own (`sensor-s1`)
 
 
 @pytest.fixture
@@ -152,12 +154,20 @@ def shared_roles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlantRole
     async def make() -> None:
         await ensure_database(plant)
         await migrate(plant)
-        await init_roles(plant, Plan(secrets, add_operators=TEST_OPERATORS))
+        await init_roles(
+            plant, Plan(secrets, add_operators=TEST_OPERATORS, add_sources=TEST_SOURCES)
+        )
+        connection = await aio_pika.connect(plant.amqp_url)
+        async with connection:  # their readings queues, as a source's first start makes them
+            channel = await connection.channel()
+            for source in TEST_SOURCES:
+                await Topology.of(plant).readings(channel, source)
 
     async def remove() -> None:
         await remove_roles(plant, secrets)
         await drop_plant(plant)
-        await delete_plant_topology(plant)
+        topology = Topology.of(plant)
+        await delete_plant_topology(plant, [topology.readings_queue(s) for s in TEST_SOURCES])
 
     try:
         asyncio.run(make())

@@ -49,11 +49,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="remove an operator's login and files",
     )
     init.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="give this source a login of its own, DIR/sensor-NAME.url (repeatable): it may "
+        "publish and hear as that source only, and the shared sensor login no longer may",
+    )
+    init.add_argument(
+        "--remove-source",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="remove a source's own login and files (the shared sensor login may speak for it "
+        "again)",
+    )
+    init.add_argument(
         "--rotate",
         action="append",
         default=[],
         metavar="ROLE",
-        help="give this role (or operator) a new password (repeatable); restart its processes",
+        help="give this role (an operator, or sensor-NAME for a source's own login) a new "
+        "password (repeatable); restart its processes",
     )
     init.add_argument(
         "--rabbitmq-node", metavar="NODE", help="the node rabbitmqctl talks to (its default)"
@@ -103,10 +120,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _init(args: argparse.Namespace, settings: Settings) -> int:
     plan = Plan(
         secrets_dir(args.secrets_dir, settings.plant),
-        tuple(args.operator),
-        tuple(args.remove_operator),
-        frozenset(args.rotate),
-        args.rabbitmq_node,
+        add_operators=tuple(args.operator),
+        remove_operators=tuple(args.remove_operator),
+        add_sources=tuple(args.source),
+        remove_sources=tuple(args.remove_source),
+        rotate=frozenset(args.rotate),
+        node=args.rabbitmq_node,
     )
     outcome = await init_roles(settings, plan)
     for line in outcome.lines(plan.secrets):

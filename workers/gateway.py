@@ -281,7 +281,7 @@ class Gateway:
             connection.reconnect_callbacks.add(lambda *_: self._reclaim.put_nowait(None))
             channel = await connection.channel()  # publisher confirms on
             queue = await self.topology.readings(channel, self.source)
-            sensors_exchange = await self.topology.sensors(channel)
+            announcements = await self.topology.announcements(channel)
             commands = await self._listen_for_commands(connection)
             connection.reconnect_callbacks.add(lambda *_: self._notices.put_nowait(None))
             self._notices.put_nowait(None)
@@ -295,7 +295,7 @@ class Gateway:
             async with asyncio.TaskGroup() as tasks:
                 ticking = tasks.create_task(self._tick())
                 publishing = tasks.create_task(self._publish(channel, queue))
-                announcing = tasks.create_task(self._announce(sensors_exchange))
+                announcing = tasks.create_task(self._announce(announcements))
                 claiming = tasks.create_task(self._keep_claims(connection))
                 await _first_of(stopping, self._all_stopped, self._name_lost)
                 ticking.cancel()
@@ -310,7 +310,7 @@ class Gateway:
                     f"after reconnecting: {self.lost}; stopped without a goodbye, "
                     f"{self.buffer.readings} readings unsent"
                 )
-            await self._goodbye(sensors_exchange, [*self.active, *self.leaving])
+            await self._goodbye(announcements, [*self.active, *self.leaving])
         return 0
 
     async def _keep_claims(self, connection: AbstractRobustConnection) -> None:
@@ -354,7 +354,7 @@ class Gateway:
         self, channel: aio_pika.abc.AbstractChannel, queue: aio_pika.abc.AbstractQueue
     ) -> None:
         queue_name = queue.name
-        entry = await self.topology.readings_entry(channel)
+        entry = await self.topology.frames(channel)
         key = readings_key(self.source)
 
         async def publish_next() -> Frame:
@@ -417,7 +417,8 @@ class Gateway:
             announce = Announce(self.source, self.run_id, list(self.active.values()))
             try:
                 await exchange.publish(
-                    json_message(encode(announce), persistent=False), routing_key=""
+                    json_message(encode(announce), persistent=False),
+                    routing_key=readings_key(self.source),
                 )
             except Exception as error:  # the reconnect callback asks again
                 log.warning("announcing failed (%s); will retry", describe(error))
@@ -432,9 +433,8 @@ class Gateway:
         channel = await connection.channel(publisher_confirms=False)
         queue = await self.topology.private(channel)
         await queue.bind(await self.topology.discovery(channel))
-        control = await self.topology.control(channel)
-        for name in self.active:
-            await queue.bind(control, routing_key=name)
+        # The stops for this source's sensors, passed on by a coordinator (keyed by source).
+        await queue.bind(await self.topology.stops(channel), routing_key=readings_key(self.source))
         self._command_tag = await queue.consume(self._on_command)
         return queue
 
@@ -449,12 +449,13 @@ class Gateway:
             await message.reject(requeue=False)
             return
         await message.ack()
-        # Who asked: the login the broker vouches for (user_id), not the body's display name.
-        actor = message.user_id or "a sender without a user_id"
         if isinstance(command, Discover):
             self._notices.put_nowait(None)
         elif command.sensor in self.active:
-            log.info("stop requested for %s by %s", command.sensor, actor)
+            # Who asked: a coordinator passes an operator's stop on with the operator's login
+            # as the broker vouched for it; only coordinators may publish stops.
+            via = message.user_id or "no login"
+            log.info("stop requested for %s by %s (via %s)", command.sensor, command.by, via)
             del self.active[command.sensor]
             for cohort in self.cohorts:
                 if command.sensor in cohort.layout.names:
@@ -478,7 +479,10 @@ class Gateway:
         try:
             # Bounded as a whole: a robust channel waits for the broker before it publishes.
             await within(
-                exchange.publish(json_message(encode(goodbye), persistent=False), routing_key=""),
+                exchange.publish(
+                    json_message(encode(goodbye), persistent=False),
+                    routing_key=readings_key(self.source),
+                ),
                 LEAVE_TIMEOUT_S,
             )
         except Exception as error:

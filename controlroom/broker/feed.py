@@ -221,8 +221,10 @@ class ViewerFeed:
         await self._act(self._topology.actions, "", encode(request), what)
 
     async def stop_sensor(self, sensor: str, operator: str = "") -> None:
+        """Ask for a sensor's stop: a coordinator passes it on to the sensor's source (only
+        coordinators may publish to the sources' stops)."""
         body = encode(Stop(sensor=sensor, by=operator or self.login))
-        await self._act(self._topology.control, sensor, body, f"stop of {sensor}")
+        await self._act(self._topology.actions, "", body, f"stop of {sensor}")
 
     @property
     def login(self) -> str:

@@ -13,10 +13,17 @@ The shared exchanges and queues are made once, by `broker init` as owner
 (`Topology.make_shared`); a role's process takes them as made (`Topology.premade`), so no role
 but owner may configure them (configure is the right to delete).
 
-Limits, written down: the sensor role is one login for every source of the plant, so a source
-may declare, bind and consume any source's readings queue, and hear any sensor's stop (the
-control exchange is direct: topic permissions do not apply to it); per-source logins would
-close that. Whoever may declare a queue with a dead-letter exchange may publish to `dead`.
+Sources: frames, announcements and stops go through topic exchanges keyed by the source
+(`Topology`), so a source's own login (`sensor-NAME`) is held by topic permissions to its own
+key: it publishes only its frames and announcements, binds only its readings queue and hears
+only its stops. The shared `sensor` login may speak for every source *without* a login of its
+own: its regexes leave out those that have one (a negative lookahead: RabbitMQ's regexes are
+Erlang's, PCRE). A topic exchange a user has no topic permission for is open to it, so every
+role that may use one of these exchanges has its keys written out.
+
+Limits, written down: a name claim (`claim.*`) is open to every source login, so a source may
+hold a name another wants (a denial, never a forgery: a claim carries no data). Whoever may
+declare a queue with a dead-letter exchange may publish to `dead`.
 """
 
 from __future__ import annotations
@@ -25,11 +32,20 @@ import asyncio
 import logging
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from controlroom.errors import ConfigError
-from controlroom.roles import COORDINATOR, DATAMANAGER, OPERATOR, OWNER, SENSOR, VIEWER, Role
+from controlroom.roles import (
+    COORDINATOR,
+    DATAMANAGER,
+    OPERATOR,
+    OWNER,
+    SENSOR,
+    SOURCE,
+    VIEWER,
+    Role,
+)
 from controlroom.waiting import within
 
 log = logging.getLogger(__name__)
@@ -56,17 +72,41 @@ def _names(plant: str, *names: str, own: bool = True) -> str:
     return f"^{re.escape(plant)}\\.({alternatives})$" if alternatives else NOTHING
 
 
-def permissions(role: Role) -> Permissions:
-    """The least a role's processes need (docs/security.md has the table)."""
+def _any_but(names: Collection[str]) -> str:
+    """A regex (unanchored) for any non-empty name but these: a negative lookahead."""
+    if not names:
+        return ".+"
+    return f"(?!({'|'.join(re.escape(name) for name in sorted(names))})$).+"
+
+
+def _source_rights(plant: str, key: str) -> Permissions:
+    """What a source's login may do, `key` a regex (unanchored) of the sources it speaks for:
+    publish their frames and announcements, make and use their readings queues, hear discovery
+    and their stops."""
+    keys = f"^{key}$"
+    queues = rf"readings\.{key}"
+    return Permissions(
+        configure=_names(plant, queues, r"claim\..+"),
+        write=_names(plant, "frames", queues, "announcements", "dead"),
+        read=_names(plant, "frames", queues, "discovery", "stops"),
+        topics=(
+            (f"{plant}.frames", keys, keys),
+            (f"{plant}.announcements", keys, NOTHING),
+            (f"{plant}.stops", NOTHING, keys),
+        ),
+    )
+
+
+def permissions(role: Role, own_logins: Collection[str] = ()) -> Permissions:
+    """The least a role's processes need (docs/security.md has the table). `own_logins`: the
+    sources with a login of their own, for which the shared sensor login may not speak."""
     plant, kind = role.plant, role.kind
     events = f"{plant}.events"
     readings_queues = r"readings\..+"
-    if kind == SENSOR:  # publish frames and announcements; hear discovery and stops
-        return Permissions(
-            configure=_names(plant, readings_queues, r"claim\..+"),
-            write=_names(plant, "readings", readings_queues, "sensors", "dead"),
-            read=_names(plant, "readings", readings_queues, "discovery", "control"),
-        )
+    if kind == SOURCE:
+        return _source_rights(plant, re.escape(role.source))
+    if kind == SENSOR:
+        return _source_rights(plant, _any_but(own_logins))
     if kind == COORDINATOR:
         return Permissions(
             configure=_names(plant, readings_queues),
@@ -79,12 +119,13 @@ def permissions(role: Role) -> Permissions:
                 "discovery",
                 "coordinators",
                 "replies",
+                "stops",  # an operator's stop, passed on to its source
             ),
             read=_names(
                 plant,
-                "readings",
+                "frames",
                 readings_queues,
-                "sensors",
+                "announcements",
                 "coordinators",
                 "events",
                 "requests",
@@ -102,10 +143,10 @@ def permissions(role: Role) -> Permissions:
             read=_names(plant, "events", "replies"),
             topics=((events, NOTHING, ".*"),),
         )
-    if kind == OPERATOR:  # a viewer who may also acknowledge alarms and stop sensors
+    if kind == OPERATOR:  # a viewer who may also act: acknowledge, shelve, stop a sensor
         return Permissions(
             configure=_names(plant),
-            write=_names(plant, "requests", "actions", "control"),
+            write=_names(plant, "requests", "actions"),
             read=_names(plant, "events", "replies"),
             topics=((events, NOTHING, ".*"),),
         )

@@ -10,6 +10,13 @@ coordinator. Every queue that takes messages is bound to a named exchange (readi
 requests; answers go out on replies), so who may write where is a regex over exchange names
 (`controlroom.broker.roles`).
 
+What a source sends and hears goes through topic exchanges keyed by the source
+(`readings_key`): its frames (`frames`), its announcements and goodbyes (`announcements`) and
+the stops for its sensors (`stops`, which the coordinator passes on from an operator's action).
+Topic permissions then hold a source's own login to its own key (`broker init --source`).
+Plants made before had a direct `readings`, a fanout `sensors` and a direct `control` exchange:
+an exchange's type cannot change, so these are new names, and `broker init` removes the old.
+
 Backlog bounds, and what happens when one is reached:
 - readings.<source> and persist: `reject-publish`. The publisher's confirm turns into a nack,
   so the sender keeps the data (a sensor in its bounded buffer, the coordinator by not acking
@@ -87,16 +94,18 @@ class Topology:
         return f"{self.plant}.{suffix}"
 
     @property
-    def sensors_exchange(self) -> str:
-        return self.name("sensors")
+    def announcements_exchange(self) -> str:
+        """Sources' announcements and goodbyes, keyed by source (`readings_key`)."""
+        return self.name("announcements")
 
     @property
     def discovery_exchange(self) -> str:
         return self.name("discovery")
 
     @property
-    def control_exchange(self) -> str:
-        return self.name("control")
+    def stops_exchange(self) -> str:
+        """Stops for a source's sensors, keyed by source: only coordinators publish here."""
+        return self.name("stops")
 
     @property
     def coordinators_exchange(self) -> str:
@@ -107,9 +116,15 @@ class Topology:
         return self.name("events")
 
     @property
-    def readings_exchange(self) -> str:
+    def frames_exchange(self) -> str:
         """Frames, routed by source (`readings_key`) to that source's readings queue."""
-        return self.name("readings")
+        return self.name("frames")
+
+    @property
+    def legacy_exchanges(self) -> tuple[str, ...]:
+        """What frames, announcements and stops went through before (`broker init` removes
+        them: their types could not be changed in place)."""
+        return (self.name("readings"), self.name("sensors"), self.name("control"))
 
     @property
     def persist_exchange(self) -> str:
@@ -156,13 +171,13 @@ class Topology:
     @property
     def exchanges(self) -> tuple[str, ...]:
         return (
-            self.sensors_exchange,
+            self.announcements_exchange,
             self.discovery_exchange,
-            self.control_exchange,
+            self.stops_exchange,
             self.events_exchange,
             self.dead_exchange,
             self.coordinators_exchange,
-            self.readings_exchange,
+            self.frames_exchange,
             self.persist_exchange,
             self.requests_exchange,
             self.replies_exchange,
@@ -191,14 +206,14 @@ class Topology:
 
     # --- declarations ----------------------------------------------------------------------
 
-    async def sensors(self, channel: AbstractChannel) -> AbstractExchange:
-        return await self._exchange(channel, self.sensors_exchange, ExchangeType.FANOUT)
+    async def announcements(self, channel: AbstractChannel) -> AbstractExchange:
+        return await self._exchange(channel, self.announcements_exchange, ExchangeType.TOPIC)
 
     async def discovery(self, channel: AbstractChannel) -> AbstractExchange:
         return await self._exchange(channel, self.discovery_exchange, ExchangeType.FANOUT)
 
-    async def control(self, channel: AbstractChannel) -> AbstractExchange:
-        return await self._exchange(channel, self.control_exchange, ExchangeType.DIRECT)
+    async def stops(self, channel: AbstractChannel) -> AbstractExchange:
+        return await self._exchange(channel, self.stops_exchange, ExchangeType.TOPIC)
 
     async def coordinators(self, channel: AbstractChannel) -> AbstractExchange:
         """Coordinators' presence (fanout: each hears every other)."""
@@ -219,9 +234,10 @@ class Topology:
         await queue.bind(exchange)
         return queue
 
-    async def readings_entry(self, channel: AbstractChannel) -> AbstractExchange:
-        """Where sources publish frames (key `readings_key(source)`)."""
-        return await self._exchange(channel, self.readings_exchange, ExchangeType.DIRECT)
+    async def frames(self, channel: AbstractChannel) -> AbstractExchange:
+        """Where sources publish frames (key `readings_key(source)`; a key has no `*` or `#`,
+        so a binding by it matches that key only, as on a direct exchange)."""
+        return await self._exchange(channel, self.frames_exchange, ExchangeType.TOPIC)
 
     async def readings(self, channel: AbstractChannel, source: str) -> AbstractQueue:
         """A source's durable queue, bound to the readings exchange by the source's key; one
@@ -232,7 +248,7 @@ class Topology:
             self.readings_queue(source),
             self.readings_arguments(),
         )
-        await queue.bind(await self.readings_entry(channel), routing_key=readings_key(source))
+        await queue.bind(await self.frames(channel), routing_key=readings_key(source))
         return queue
 
     def readings_arguments(self) -> dict[str, Any]:
@@ -293,10 +309,12 @@ class Topology:
         await made.persist(channel)
         await made.requests(channel)
         for declare in (
-            made.sensors, made.discovery, made.control, made.coordinators, made.events,
-            made.readings_entry, made.replies,
+            made.announcements, made.discovery, made.stops, made.coordinators, made.events,
+            made.frames, made.replies,
         ):  # fmt: skip
             await declare(channel)
+        for legacy in self.legacy_exchanges:  # deleting one that is not there is no error
+            await channel.exchange_delete(legacy)
 
     async def viewer(self, channel: AbstractChannel, *patterns: str) -> AbstractQueue:
         """A viewer's own queue on the events exchange; it vanishes with the viewer."""

@@ -67,7 +67,9 @@ class Discover(msgspec.Struct, frozen=True, tag="discover", tag_field="type"):
 
 
 class Stop(msgspec.Struct, frozen=True, tag="stop", tag_field="type"):
-    """Stop one sensor, wherever it runs (sent on the control exchange, keyed by its name)."""
+    """Stop one sensor, wherever it runs: an operator's action (on the actions exchange, `by`
+    a display name), which a coordinator passes on to the sensor's source (on the stops
+    exchange, keyed by source, `by` the operator's login as the broker vouched for it)."""
 
     sensor: str
     by: Text = ""

@@ -19,7 +19,7 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from controlroom.broker.publishing import json_message
-from controlroom.broker.topology import Topology
+from controlroom.broker.topology import Topology, readings_key
 from controlroom.clock import now_us
 from controlroom.plant.readings import Frame
 from controlroom.plant.sensors import SensorInfo
@@ -128,16 +128,18 @@ async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel)
 
     doors = {
         "readings": Door("readings", "", topology.readings_queue("s1"), True),
+        "frames": Door("frames", topology.frames_exchange, "s1", True),
         "persist": Door("persist", "", topology.persist_queue, True),
         "requests": Door("requests", "", topology.requests_queue, True),
-        "sensors": Door("sensors", topology.sensors_exchange, "", True),
+        "sensors": Door("sensors", topology.announcements_exchange, "s1", True),
         "discovery": Door("discovery", topology.discovery_exchange, "", True),
-        "control": Door("control", topology.control_exchange, "s1", True),
+        "control": Door("control", topology.stops_exchange, "s1", True),
         "alarms": Door("alarms", topology.events_exchange, "alarm.HIGH", False),
     }
     # Who reads each door, and so must log each rejection.
     readers = {
         "readings": coordinator,
+        "frames": coordinator,
         "persist": datamanager,
         "requests": coordinator,
         "sensors": coordinator,
@@ -147,6 +149,7 @@ async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel)
     }
     wrong_kind = {  # well-formed, but not what this door takes
         "readings": encode(Discover()),
+        "frames": encode(Discover()),
         "persist": frame_body(),
         "requests": frame_body(),
         "sensors": frame_body(),
@@ -154,11 +157,17 @@ async def test_bad_input_at_every_door(plant: Plant, publisher: AbstractChannel)
         "control": encode(Announce("s1", "r", [SensorInfo("s1")])),
         "alarms": frame_body(),
     }
+    # Well-formed, but naming another source than the key it came under (which the broker
+    # holds a source's own login to): the coordinator refuses it.
+    forged = {
+        "frames": [frame_body(source="other")],
+        "sensors": [encode(Announce("other", uuid.uuid4().hex, [SensorInfo("x")]))],
+    }
     before = {worker.pid: rejections(worker) for worker in (sensor, coordinator, datamanager)}
     expected = dict.fromkeys(before, 0)
     dead = 0
     for key, door in doors.items():
-        bodies = [*COMMON.values(), wrong_kind[key]]
+        bodies = [*COMMON.values(), wrong_kind[key], *forged.get(key, [])]
         if key in ("readings", "persist"):
             bodies.append(OVERSIZED)
         for body in bodies:
@@ -207,9 +216,10 @@ async def send_weird_source(channel: AbstractChannel, topology: Topology) -> str
     source = "weird <gateway>"
     run = uuid.uuid4().hex
     queue = await topology.readings(channel, source)
-    sensors_exchange = await topology.sensors(channel)
+    announcements = await topology.announcements(channel)
+    key = readings_key(source)
     announce = Announce(source, run, [SensorInfo(name) for name in WEIRD_NAMES])
-    await sensors_exchange.publish(json_message(encode(announce), persistent=False), "")
+    await announcements.publish(json_message(encode(announce), persistent=False), key)
     start = now_us()
     for seq in (1, 2, 3):
         frame = Frame(
@@ -224,7 +234,7 @@ async def send_weird_source(channel: AbstractChannel, topology: Topology) -> str
             json_message(encode(frame), persistent=True), routing_key=queue.name
         )
     goodbye = Goodbye(source, run, dict.fromkeys(WEIRD_NAMES, 3))
-    await sensors_exchange.publish(json_message(encode(goodbye), persistent=False), "")
+    await announcements.publish(json_message(encode(goodbye), persistent=False), key)
     return source
 
 

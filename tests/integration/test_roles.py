@@ -19,12 +19,13 @@ import pytest
 
 from controlroom.broker.topology import Topology
 from controlroom.db import connect as connect_database
-from controlroom.roles import COORDINATOR, DATAMANAGER, OWNER, SENSOR, VIEWER
+from controlroom.roles import COORDINATOR, DATAMANAGER, OWNER, SENSOR, VIEWER, source_role
 from tests.integration.test_identity import run_worker
 from tests.support import PlantRoles
 
 ANN = "ann"  # an operator (tests/conftest.py TEST_OPERATORS)
-ROLES = (SENSOR, COORDINATOR, DATAMANAGER, VIEWER, ANN, OWNER)
+S1 = source_role("plant", "s1").name  # source s1's own login (TEST_SOURCES); s2 has none
+ROLES = (SENSOR, S1, COORDINATOR, DATAMANAGER, VIEWER, ANN, OWNER)
 
 BrokerAction = Callable[[aio_pika.abc.AbstractChannel, Topology], Awaitable[object]]
 
@@ -35,6 +36,14 @@ async def _publish(
     target = await channel.get_exchange(exchange, ensure=False) if exchange else None
     message = aio_pika.Message(b'{"type": "nothing"}', **properties)  # type: ignore[arg-type]
     await (target or channel.default_exchange).publish(message, routing_key=key, timeout=10)
+
+
+async def _hear_stops(
+    channel: aio_pika.abc.AbstractChannel, topology: Topology, source: str
+) -> None:
+    """Bind a queue of one's own to a source's stops (as a source listens for them)."""
+    queue = await channel.declare_queue(topology.own_queue(), exclusive=True, auto_delete=True)
+    await queue.bind(topology.stops_exchange, routing_key=source)
 
 
 async def _consume_once(channel: aio_pika.abc.AbstractChannel, queue: str) -> None:
@@ -53,8 +62,24 @@ class Case:
 
 BROKER_CASES = (
     Case(
-        "publish a frame", frozenset({SENSOR, OWNER}),
-        lambda ch, t: _publish(ch, t.readings_exchange, "s1"),
+        "publish a frame as s1", frozenset({S1, OWNER}),  # not the shared login: s1 has its own
+        lambda ch, t: _publish(ch, t.frames_exchange, "s1"),
+    ),
+    Case(
+        "publish a frame as s2", frozenset({SENSOR, OWNER}),
+        lambda ch, t: _publish(ch, t.frames_exchange, "s2"),
+    ),
+    Case(
+        "publish a frame into s1's queue by the default exchange", frozenset(),
+        lambda ch, t: _publish(ch, "", t.readings_queue("s1")),
+    ),
+    Case(
+        "take s1's readings", frozenset({S1, COORDINATOR, OWNER}),
+        lambda ch, t: _consume_once(ch, t.readings_queue("s1")),
+    ),
+    Case(
+        "declare and bind s1's readings queue", frozenset({S1, COORDINATOR, OWNER}),
+        lambda ch, t: Topology(t.plant, premade=True).readings(ch, "s1"),
     ),
     Case(
         "publish into persist", frozenset({COORDINATOR, OWNER}),
@@ -69,15 +94,27 @@ BROKER_CASES = (
         lambda ch, t: _publish(ch, t.events_exchange, "alarm.acked"),
     ),
     Case(
-        "announce a sensor", frozenset({SENSOR, OWNER}),
-        lambda ch, t: _publish(ch, t.sensors_exchange),
+        "announce as s1", frozenset({S1, OWNER}),
+        lambda ch, t: _publish(ch, t.announcements_exchange, "s1"),
     ),
     Case(
-        "send a stop", frozenset({ANN, OWNER}),
-        lambda ch, t: _publish(ch, t.control_exchange, "s1"),
+        "announce as s2", frozenset({SENSOR, OWNER}),
+        lambda ch, t: _publish(ch, t.announcements_exchange, "s2"),
     ),
     Case(
-        "send an acknowledgement", frozenset({ANN, OWNER}),
+        "send a stop to a source", frozenset({COORDINATOR, OWNER}),
+        lambda ch, t: _publish(ch, t.stops_exchange, "s1"),
+    ),
+    Case(
+        "hear s1's stops", frozenset({S1, OWNER}),
+        lambda ch, t: _hear_stops(ch, t, "s1"),
+    ),
+    Case(
+        "hear s2's stops", frozenset({SENSOR, OWNER}),
+        lambda ch, t: _hear_stops(ch, t, "s2"),
+    ),
+    Case(
+        "send an action (an acknowledgement, a stop)", frozenset({ANN, OWNER}),
         lambda ch, t: _publish(ch, t.actions_exchange),
     ),
     Case(

@@ -21,7 +21,7 @@ from controlroom.config import (
     warn_about_argv_passwords,
 )
 from controlroom.errors import ConfigError
-from controlroom.roles import Role, SecretsDir, actor_of, operator, write_secret
+from controlroom.roles import Role, SecretsDir, actor_of, operator, source_role, write_secret
 
 PASSWORD = "S3cret-Pw"
 
@@ -118,6 +118,7 @@ def test_the_actor_is_the_login_and_no_role_is_an_operator() -> None:
     assert actor_of("guest", "north") == "guest"
     assert actor_of("north.viewer", "north") is None
     assert actor_of("north.coordinator", "north") is None
+    assert actor_of("north.sensor-boiler", "north") is None  # a source's own login
     assert actor_of(None, "north") is None
     with pytest.raises(ConfigError, match="not usable"):
         operator("north", "viewer")
@@ -128,16 +129,24 @@ def test_the_actor_is_the_login_and_no_role_is_an_operator() -> None:
 @pytest.mark.parametrize(
     ("role", "name", "right", "allowed"),
     [
-        ("sensor", "north.readings", "write", True),
+        ("sensor", "north.frames", "write", True),
         ("sensor", "north.persist", "write", False),
         ("sensor", "north.events", "write", False),
-        ("sensor", "north.control", "write", False),
-        ("sensor", "south.readings", "write", False),  # another plant's
+        ("sensor", "north.stops", "write", False),
+        ("sensor", "north.stops", "read", True),
+        ("sensor", "south.frames", "write", False),  # another plant's
+        ("sensor-boiler", "north.readings.boiler", "read", True),
+        ("sensor-boiler", "north.readings.pump", "read", False),
+        ("sensor-boiler", "north.readings.boiler2", "configure", False),
+        ("sensor-boiler", "north.frames", "write", True),
+        ("sensor-boiler", "north.persist", "write", False),
+        ("coordinator", "north.stops", "write", True),
+        ("coordinator", "north.stops", "read", False),
         ("coordinator", "north.persist", "write", True),
         ("coordinator", "north.persist", "configure", False),
         ("viewer", "north.actions", "write", False),
         ("ann", "north.actions", "write", True),
-        ("ann", "north.control", "write", True),
+        ("ann", "north.stops", "write", False),  # a stop is an action, passed on
         ("datamanager", "north.persist", "read", True),
         ("datamanager", "north.own.1f2e", "configure", False),
         ("viewer", "north.own.1f2e", "configure", True),
@@ -151,3 +160,45 @@ def test_each_role_regex_says_what_the_table_says(
 ) -> None:
     rights = permissions(Role("north", role))
     assert bool(re.search(getattr(rights, right), name)) is allowed
+
+
+@pytest.mark.parametrize(
+    ("role", "exchange", "key", "write", "read"),
+    [
+        ("sensor-boiler", "frames", "boiler", True, True),
+        ("sensor-boiler", "frames", "boiler.x", False, False),
+        ("sensor-boiler", "frames", "pump", False, False),
+        ("sensor-boiler", "announcements", "boiler", True, False),
+        ("sensor-boiler", "stops", "boiler", False, True),
+        ("sensor-boiler", "stops", "pump", False, False),
+        ("sensor", "frames", "pump", True, True),
+        ("sensor", "frames", "boiler", False, False),  # boiler has a login of its own
+        ("sensor", "frames", "boiler2", True, True),
+        ("sensor", "frames", "g.w", False, False),
+        ("sensor", "stops", "boiler", False, False),
+        ("sensor", "stops", "pump", False, True),
+    ],
+)
+def test_topic_permissions_hold_a_source_to_its_key(
+    role: str, exchange: str, key: str, write: bool, read: bool
+) -> None:
+    rights = permissions(Role("north", role), own_logins={"boiler", "g.w"})
+    (write_keys, read_keys) = next(
+        (w, r) for name, w, r in rights.topics if name == f"north.{exchange}"
+    )
+    assert bool(re.search(write_keys, key)) is write
+    assert bool(re.search(read_keys, key)) is read
+
+
+def test_the_shared_login_loses_the_queues_of_sources_with_their_own() -> None:
+    rights = permissions(Role("north", "sensor"), own_logins={"boiler"})
+    assert not re.search(rights.configure, "north.readings.boiler")
+    assert re.search(rights.configure, "north.readings.boilerx")
+    assert re.search(rights.read, "north.readings.pump")
+
+
+def test_a_source_login_needs_a_name_as_its_queue_has_it() -> None:
+    assert source_role("north", "gw-1.a").name == "sensor-gw-1.a"
+    for bad in ("weird <gateway>", ".hidden", "x.db", ""):
+        with pytest.raises(ConfigError, match="cannot have a login of its own"):
+            source_role("north", bad)

@@ -23,6 +23,7 @@ class Registry:
     def __init__(self, bus: MessageBus) -> None:
         self._bus = bus
         self.picture = PlantPicture()
+        self._source_of: dict[str, str] = {}  # sensor -> the source that announced it last
         bus.subscribe(SourceAnnounced, self._on_announced)
         bus.subscribe(FrameReceived, lambda event: self.picture.frame(event.fresh, Changes()))
         bus.subscribe(
@@ -40,9 +41,14 @@ class Registry:
             list(picture.sensors.values()), picture.open_alarms(), list(picture.holds.values())
         )
 
+    def source_of(self, sensor: str) -> str | None:
+        """The source that carries a sensor (where a stop for it goes), if one announced it."""
+        return self._source_of.get(sensor)
+
     def _on_announced(self, event: SourceAnnounced) -> None:
         changes = Changes()
         for info in event.announce.sensors:
+            self._source_of[info.name] = event.announce.source
             self.picture.describe(info, changes)
         # Announced again with the same metadata (discovery, a reconnect): viewers know it.
         for state in changes.described:

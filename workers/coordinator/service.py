@@ -22,7 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
 
@@ -39,7 +39,7 @@ from aio_pika.exceptions import ChannelInvalidStateError
 from controlroom import metrics
 from controlroom.broker.connection import connect
 from controlroom.broker.publishing import json_message, publish_confirmed
-from controlroom.broker.topology import MIRROR_KEYS, Topology
+from controlroom.broker.topology import MIRROR_KEYS, Topology, readings_key
 from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.errors import InvalidMessage, QueueMismatch, describe
@@ -61,6 +61,7 @@ from controlroom.wire.envelopes import (
     LimitsRequest,
     Presence,
     SnapshotRequest,
+    Stop,
 )
 from workers.coordinator.aggregator import EventAggregator
 from workers.coordinator.events import (
@@ -121,8 +122,20 @@ class Pending:
     messages: list[AbstractIncomingMessage]
 
 
+@dataclass(slots=True)
+class Round:
+    """What one round of handling gives to send on: sources newly announced, answers to
+    snapshot requests, and operators' stops for their sources (source, stop)."""
+
+    new_sources: list[str] = field(default_factory=list)
+    replies: list[tuple[AbstractIncomingMessage, Message]] = field(default_factory=list)
+    stops: list[tuple[str, Stop]] = field(default_factory=list)
+
+
 # What an operator asks for; each names its actor in `by`.
-OperatorRequest = TypeVar("OperatorRequest", AckRequest, CommentRequest, HoldRequest, LimitsRequest)
+OperatorRequest = TypeVar(
+    "OperatorRequest", AckRequest, CommentRequest, HoldRequest, LimitsRequest, Stop
+)
 
 
 class Coordinator:
@@ -140,6 +153,7 @@ class Coordinator:
         self._coordinators: AbstractExchange | None = None
         self._persist_entry: AbstractExchange | None = None
         self._replies: AbstractExchange | None = None
+        self._stops: AbstractExchange | None = None
         # Sharing the sources with other coordinators.
         self.peers = Peers(self.instance)
         self._sources: set[str] = set()  # every source announced
@@ -171,6 +185,7 @@ class Coordinator:
                 events = await self.topology.events(events_channel)
                 self._persist_entry = await self.topology.persist_entry(persist_channel)
                 self._replies = await self.topology.replies(events_channel)
+                self._stops = await self.topology.stops(events_channel)
                 processing = tasks.create_task(
                     self._process(tasks, persist_channel, events_channel, events, settle)
                 )
@@ -242,7 +257,7 @@ class Coordinator:
         await channel.set_qos(prefetch_count=PREFETCH)
         self._consume_channel = channel
         sensors = await self.topology.private(channel)
-        await sensors.bind(await self.topology.sensors(channel))
+        await sensors.bind(await self.topology.announcements(channel), routing_key="#")
         # Presence on a queue of its own, without acks: it must not wait behind the inputs
         # that wait for a persist confirm (the prefetch window would hold it up, and a
         # coordinator not heard for seconds is taken for gone).
@@ -372,8 +387,7 @@ class Coordinator:
         while not self._leaving:
             batch = await self._next_round()
             handled: list[AbstractIncomingMessage] = []
-            new_sources: list[str] = []
-            replies: list[tuple[AbstractIncomingMessage, Message]] = []
+            round_ = Round()
             for kind, message in batch:
                 if kind is Inbound.READINGS and (
                     message.consumer_tag in self._skipping or _channel_gone(message)
@@ -385,10 +399,10 @@ class Coordinator:
                     continue
                 if kind is Inbound.PEERS:  # consumed without acks
                     with contextlib.suppress(InvalidMessage):
-                        self._handle(kind, message, new_sources, replies)
+                        self._handle(kind, message, round_)
                     continue
                 try:
-                    self._handle(kind, message, new_sources, replies)
+                    self._handle(kind, message, round_)
                 except InvalidMessage as error:
                     log.warning(
                         "rejected a message on %s (dead-lettered): %s", message.routing_key, error
@@ -398,10 +412,10 @@ class Coordinator:
                     continue
                 handled.append(message)
             self.aggregator.handle(ClockTicked(now_us()))
-            if not self._sources.issuperset(new_sources):
-                self._sources.update(new_sources)
+            if not self._sources.issuperset(round_.new_sources):
+                self._sources.update(round_.new_sources)
                 self._rebalance_due = 0.0
-            await self._publish_events(events, events_channel, replies)
+            await self._publish_events(events, round_)
             persist, body = self.aggregator.persister.take_encoded()
             if persist:
                 pending = self._publish_persist(
@@ -442,23 +456,25 @@ class Coordinator:
         self,
         kind: Inbound,
         message: AbstractIncomingMessage,
-        new_sources: list[str],
-        replies: list[tuple[AbstractIncomingMessage, Message]],
+        round_: Round,
     ) -> None:
         decoded = self.decoder.decode(message.body)
         if kind is Inbound.READINGS and isinstance(decoded, Frame):
+            self._check_sender(message, decoded.source)
             metrics.READINGS_IN.inc(len(decoded))
             self.aggregator.frame_received(decoded)
         elif kind is Inbound.SENSORS and isinstance(decoded, Announce):
-            new_sources.append(decoded.source)
+            self._check_sender(message, decoded.source)
+            round_.new_sources.append(decoded.source)
             self.aggregator.handle(SourceAnnounced(decoded))
         elif kind is Inbound.SENSORS and isinstance(decoded, Goodbye):
+            self._check_sender(message, decoded.source)
             self.aggregator.handle(SourceLeft(decoded))
         elif kind is Inbound.PEERS and isinstance(decoded, Presence):
             if self.peers.heard(decoded.instance, time.monotonic(), leaving=decoded.leaving):
                 self._rebalance_due = 0.0
         elif kind is Inbound.REQUESTS and isinstance(decoded, SnapshotRequest):
-            replies.append((message, self.aggregator.registry.snapshot()))
+            round_.replies.append((message, self.aggregator.registry.snapshot()))
         elif kind is Inbound.REQUESTS and isinstance(decoded, AckRequest):
             self.aggregator.handle(AckRequested(self._vouched(message, decoded)))
         elif kind is Inbound.REQUESTS and isinstance(decoded, CommentRequest):
@@ -467,11 +483,28 @@ class Coordinator:
             self.aggregator.handle(HoldRequested(self._vouched(message, decoded)))
         elif kind is Inbound.REQUESTS and isinstance(decoded, LimitsRequest):
             self.aggregator.handle(LimitsRequested(self._vouched(message, decoded)))
+        elif kind is Inbound.REQUESTS and isinstance(decoded, Stop):
+            stop = self._vouched(message, decoded)
+            source = self.aggregator.registry.source_of(stop.sensor)
+            if source is None:
+                raise InvalidMessage(f"a stop for {stop.sensor}, which no source announced")
+            log.info("passing on the stop of %s by %s to source %s", stop.sensor, stop.by, source)
+            round_.stops.append((source, stop))
         elif kind is Inbound.ALARMS and isinstance(decoded, AlarmEvent | HoldEvent | LimitsChange):
             if message.app_id != self.instance:
                 self.aggregator.handle(_observed(decoded))
         else:
             raise InvalidMessage(f"{type(decoded).__name__} does not belong on {kind.value}")
+
+    def _check_sender(self, message: AbstractIncomingMessage, source: str) -> None:
+        """A source's messages come keyed by it, and the broker lets a source's login publish
+        under its own key only: one that names another source in its body is refused. (A
+        readings queue is also filled by the administrator's `broker migrate-queues`, through
+        the default exchange, which no role may publish to.)"""
+        if message.exchange and message.routing_key != readings_key(source):
+            raise InvalidMessage(
+                f"a message of source {source!r} sent under key {message.routing_key!r}"
+            )
 
     def _vouched(
         self, message: AbstractIncomingMessage, request: OperatorRequest
@@ -496,8 +529,7 @@ class Coordinator:
     async def _publish_events(
         self,
         events: AbstractExchange,
-        channel: AbstractChannel,
-        replies: list[tuple[AbstractIncomingMessage, Message]],
+        round_: Round,
     ) -> None:
         try:
             for routing_key, event in self.aggregator.viewers.take_encoded():
@@ -505,7 +537,15 @@ class Coordinator:
                     json_message(event, persistent=False, app_id=self.instance),
                     routing_key=routing_key,
                 )
-            for request, reply in replies:
+            for source, stop in round_.stops:
+                if self._stops is not None:
+                    await self._stops.publish(
+                        json_message(
+                            encode(stop), persistent=False, user_id=self.settings.amqp_user
+                        ),
+                        routing_key=readings_key(source),
+                    )
+            for request, reply in round_.replies:
                 if request.reply_to and self._replies is not None:
                     await self._replies.publish(
                         json_message(
