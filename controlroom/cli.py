@@ -33,7 +33,7 @@ from controlroom.config import (
 from controlroom.errors import ConfigError, ControlroomError
 from controlroom.plant.replay import SPEEDS
 from controlroom.provision import secrets_dir
-from controlroom.up import up
+from controlroom.up import SourcesAs, up
 
 PROG = "controlroom"
 
@@ -134,7 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.log_level, PROG, log_dir / "controlroom.log")
     warn_about_argv_passwords(args)
 
-    def run_ui(browser_url: str | None, as_settings: Settings = settings) -> int:
+    def run_ui(
+        browser_url: str | None,
+        as_settings: Settings = settings,
+        sources_as: SourcesAs | None = None,
+    ) -> int:
         from controlroom.tui import ControlRoom  # Textual loads only when the UI runs
 
         ControlRoom(
@@ -147,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bell=bell,
             replay_at=replay_at,
             replay_speed=args.replay_speed,
+            sources_as=sources_as,
         ).run()
         return 0
 

@@ -12,6 +12,7 @@ a log or the terminal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from controlroom.roles import (
     FIXED_ROLES,
     OPERATOR_NAME,
     OWNER,
+    SENSOR,
     SOURCE,
     Role,
     SecretsDir,
@@ -111,6 +113,18 @@ def role_settings(settings: Settings, secrets: SecretsDir, role: str) -> Setting
             "CONTROLROOM_DATABASE_URL_FILE": str(secrets.database_file(role)),
         }
     )
+
+
+def source_settings(settings: Settings, secrets: SecretsDir, source: str | None) -> Settings:
+    """These settings as a source connects: its own login when it has one (`broker init
+    --source`), else the shared sensor login (also for a process that starts several sources,
+    `source` None)."""
+    if source is not None:
+        with contextlib.suppress(ConfigError):  # a name that cannot have a login has none
+            own = source_role(settings.plant, source).name
+            if secrets.amqp_file(own).exists():
+                return role_settings(settings, secrets, own)
+    return role_settings(settings, secrets, SENSOR)
 
 
 async def init_roles(settings: Settings, plan: Plan) -> Outcome:

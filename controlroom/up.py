@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import aiormq
@@ -38,13 +39,15 @@ from controlroom.commandline import EXIT_USAGE
 from controlroom.config import DEFAULT_BRIDGE_PORT, Settings
 from controlroom.errors import ConfigError, ControlroomError
 from controlroom.processes import ProcessGroup, WorkerProcess
-from controlroom.provision import role_settings
+from controlroom.provision import role_settings, source_settings
 from controlroom.roles import FIXED_ROLES, OWNER, SecretsDir, operator
 from controlroom.simulation.presets import REFERENCE_PLANT, preset_source
 
 log = logging.getLogger(__name__)
 
 PROG = "controlroom up"
+# The settings a sensor the control room starts runs with, by its name (`source_settings`).
+SourcesAs = Callable[[str | None], Settings]
 DB_INIT_TIMEOUT_S = 60.0
 
 
@@ -61,20 +64,22 @@ def operator_for_user() -> str:
 def up(
     settings: Settings,
     log_dir: Path,
-    run_ui: Callable[[str | None, Settings], int],
+    run_ui: Callable[[str | None, Settings, SourcesAs | None], int],
     *,
     bridge_port: int | None = DEFAULT_BRIDGE_PORT,
     secrets: SecretsDir | None = None,
 ) -> int:
-    """Start the plant, run `run_ui(browser_url, settings)`, stop the plant; the UI's exit
-    status. With `secrets` the plant runs with roles and the UI as an operator.
+    """Start the plant, run `run_ui(browser_url, settings, sources_as)`, stop the plant; the
+    UI's exit status. With `secrets` the plant runs with roles, the UI as an operator, and the
+    sensors it starts as their sources (`source_settings`).
 
-    On a plant that is running already, only `run_ui(None, settings)`."""
+    On a plant that is running already, only `run_ui(None, settings, sources_as)`."""
     running = asyncio.run(running_plant(settings))
     ui_settings = settings
-    if secrets is not None:
-        name = operator_for_user()
-        ui_settings = role_settings(settings, secrets, name) if secrets.has(name) else settings
+    sources_as: SourcesAs | None = None
+    if secrets is not None and secrets.has(operator_for_user()):
+        ui_settings = role_settings(settings, secrets, operator_for_user())
+        sources_as = partial(source_settings, settings, secrets)
     if running is not None:
         line = (
             f"plant {settings.plant!r} is running already ({running}): opening the control "
@@ -82,7 +87,7 @@ def up(
         )
         log.info("%s", line)
         print(f"{PROG}: {line}", file=sys.stderr)
-        return run_ui(None, ui_settings)
+        return run_ui(None, ui_settings, sources_as)
     plant = ProcessGroup(settings, log_dir)
     owner = settings
     if secrets is not None:
@@ -93,6 +98,7 @@ def up(
                 return EXIT_USAGE
         owner = role_settings(settings, secrets, OWNER)
         ui_settings = role_settings(settings, secrets, name)
+        sources_as = partial(source_settings, settings, secrets)
     if not _finished(plant.start("db-init", ["db", "init"], owner), "database set-up"):
         return EXIT_USAGE
     plant_args = ["plant", "--exit-with-parent", "--log-dir", str(log_dir / "plant")]
@@ -108,7 +114,7 @@ def up(
     print(f"{PROG}: plant started (pid {child.pid}); log {child.log_path}", file=sys.stderr)
     try:
         browser = None if bridge_port is None else f"http://127.0.0.1:{bridge_port}/"
-        return run_ui(browser, ui_settings)
+        return run_ui(browser, ui_settings, sources_as)
     finally:
         print(f"{PROG}: stopping the plant…", file=sys.stderr)
         plant.stop_all()

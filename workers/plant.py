@@ -27,7 +27,7 @@ from controlroom.config import Settings
 from controlroom.db import ensure_database, migrate
 from controlroom.errors import ConfigError
 from controlroom.processes import STOP_TIMEOUT_S, WorkerProcess
-from controlroom.provision import ensure_roles, role_settings, secrets_dir
+from controlroom.provision import ensure_roles, role_settings, secrets_dir, source_settings
 from controlroom.roles import (
     COORDINATOR,
     DATAMANAGER,
@@ -35,6 +35,7 @@ from controlroom.roles import (
     VIEWER,
     SecretsDir,
 )
+from controlroom.simulation.presets import preset_source
 from workers.lifecycle import Backoff, stop_on_signals, wait_or_stop
 
 HELP = "run a whole plant (coordinator, datamanager, bridge, reference sensors); Ctrl-C stops it"
@@ -90,6 +91,7 @@ class Child:
     args: list[str]
     stage: int  # stopped in increasing order
     role: str = ""  # its login, when the plant runs with roles
+    source: str | None = None  # a source's: its own login if it has one, else `role`
     process: WorkerProcess | None = None
     restarts: int = 0
     backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, most=30.0))
@@ -98,7 +100,9 @@ class Child:
 def plan(args: argparse.Namespace) -> list[Child]:
     children: list[Child] = []
     if not args.no_sensors:
-        children.append(Child("sensors", ["sensors", "--preset", "plant"], 0, SENSOR))
+        children.append(
+            Child("sensors", ["sensors", "--preset", "plant"], 0, SENSOR, preset_source("plant"))
+        )
     if not args.no_bridge and importlib.util.find_spec("workers.bridge") is not None:
         children.append(
             Child(
@@ -171,7 +175,9 @@ class Supervisor:
     def _spawn(self, child: Child) -> WorkerProcess:
         log_path = None if self.log_dir is None else self.log_dir / f"{child.name}.log"
         settings = self.settings
-        if self.secrets is not None and child.role:
+        if self.secrets is not None and child.source is not None:
+            settings = source_settings(self.settings, self.secrets, child.source)
+        elif self.secrets is not None and child.role:
             settings = role_settings(self.settings, self.secrets, child.role)
         return WorkerProcess(child.args, settings, log_path, label=child.name)
 

@@ -162,18 +162,23 @@ class ControlRoom(App[None]):
         bell: bool = True,
         replay_at: int | None = None,
         replay_speed: int = 1,
+        sources_as: Callable[[str | None], Settings] | None = None,
     ) -> None:
         """stats_path: append a JSON line of rendering counters every second (bench/tui.py).
         handle_signals: on SIGHUP or SIGTERM (terminal closed, process stopped), stop the
         sensors this session started and leave, as quitting with "stop them" would.
         bell: ring the terminal bell for high and critical alarms (`--no-bell`).
         replay_at: open the replay of that moment (microseconds) at once (`--replay`), at
-        `replay_speed` times real time."""
+        `replay_speed` times real time.
+        sources_as: the settings a sensor this session starts runs with, by its name (None for
+        a scenario's runner, which starts several): under roles, not the operator's own login
+        (an operator may not publish readings) but the source's (`controlroom up`)."""
         super().__init__()
         self.settings = settings
         self.operator = operator or getpass.getuser()
         self.model = PlantModel()
         self.children_processes = ProcessGroup(settings, log_dir or Path.cwd() / "logs")
+        self._sources_as = sources_as or (lambda source: settings)
         self.live = live
         self._clock = clock or (lambda: datetime.now().astimezone())
         self.history: History | None = History(settings.for_history()) if live else None
@@ -518,7 +523,9 @@ class ControlRoom(App[None]):
             self._play(chosen)
             return
         name = chosen.info.name
-        child = self.children_processes.start(f"sensor-{name}", chosen.argv())
+        child = self.children_processes.start(
+            f"sensor-{name}", chosen.argv(), self._sources_as(name)
+        )
         self.notify(f"started sensor {name} (pid {child.pid}); log {child.log_path}")
         self.post_message(SensorSpawned(name, child.pid, str(child.log_path)))
 
@@ -528,7 +535,9 @@ class ControlRoom(App[None]):
         scenario = chosen.scenario
         group = self.children_processes
         child = group.start(
-            f"{SCENARIO_LABEL}{scenario.name}", scenario.run_argv(chosen.speed, group.log_dir)
+            f"{SCENARIO_LABEL}{scenario.name}",
+            scenario.run_argv(chosen.speed, group.log_dir),
+            self._sources_as(None),
         )
         self.notify(f"playing scenario {scenario.name} (pid {child.pid}); log {child.log_path}")
         self.post_message(ScenarioStarted(scenario.name, child.pid, str(child.log_path)))

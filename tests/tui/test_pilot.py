@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from controlroom.clock import now_us
 from controlroom.config import Settings
 from controlroom.plant.alarms import Alarm
 from controlroom.plant.sensors import SensorInfo
+from controlroom.provision import source_settings
 from controlroom.tui import ControlRoom
 from controlroom.tui.detail.detail_screen import DetailScreen
 from controlroom.tui.dialogs.choice import ChoiceDialog
@@ -40,7 +42,7 @@ from controlroom.tui.sensors.sensor_table import TWIN_MARK
 from controlroom.tui.spawn.spawn_form import SpawnForm
 from controlroom.wire.codec import encode
 from controlroom.wire.envelopes import AlarmEvent, SourceState, TwinWarning
-from tests.support import Worker, until, wait_for
+from tests.support import PlantRoles, Worker, until, wait_for
 
 OPERATOR = "pilot-test"  # a display name only
 ACTOR = "guest"  # who acted: the broker login, as the broker vouches for it (user_id)
@@ -114,6 +116,47 @@ async def test_a_spawned_sensor_appears_and_a_stopped_one_turns_offline(
             assert stops == ["turbine_temp_out_2"]
             # The remote stop ended the child this session started.
             await until(lambda: not app.children_processes.running(), "child process gone")
+    finally:
+        await asyncio.to_thread(app.children_processes.stop_all)
+
+
+async def test_under_roles_a_sensor_started_by_ann_runs_as_its_source_and_her_stop_reaches_it(
+    roles: PlantRoles, start_worker: Callable[..., Worker], tmp_path: Path
+) -> None:
+    """An operator's login may not publish readings: the control room starts a sensor under
+    its source's login (`controlroom up` passes `source_settings`), here the shared one, and
+    ann's stop reaches it through the coordinator under her name."""
+    start_worker("coordinator", env=roles.env("coordinator"))
+    start_worker("datamanager", env=roles.env("datamanager"))
+    app = ControlRoom(
+        roles.of("ann"),
+        operator="Ann",
+        log_dir=tmp_path / "logs",
+        sources_as=partial(source_settings, roles.settings, roles.secrets),
+    )
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: app.header.broker and app.header.database, "connections")
+            await pilot.press("n")
+            form = app.screen
+            assert isinstance(form, SpawnForm)
+            form.query_one("#preset", Select).value = "turbine_temp_out"
+            await pilot.pause()
+            name = form.query_one("#name", Input).value
+            form.query_one("#freq", Input).value = "5"
+            await pilot.press("ctrl+s")
+            await until(
+                lambda: row_state(app, name) in ("NORMAL", "HIGH", "LOW"),
+                "the sensor ann started live on the main screen",
+            )
+            (child,) = app.children_processes.processes
+            await select(pilot, app, name)
+            await pilot.press("x")
+            await pilot.press("y")
+            await until(lambda: row_state(app, name) == "OFFLINE", "the stopped sensor OFFLINE")
+            await until(lambda: not child.running(), "the sensor exited")
+        plant = roles.settings.plant
+        assert f"stop requested for {name} by ann (via {plant}.coordinator)" in child.log_text()
     finally:
         await asyncio.to_thread(app.children_processes.stop_all)
 
